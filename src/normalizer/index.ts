@@ -1,0 +1,32 @@
+/**
+ * `stage-normalization/normalizer`: canonical stages, the alias table as data, key folding,
+ * `normalizeStage`, `parseStageDistribution`, bounded suggestions and Effect Schemas.
+ *
+ * @since 0.1.0
+ */
+export { boundedEditDistance } from "./EditDistance.ts"
+export {
+  FOLDED_ALPHABET,
+  foldKey,
+  foldKeyReference,
+  isFoldedKey,
+  KEY_FOLDING_STEPS,
+  MAX_INPUT_LENGTH,
+  trimAsciiWhitespace
+} from "./KeyFolding.ts"
+export { normalizeStage } from "./NormalizeStage.ts"
+export { makeDistributionSchema, makeStageSchema, Stage, StageDistribution } from "./Schemas.ts"
+export { STAGE_ALIASES } from "./StageAliases.ts"
+export {
+  type DistributionIssue,
+  parseStageDistribution,
+  type StageDistributionResult,
+  SUM_TOLERANCE,
+  type WeightProblem
+} from "./StageDistribution.ts"
+export { type Canonical, isCanonical, isUnknown, type StageResult, type Unknown } from "./StageResult.ts"
+export { CANONICAL_STAGES, type CanonicalStage, isCanonicalStage } from "./Stages.ts"
+export { stageVocabulary } from "./StageVocabulary.ts"
+export { MAX_SUGGESTIONS, maxSuggestionDistance, suggest } from "./Suggestions.ts"
+export * as Vocabulary from "./Vocabulary.ts"
+export type { AliasEntry } from "./Vocabulary.ts"
