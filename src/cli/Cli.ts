@@ -1,0 +1,22 @@
+/**
+ * The `stage-normalization` command: one binary, one subcommand per operator task.
+ *
+ * @since 0.1.0
+ */
+import { Command } from "effect/cli"
+import { normalizeCommand } from "./commands/normalize.ts"
+
+/**
+ * The root command with every subcommand.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const cli = Command.make("stage-normalization").pipe(
+  Command.withDescription(
+    "Normalise investment-stage values, roll out their validation and migrate historical data"
+  ),
+  Command.withSubcommands([
+    normalizeCommand
+  ])
+)

@@ -1,0 +1,27 @@
+/**
+ * The `stage-normalization` executable. Bad input (unparseable flags, unreadable files) exits 2,
+ * a negative result (unknown values, failed checks) exits 1, success 0.
+ *
+ * @since 0.1.0
+ */
+import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import { Cause, Effect, Runtime } from "effect"
+import { CliError, Command } from "effect/cli"
+import pkg from "../../package.json" with { type: "json" }
+import { cli } from "./Cli.ts"
+
+const teardown: Runtime.Teardown = (exit, onExit) =>
+  Runtime.defaultTeardown(exit, (code) => {
+    if (exit._tag === "Failure" && code === 1) {
+      const error = Cause.squash(exit.cause)
+      // effect/cli reports parse errors as ShowHelp carrying errors: that is bad input.
+      if (CliError.isCliError(error) && error._tag === "ShowHelp") return onExit(2)
+    }
+    onExit(code)
+  })
+
+cli.pipe(
+  Command.run({ version: pkg.version }),
+  Effect.provide(NodeServices.layer),
+  NodeRuntime.runMain({ teardown })
+)
