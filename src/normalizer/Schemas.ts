@@ -8,14 +8,24 @@
  *
  * `makeStageSchema` / `makeDistributionSchema` build the same for a custom vocabulary.
  *
+ * Both are compiled with effect's Schema JIT: `bench/suites/schema.ts` measured decoding a
+ * 4-entry distribution at 1.25 µs interpreted vs 0.49 µs compiled, and a stage at 109 vs 92 ns.
+ * The JIT falls back to the interpreter where `new Function` is not allowed.
+ *
  * @since 0.1.0
  */
 import { Effect, Schema, SchemaIssue, SchemaTransformation } from "effect"
+import * as SchemaJIT from "effect/schema/SchemaJITCompiler"
 import { normalizeStage } from "./NormalizeStage.ts"
 import { parseStageDistribution, SUM_TOLERANCE } from "./StageDistribution.ts"
 import type { CanonicalStage } from "./Stages.ts"
 import { stageVocabulary } from "./StageVocabulary.ts"
 import type { Vocabulary } from "./Vocabulary.ts"
+
+const jit = <S extends Schema.Top>(schema: S): S => {
+  SchemaJIT.enable(schema.ast)
+  return schema
+}
 
 const unknownMessage = (input: string, suggestions: ReadonlyArray<string>): string =>
   `unknown stage ${JSON.stringify(input.length > 64 ? input.slice(0, 64) + "…" : input)}` +
@@ -28,7 +38,7 @@ const unknownMessage = (input: string, suggestions: ReadonlyArray<string>): stri
  * @category schemas
  */
 export const makeStageSchema = <C extends string>(vocabulary: Vocabulary<C>) =>
-  Schema.String.pipe(
+  jit(Schema.String.pipe(
     Schema.decodeTo(
       Schema.Literals(vocabulary.canonical),
       SchemaTransformation.transformEffect<C, string>({
@@ -41,7 +51,7 @@ export const makeStageSchema = <C extends string>(vocabulary: Vocabulary<C>) =>
         encode: (stage) => Effect.succeed(stage)
       })
     )
-  )
+  ))
 
 /**
  * `string` → {@link CanonicalStage}. Decoding accepts every alias; encoding writes the canonical
@@ -71,7 +81,7 @@ export const Stage = makeStageSchema(stageVocabulary)
 export const makeDistributionSchema = <C extends string>(vocabulary: Vocabulary<C>) => {
   const Entry = Schema.Struct({ stage: Schema.Literals(vocabulary.canonical), weight: Schema.Finite })
   const Normalized = Schema.Array(Entry)
-  return Schema.Unknown.pipe(
+  return jit(Schema.Unknown.pipe(
     Schema.decodeTo(
       Normalized,
       SchemaTransformation.transformEffect<ReadonlyArray<{ readonly stage: C; readonly weight: number }>, unknown>({
@@ -95,7 +105,7 @@ export const makeDistributionSchema = <C extends string>(vocabulary: Vocabulary<
         encode: (normalized) => Effect.succeed(normalized)
       })
     )
-  )
+  ))
 }
 
 /**

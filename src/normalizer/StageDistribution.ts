@@ -108,111 +108,54 @@ const describeWeight = (weight: unknown): string => {
   return kindOf(weight)
 }
 
-/** Mutable accumulator for one parse; plain arrays, no per-entry allocation on the happy path. */
-class Accumulator<C extends string> {
-  readonly weights: Float64Array
-  sum = 0
-  present = 0
-  invalidInputs: Array<string> | undefined
-  invalidSeen: Set<string> | undefined
-  deprecatedInputs: Array<string> | undefined
-  suggestions: Record<string, ReadonlyArray<C>> | undefined
-  deprecatedSeen: Set<string> | undefined
-  issues: Array<DistributionIssue<C>> | undefined
-  readonly vocabulary: Vocabulary<C>
-  constructor(vocabulary: Vocabulary<C>) {
-    this.vocabulary = vocabulary
-    this.weights = new Float64Array(vocabulary.canonical.length).fill(-1)
+/** State of the unhappy path, allocated only when a parse meets its first problem. */
+class Problems<C extends string> {
+  readonly invalidInputs: Array<string> = []
+  readonly invalidSeen = new Set<string>()
+  readonly suggestions = Object.create(null) as Record<string, ReadonlyArray<C>>
+  readonly issues: Array<DistributionIssue<C>> = []
+
+  unknown(stage: string, suggestions: ReadonlyArray<C>, path: ReadonlyArray<PropertyKey>): void {
+    if (!this.invalidSeen.has(stage)) {
+      this.invalidSeen.add(stage)
+      this.invalidInputs.push(stage)
+      this.suggestions[stage] = suggestions
+    }
+    this.issues.push({
+      _tag: "UnknownStage",
+      path,
+      input: stage,
+      suggestions,
+      message: `unknown stage ${JSON.stringify(stage)}` +
+        (suggestions.length > 0 ? `; did you mean ${suggestions.join(", ")}?` : "")
+    })
   }
 
-  /** Record an accepted alias once; a Set takes over from `includes` once the list grows. */
-  deprecated(stage: string): void {
-    const list = (this.deprecatedInputs ??= [])
-    if (this.deprecatedSeen !== undefined) {
-      if (this.deprecatedSeen.has(stage)) return
-      this.deprecatedSeen.add(stage)
-    } else if (list.includes(stage)) {
-      return
-    } else if (list.length >= 16) {
-      this.deprecatedSeen = new Set(list).add(stage)
-    }
-    list.push(stage)
+  weight(stage: string, weight: unknown, problem: WeightProblem, path: ReadonlyArray<PropertyKey>): void {
+    this.issues.push({
+      _tag: "InvalidWeight",
+      path,
+      input: stage,
+      reason: problem,
+      message: `weight of ${JSON.stringify(stage)} is ${problem}${
+        problem === "missing" ? "" : ` (${describeWeight(weight)})`
+      }; expected a finite number ≥ 0`
+    })
   }
+}
 
-  issue(issue: DistributionIssue<C>): void {
-    ;(this.issues ??= []).push(issue)
+/** Records an accepted alias once; a Set takes over from `includes` once the list grows. */
+const addDeprecated = (list: Array<string>, seen: Set<string> | undefined, stage: string): Set<string> | undefined => {
+  if (seen !== undefined) {
+    if (!seen.has(stage)) {
+      seen.add(stage)
+      list.push(stage)
+    }
+    return seen
   }
-
-  entry(stage: unknown, weight: unknown, stagePath: ReadonlyArray<PropertyKey>, weightPath: ReadonlyArray<PropertyKey>) {
-    if (typeof stage !== "string") {
-      this.issue({ _tag: "InvalidEntry", path: stagePath, message: `stage must be a string, got ${kindOf(stage)}` })
-      return
-    }
-    const result = normalizeStage(stage, this.vocabulary)
-    const problem = weightProblem(weight)
-    if (result._tag === "Unknown") {
-      if (this.invalidSeen === undefined) {
-        this.invalidSeen = new Set()
-        this.invalidInputs = []
-        this.suggestions = Object.create(null) as Record<string, ReadonlyArray<C>>
-      }
-      if (!this.invalidSeen.has(stage)) {
-        this.invalidSeen.add(stage)
-        this.invalidInputs!.push(stage)
-        this.suggestions![stage] = result.suggestions
-      }
-      this.issue({
-        _tag: "UnknownStage",
-        path: stagePath,
-        input: stage,
-        suggestions: result.suggestions,
-        message: `unknown stage ${JSON.stringify(stage)}` +
-          (result.suggestions.length > 0 ? `; did you mean ${result.suggestions.join(", ")}?` : "")
-      })
-    } else if (result.deprecated) {
-      this.deprecated(stage)
-    }
-    if (problem !== undefined) {
-      this.issue({
-        _tag: "InvalidWeight",
-        path: weightPath,
-        input: stage,
-        reason: problem,
-        message: `weight of ${JSON.stringify(stage)} is ${problem}${problem === "missing" ? "" : ` (${describeWeight(weight)})`}; expected a finite number ≥ 0`
-      })
-      return
-    }
-    if (result._tag === "Canonical") {
-      const index = this.vocabulary.order.get(result.stage)!
-      const w = weight as number
-      if (this.weights[index]! < 0) {
-        this.weights[index] = w
-        this.present++
-      } else {
-        this.weights[index]! += w
-      }
-      this.sum += w
-    }
-  }
-
-  result(): StageDistributionResult<C> {
-    const normalized = new Array<{ readonly stage: C; readonly weight: number }>(this.present)
-    const canonical = this.vocabulary.canonical
-    for (let i = 0, j = 0; i < this.weights.length; i++) {
-      const w = this.weights[i]!
-      if (w >= 0) normalized[j++] = { stage: canonical[i]!, weight: w }
-    }
-    const issues = this.issues ?? emptyList
-    return {
-      normalized,
-      invalidInputs: this.invalidInputs ?? emptyList,
-      deprecatedInputs: this.deprecatedInputs ?? emptyList,
-      suggestions: this.suggestions ?? emptyRecord,
-      sum: this.sum,
-      issues,
-      isValid: issues.length === 0 && Math.abs(1 - this.sum) <= SUM_TOLERANCE
-    }
-  }
+  if (list.includes(stage)) return undefined
+  list.push(stage)
+  return list.length > 16 ? new Set(list) : undefined
 }
 
 /**
@@ -243,40 +186,97 @@ export const parseStageDistribution: {
   (input: unknown): StageDistributionResult<CanonicalStage>
   <C extends string>(input: unknown, vocabulary: Vocabulary<C>): StageDistributionResult<C>
 } = <C extends string>(input: unknown, vocabulary?: Vocabulary<C>): StageDistributionResult<C> => {
-  const acc = new Accumulator<C>(vocabulary ?? (stageVocabulary as unknown as Vocabulary<C>))
+  const vocab = vocabulary ?? (stageVocabulary as unknown as Vocabulary<C>)
+  const canonical = vocab.canonical
+  const count = canonical.length
+  // A plain array, not a Float64Array: typed-array allocation costs more than the whole parse of a
+  // small distribution. -1 marks a stage not present (weights are ≥ 0).
+  const weights = count === 6 ? [-1, -1, -1, -1, -1, -1] : new Array<number>(count).fill(-1)
+  let sum = 0
+  let present = 0
+  let deprecatedInputs: Array<string> | undefined
+  let deprecatedSeen: Set<string> | undefined
+  let problems: Problems<C> | undefined
+  const issue = (i: DistributionIssue<C>) => (problems ??= new Problems<C>()).issues.push(i)
+
   try {
-    if (Array.isArray(input)) {
-      for (let i = 0; i < input.length; i++) {
-        const entry: unknown = input[i]
-        if (!isPlainObject(entry)) {
-          acc.issue({
-            _tag: "InvalidEntry",
-            path: [i],
-            message: `entry must be an object { stage, weight }, got ${kindOf(entry)}`
-          })
-          continue
-        }
-        acc.entry(entry["stage"], entry["weight"], [i, "stage"], [i, "weight"])
-      }
-    } else if (isPlainObject(input)) {
-      for (const key of Object.keys(input)) acc.entry(key, input[key], [key], [key])
-    } else {
+    const isArray = Array.isArray(input)
+    if (!isArray && !isPlainObject(input)) {
       const received = kindOf(input)
-      acc.issue({
+      issue({
         _tag: "NotADistribution",
         path: [],
         received,
         message: `expected an array of { stage, weight } or an object of stage → weight, got ${received}`
       })
+    } else {
+      const keys = isArray ? undefined : Object.keys(input)
+      const n = isArray ? input.length : keys!.length
+      for (let i = 0; i < n; i++) {
+        let stage: unknown
+        let weight: unknown
+        if (isArray) {
+          const entry: unknown = input[i]
+          if (!isPlainObject(entry)) {
+            issue({ _tag: "InvalidEntry", path: [i], message: `entry must be an object { stage, weight }, got ${kindOf(entry)}` })
+            continue
+          }
+          stage = entry["stage"]
+          weight = entry["weight"]
+        } else {
+          stage = keys![i]
+          weight = (input as Record<string, unknown>)[stage as string]
+        }
+        if (typeof stage !== "string") {
+          issue({ _tag: "InvalidEntry", path: [i, "stage"], message: `stage must be a string, got ${kindOf(stage)}` })
+          continue
+        }
+        const result = normalizeStage(stage, vocab)
+        if (result._tag === "Unknown") {
+          ;(problems ??= new Problems<C>()).unknown(stage, result.suggestions, isArray ? [i, "stage"] : [stage])
+        } else if (result.deprecated) {
+          deprecatedSeen = addDeprecated((deprecatedInputs ??= []), deprecatedSeen, stage)
+        }
+        if (typeof weight !== "number" || !(weight >= 0) || weight === Infinity) {
+          ;(problems ??= new Problems<C>()).weight(stage, weight, weightProblem(weight)!, isArray ? [i, "weight"] : [stage])
+          continue
+        }
+        if (result._tag === "Canonical") {
+          const index = vocab.order.get(result.stage)!
+          const previous = weights[index]!
+          if (previous < 0) {
+            weights[index] = weight
+            present++
+          } else {
+            weights[index] = previous + weight
+          }
+          sum += weight
+        }
+      }
     }
   } catch (cause) {
     // Only exotic JavaScript values (throwing getters, revoked proxies) get here; JSON never does.
-    acc.issue({
+    issue({
       _tag: "NotADistribution",
       path: [],
       received: "unreadable",
       message: `the input could not be read: ${cause instanceof Error ? cause.message : String(cause)}`
     })
   }
-  return acc.result()
+
+  const normalized = new Array<{ readonly stage: C; readonly weight: number }>(present)
+  for (let i = 0, j = 0; i < count; i++) {
+    const w = weights[i]!
+    if (w >= 0) normalized[j++] = { stage: canonical[i]!, weight: w }
+  }
+  const issues = problems?.issues ?? emptyList
+  return {
+    normalized,
+    invalidInputs: problems?.invalidInputs ?? emptyList,
+    deprecatedInputs: deprecatedInputs ?? emptyList,
+    suggestions: problems?.suggestions ?? emptyRecord,
+    sum,
+    issues,
+    isValid: issues.length === 0 && Math.abs(1 - sum) <= SUM_TOLERANCE
+  }
 }
