@@ -23,7 +23,7 @@ export default defineConfig([
       ...Object.fromEntries(folders.map((f) => [`${f}/index`, `src/${f}/index.ts`]))
     },
     format: ["esm", "cjs"],
-    dts: true,
+    dts: { compilerOptions: { ignoreDeprecations: "6.0" } },
     sourcemap: true,
     clean: true,
     splitting: true,
