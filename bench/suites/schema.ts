@@ -3,7 +3,6 @@
  * is the `Stage` schema (which also accepts aliases), interpreted and with the Schema JIT.
  */
 import { Schema } from "effect"
-import * as SchemaJIT from "effect/schema/SchemaJITCompiler"
 import {
   CANONICAL_STAGES,
   makeDistributionSchema,
@@ -15,12 +14,10 @@ import {
 import type { BenchSuite } from "../suite.ts"
 
 // Fresh schemas, interpreted and JIT-compiled, so both modes are measured side by side.
-const StageInterpreted = makeStageSchema(stageVocabulary)
-const StageJit = makeStageSchema(stageVocabulary)
-SchemaJIT.enable(StageJit.ast)
-const DistributionInterpreted = makeDistributionSchema(stageVocabulary)
-const DistributionJit = makeDistributionSchema(stageVocabulary)
-SchemaJIT.enable(DistributionJit.ast)
+const StageInterpreted = makeStageSchema(stageVocabulary, { jit: false })
+const StageJit = makeStageSchema(stageVocabulary, { jit: true })
+const DistributionInterpreted = makeDistributionSchema(stageVocabulary, { jit: false })
+const DistributionJit = makeDistributionSchema(stageVocabulary, { jit: true })
 const Literals = Schema.Literals(CANONICAL_STAGES)
 const decodeLiterals = Schema.decodeUnknownSync(Literals)
 const decodeStageInterpreted = Schema.decodeUnknownSync(StageInterpreted)

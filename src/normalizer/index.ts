@@ -15,7 +15,7 @@ export {
   trimAsciiWhitespace
 } from "./KeyFolding.ts"
 export { normalizeStage } from "./NormalizeStage.ts"
-export { makeDistributionSchema, makeStageSchema, Stage, StageDistribution } from "./Schemas.ts"
+export { makeDistributionSchema, makeStageSchema, type SchemaOptions, Stage, StageDistribution } from "./Schemas.ts"
 export { STAGE_ALIASES } from "./StageAliases.ts"
 export {
   type DistributionIssue,
