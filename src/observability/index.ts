@@ -1,0 +1,6 @@
+/**
+ * Observability: the metric catalogue (`stage-normalization/observability`).
+ *
+ * @since 0.1.0
+ */
+export * from "./metrics.ts"

@@ -1,0 +1,246 @@
+/**
+ * The metric catalogue: every metric the library records, defined once with its Prometheus name,
+ * description and (low-cardinality) attribute names. Names follow ARCHITECTURE.md; alert rules and
+ * dashboards refer to them, so a rename here is a breaking change.
+ *
+ * Label values are never raw user input: `endpoint` is a route template, `mode` a {@link Mode},
+ * `result` / `outcome` / `status` / `source` small closed sets.
+ *
+ * @since 0.1.0
+ */
+import { Metric } from "effect"
+
+/**
+ * Histogram boundaries, in seconds, for sub-millisecond validator latencies: 25 µs … 100 ms.
+ * The seeds' budget (p99 < 1 ms) sits in the middle of the range.
+ *
+ * @example
+ * ```ts
+ * import { VALIDATION_DURATION_BOUNDARIES } from "stage-normalization/observability"
+ * VALIDATION_DURATION_BOUNDARIES.includes(0.001) // => true
+ * ```
+ * @since 0.1.0
+ * @category constants
+ */
+export const VALIDATION_DURATION_BOUNDARIES: ReadonlyArray<number> = [
+  0.000025,
+  0.00005,
+  0.0001,
+  0.00025,
+  0.0005,
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1
+]
+
+/**
+ * `stage_validation_validations_total{endpoint,mode,result}`: one increment per validated request.
+ * `result` ∈ `ok`, `normalized`, `invalid`, `rejected`, `would_reject`.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Metric } from "effect"
+ * import { validationsTotal } from "stage-normalization/observability"
+ * const record = Metric.update(
+ *   Metric.withAttributes(validationsTotal, { endpoint: "/api/portfolio/strategies", mode: "warn", result: "ok" }),
+ *   1
+ * )
+ * ```
+ * @since 0.1.0
+ * @category metrics
+ */
+export const validationsTotal: Metric.Counter<number> = Metric.counter("stage_validation_validations_total", {
+  description: "Stage validations by endpoint template, effective mode and result",
+  incremental: true
+})
+
+/**
+ * `stage_validation_duration_seconds`: validator latency histogram (seconds), buckets
+ * {@link VALIDATION_DURATION_BOUNDARIES}.
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { validationDurationSeconds } from "stage-normalization/observability"
+ * const observe = Metric.update(validationDurationSeconds, 0.00012)
+ * ```
+ * @since 0.1.0
+ * @category metrics
+ */
+export const validationDurationSeconds: Metric.Histogram<number> = Metric.histogram(
+  "stage_validation_duration_seconds",
+  {
+    description: "Stage validation latency in seconds",
+    boundaries: VALIDATION_DURATION_BOUNDARIES
+  }
+)
+
+/**
+ * `stage_warn_unknown_total{endpoint}`: unknown stage values seen while not rejecting.
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { warnUnknownTotal } from "stage-normalization/observability"
+ * const record = Metric.update(Metric.withAttributes(warnUnknownTotal, { endpoint: "/api/monte-carlo/simulate" }), 1)
+ * ```
+ * @since 0.1.0
+ * @category metrics
+ */
+export const warnUnknownTotal: Metric.Counter<number> = Metric.counter("stage_warn_unknown_total", {
+  description: "Unknown stage values accepted with a warning, by endpoint template",
+  incremental: true
+})
+
+/**
+ * `stage_validation_mode{mode}`: gauge, 1 for the current default mode and 0 for the others.
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { validationModeGauge } from "stage-normalization/observability"
+ * const mark = Metric.update(Metric.withAttributes(validationModeGauge, { mode: "warn" }), 1)
+ * ```
+ * @since 0.1.0
+ * @category metrics
+ */
+export const validationModeGauge: Metric.Gauge<number> = Metric.gauge("stage_validation_mode", {
+  description: "Current stage validation default mode (1 for the active mode, 0 otherwise)"
+})
+
+/**
+ * `stage_validation_enforcement_percent`: gauge, the enforcement percentage this process serves.
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { enforcementPercentGauge } from "stage-normalization/observability"
+ * const mark = Metric.update(enforcementPercentGauge, 25)
+ * ```
+ * @since 0.1.0
+ * @category metrics
+ */
+export const enforcementPercentGauge: Metric.Gauge<number> = Metric.gauge("stage_validation_enforcement_percent", {
+  description: "Share of traffic (0-100) in the enforced set"
+})
+
+/**
+ * `stage_validation_mode_fetch_failures_total`: failed or timed-out reads of the shared rollout
+ * document (the process keeps serving its last known value).
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { modeFetchFailuresTotal } from "stage-normalization/observability"
+ * const count = Metric.value(modeFetchFailuresTotal) // Effect<CounterState<number>>
+ * ```
+ * @since 0.1.0
+ * @category metrics
+ */
+export const modeFetchFailuresTotal: Metric.Counter<number> = Metric.counter(
+  "stage_validation_mode_fetch_failures_total",
+  {
+    description: "Failed or timed-out reads of the shared rollout document",
+    incremental: true
+  }
+)
+
+/**
+ * `stage_validation_mode_changes_total{source}`: applied rollout changes by source
+ * (`cli`, `api`, `webhook`, `env`).
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { modeChangesTotal } from "stage-normalization/observability"
+ * const record = Metric.update(Metric.withAttributes(modeChangesTotal, { source: "cli" }), 1)
+ * ```
+ * @since 0.1.0
+ * @category metrics
+ */
+export const modeChangesTotal: Metric.Counter<number> = Metric.counter("stage_validation_mode_changes_total", {
+  description: "Applied rollout document changes by source",
+  incremental: true
+})
+
+/**
+ * `stage_validation_webhook_total{outcome}`: Alertmanager webhook calls by outcome
+ * (e.g. `downgraded`, `duplicate`, `ignored`, `unauthorized`, `invalid`, `error`).
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { webhookTotal } from "stage-normalization/observability"
+ * const record = Metric.update(Metric.withAttributes(webhookTotal, { outcome: "downgraded" }), 1)
+ * ```
+ * @since 0.1.0
+ * @category metrics
+ */
+export const webhookTotal: Metric.Counter<number> = Metric.counter("stage_validation_webhook_total", {
+  description: "Alertmanager webhook calls by outcome",
+  incremental: true
+})
+
+/**
+ * `stage_migration_rows_total{result}`: rows the migration looked at, by result
+ * (e.g. `updated`, `unchanged`, `unknown`, `failed`).
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { migrationRowsTotal } from "stage-normalization/observability"
+ * const record = Metric.update(Metric.withAttributes(migrationRowsTotal, { result: "updated" }), 500)
+ * ```
+ * @since 0.1.0
+ * @category metrics
+ */
+export const migrationRowsTotal: Metric.Counter<number> = Metric.counter("stage_migration_rows_total", {
+  description: "Rows processed by the stage migration, by result",
+  incremental: true
+})
+
+/**
+ * `stage_migration_batches_total{status}`: migration batches by final status
+ * (e.g. `completed`, `failed`, `skipped`).
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { migrationBatchesTotal } from "stage-normalization/observability"
+ * const record = Metric.update(Metric.withAttributes(migrationBatchesTotal, { status: "completed" }), 1)
+ * ```
+ * @since 0.1.0
+ * @category metrics
+ */
+export const migrationBatchesTotal: Metric.Counter<number> = Metric.counter("stage_migration_batches_total", {
+  description: "Stage migration batches by status",
+  incremental: true
+})
+
+/**
+ * Every metric name in the catalogue, for checks such as "each metric an alert rule names exists".
+ *
+ * @example
+ * ```ts
+ * import { METRIC_NAMES } from "stage-normalization/observability"
+ * METRIC_NAMES.includes("stage_validation_mode_fetch_failures_total") // => true
+ * ```
+ * @since 0.1.0
+ * @category constants
+ */
+export const METRIC_NAMES = [
+  "stage_validation_validations_total",
+  "stage_validation_duration_seconds",
+  "stage_warn_unknown_total",
+  "stage_validation_mode",
+  "stage_validation_enforcement_percent",
+  "stage_validation_mode_fetch_failures_total",
+  "stage_validation_mode_changes_total",
+  "stage_validation_webhook_total",
+  "stage_migration_rows_total",
+  "stage_migration_batches_total"
+] as const
