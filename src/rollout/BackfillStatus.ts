@@ -1,0 +1,115 @@
+/**
+ * `BackfillStatus`: whether the historical rows were migrated to canonical stages **and** the
+ * migration was verified. The finalisation guard asks it before reads move into enforcement: a
+ * read filtered by a canonical stage misses rows still stored as "Series A".
+ *
+ * The memory implementation lives here; the migration module provides one backed by PostgreSQL.
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect, Layer, Ref, Schema } from "effect"
+
+/**
+ * The answer of a backfill check.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BackfillState {
+  readonly migrated: boolean
+  readonly verified: boolean
+  /** free text for operators, e.g. "batch 412/500" or the verification report id */
+  readonly detail?: string | undefined
+}
+
+/**
+ * A backfill that has been migrated and verified.
+ *
+ * @example
+ * ```ts
+ * import { BACKFILL_VERIFIED } from "stage-normalization/rollout"
+ * BACKFILL_VERIFIED.verified // => true
+ * ```
+ * @since 0.1.0
+ * @category constants
+ */
+export const BACKFILL_VERIFIED: BackfillState = { migrated: true, verified: true }
+
+/**
+ * A backfill that has not run (the safe assumption).
+ *
+ * @example
+ * ```ts
+ * import { BACKFILL_PENDING } from "stage-normalization/rollout"
+ * BACKFILL_PENDING.migrated // => false
+ * ```
+ * @since 0.1.0
+ * @category constants
+ */
+export const BACKFILL_PENDING: BackfillState = { migrated: false, verified: false }
+
+/**
+ * The backfill status could not be read (the guard then refuses, fail-closed).
+ *
+ * @example
+ * ```ts
+ * import { BackfillStatusError } from "stage-normalization/rollout"
+ * new BackfillStatusError({ message: "database unavailable" }).message // => "database unavailable"
+ * ```
+ * @since 0.1.0
+ * @category errors
+ */
+export class BackfillStatusError extends Schema.TaggedError<BackfillStatusError>(
+  "stage-normalization/rollout/BackfillStatusError"
+)("BackfillStatusError", {
+  message: Schema.String,
+  cause: Schema.optional(Schema.Defect())
+}) {}
+
+/**
+ * The backfill-status service.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { BACKFILL_VERIFIED, BackfillStatus } from "stage-normalization/rollout"
+ * const program = BackfillStatus.use((s) => s.status).pipe(Effect.provide(BackfillStatus.layerMemory(BACKFILL_VERIFIED)))
+ * ```
+ * @since 0.1.0
+ * @category services
+ */
+export class BackfillStatus extends Context.Service<BackfillStatus, {
+  readonly status: Effect.Effect<BackfillState, BackfillStatusError>
+}>()("stage-normalization/rollout/BackfillStatus") {
+  /**
+   * A fixed answer.
+   *
+   * @example
+   * ```ts
+   * import { BACKFILL_PENDING, BackfillStatus } from "stage-normalization/rollout"
+   * const layer = BackfillStatus.layerMemory(BACKFILL_PENDING)
+   * ```
+   * @since 0.1.0
+   * @category layers
+   */
+  static readonly layerMemory = (state: BackfillState): Layer.Layer<BackfillStatus> =>
+    Layer.succeed(BackfillStatus, BackfillStatus.of({ status: Effect.succeed(state) }))
+
+  /**
+   * An answer read from a `Ref`, so a test or a host can change it at runtime.
+   *
+   * @example
+   * ```ts
+   * import { Effect, Ref } from "effect"
+   * import { BACKFILL_PENDING, BackfillStatus } from "stage-normalization/rollout"
+   * const program = Effect.gen(function*() {
+   *   const ref = yield* Ref.make(BACKFILL_PENDING)
+   *   const layer = BackfillStatus.layerRef(ref)
+   * })
+   * ```
+   * @since 0.1.0
+   * @category layers
+   */
+  static readonly layerRef = (ref: Ref.Ref<BackfillState>): Layer.Layer<BackfillStatus> =>
+    Layer.succeed(BackfillStatus, BackfillStatus.of({ status: Ref.get(ref) }))
+}

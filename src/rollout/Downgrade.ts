@@ -1,0 +1,132 @@
+/**
+ * The downgrade policy (the Alertmanager webhook's action, also available to operators):
+ * enforce → warn, so that nothing is rejected any more.
+ *
+ * - **What changes:** every `enforce` (default mode and endpoint overrides) becomes `warn`, and
+ *   `enforceWriteOnly` is turned off (it makes writes enforce). Shadow mode, the percentage and the
+ *   rest are kept, so a person can promote again from where the rollout stood.
+ * - **Idempotent:** a document that already rejects nothing is left alone; the call is audited as
+ *   a `duplicate`.
+ * - **Cooldown:** a repeat — the same `reason` (the webhook derives it from the alert) as a
+ *   downgrade applied less than the cooldown ago — is audited as a `duplicate` and changes nothing,
+ *   even if someone re-promoted in between (Alertmanager re-sends while an alert fires; this is
+ *   the anti-flapping rule). A different reason downgrades again.
+ * - **Resolved never re-arms:** a `resolved` signal is audited as `ignored` and changes nothing;
+ *   re-enabling enforcement is a person's decision (`promote` / `set`).
+ *
+ * The cooldown is read from the shared audit history, so it holds across instances.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Duration, Effect } from "effect"
+import type { AuditSource } from "./AuditLog.ts"
+import type { Mode, RolloutDocument } from "./Config.ts"
+import { ModeStore } from "./ModeStore.ts"
+
+const soften = (mode: Mode): Mode => (mode === "enforce" ? "warn" : mode)
+
+/**
+ * The document with nothing rejecting: `enforce` → `warn` everywhere, `enforceWriteOnly` off.
+ *
+ * @example
+ * ```ts
+ * import { PRODUCTION_CONFIG, downgradeDocument } from "stage-normalization/rollout"
+ * const d = downgradeDocument(PRODUCTION_CONFIG)
+ * d.endpointMode["/api/portfolio/strategies"] // => "warn"
+ * d.enforceWriteOnly // => false
+ * ```
+ * @since 0.1.0
+ * @category downgrade
+ */
+export const downgradeDocument = (doc: RolloutDocument): RolloutDocument => {
+  const endpointMode: Record<string, Mode> = {}
+  for (const [template, mode] of Object.entries(doc.endpointMode)) endpointMode[template] = soften(mode)
+  return { ...doc, defaultMode: soften(doc.defaultMode), endpointMode, enforceWriteOnly: false }
+}
+
+/**
+ * Default cooldown within which repeated downgrades are duplicates: 10 minutes.
+ *
+ * @example
+ * ```ts
+ * import { Duration } from "effect"
+ * import { DEFAULT_DOWNGRADE_COOLDOWN } from "stage-normalization/rollout"
+ * Duration.toMinutes(DEFAULT_DOWNGRADE_COOLDOWN) // => 10
+ * ```
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_DOWNGRADE_COOLDOWN: Duration.Duration = Duration.minutes(10)
+
+/**
+ * A downgrade request. `signal: "resolved"` records the resolution and changes nothing.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DowngradeRequest {
+  readonly reason: string
+  readonly source: AuditSource
+  /** default: the source (e.g. "webhook") */
+  readonly actor?: string | undefined
+  readonly signal?: "firing" | "resolved" | undefined
+  readonly cooldown?: Duration.Input | undefined
+}
+
+/**
+ * What happened: `downgraded`, `duplicate` (already non-rejecting, or within the cooldown), or
+ * `ignored` (a resolved signal).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DowngradeResult {
+  readonly outcome: "downgraded" | "duplicate" | "ignored"
+  readonly document: RolloutDocument
+}
+
+/**
+ * Applies the downgrade policy through the `ModeStore`.
+ *
+ * @example
+ * ```ts
+ * import { downgrade } from "stage-normalization/rollout"
+ * const program = downgrade({ reason: "StageValidationBlastRadius firing", source: "webhook" })
+ * ```
+ * @since 0.1.0
+ * @category downgrade
+ */
+export const downgrade = Effect.fn("downgrade")(function*(request: DowngradeRequest) {
+  const store = yield* ModeStore
+  const meta = { actor: request.actor ?? request.source, reason: request.reason, source: request.source }
+
+  if (request.signal === "resolved") {
+    yield* store.audit({ ...meta, action: "resolved", outcome: "ignored" })
+    return { outcome: "ignored", document: store.current() } satisfies DowngradeResult
+  }
+
+  const current = yield* store.refresh
+  const target = downgradeDocument(current)
+  const nothingToDo = JSON.stringify(target) === JSON.stringify(current)
+
+  const cooldown = Duration.fromInputUnsafe(request.cooldown ?? DEFAULT_DOWNGRADE_COOLDOWN)
+  const now = yield* Clock.currentTimeMillis
+  const recent = yield* store.history(200).pipe(Effect.orElseSucceed(() => []))
+  const inCooldown = recent.some((entry) =>
+    entry.outcome === "applied" && entry.action === "downgrade" && entry.reason === request.reason &&
+    now - Date.parse(entry.at) < Duration.toMillis(cooldown)
+  )
+
+  if (nothingToDo || inCooldown) {
+    yield* store.audit({
+      ...meta,
+      reason: `${request.reason} (${nothingToDo ? "nothing is enforcing" : "repeat within the cooldown"})`,
+      action: "downgrade",
+      outcome: "duplicate"
+    })
+    return { outcome: "duplicate", document: current } satisfies DowngradeResult
+  }
+
+  const { document, entry } = yield* store.modify({ ...meta, action: "downgrade", update: downgradeDocument })
+  return { outcome: entry === undefined ? "duplicate" : "downgraded", document } satisfies DowngradeResult
+})

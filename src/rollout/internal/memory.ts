@@ -1,0 +1,26 @@
+/**
+ * The memory backend: the process is the source of truth, the history an {@link AuditRing}.
+ *
+ * @internal
+ */
+import { Effect } from "effect"
+import { AUDIT_HISTORY_LIMIT, type AuditEntry, AuditRing } from "../AuditLog.ts"
+import type { Backend, LocalState } from "./core.ts"
+
+/** @internal */
+export const makeMemoryBackend = (local: LocalState, historyLimit: number = AUDIT_HISTORY_LIMIT): Backend => {
+  const ring = new AuditRing<AuditEntry>(historyLimit)
+  return {
+    load: Effect.sync(() => local.current),
+    compareAndSet: (expected, _missingVersion, next, entry) =>
+      Effect.sync(() => {
+        if (local.current.version !== expected) return { ok: false, current: local.current } as const
+        // compare and set in one synchronous step: no other fiber can interleave
+        local.accept(next)
+        ring.push(entry)
+        return { ok: true } as const
+      }),
+    append: (entry) => Effect.sync(() => ring.push(entry)),
+    history: (limit) => Effect.sync(() => ring.newestFirst(limit))
+  }
+}
