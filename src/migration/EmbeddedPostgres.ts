@@ -1,0 +1,128 @@
+/**
+ * The embedded database: PGlite (PostgreSQL compiled to WebAssembly) served on 127.0.0.1 at a
+ * random port by `PGLiteSocketServer`, and reached through the same `@effect/sql-pg` client as a
+ * real server. It is the default of `serve` when no `DATABASE_URL` is given, and the second
+ * database every migration test runs on.
+ *
+ * PGlite is one backend behind a multiplexer: the client gets `maxConnections: 1` (a second
+ * connection would run inside the first one's transaction), advisory locks are not shared
+ * between "sessions", and LISTEN/NOTIFY does not cross the socket.
+ *
+ * @since 0.1.0
+ */
+import { PgClient } from "@effect/sql-pg"
+import { Context, Effect, Layer, Redacted } from "effect"
+import type { SqlClient } from "effect/sql"
+import { describeCause, MigrationError } from "./MigrationError.ts"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface EmbeddedPostgresOptions {
+  /** A directory to persist the database in; in memory when absent. */
+  readonly dataDir?: string | undefined
+  /** Application name the client reports. */
+  readonly applicationName?: string | undefined
+}
+
+/**
+ * A running embedded database and the URL its socket server listens on.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { EmbeddedPostgres } from "stage-normalization/migration"
+ * const program = EmbeddedPostgres.use((db) => Effect.log(db.url)).pipe(Effect.provide(EmbeddedPostgres.layer()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category services
+ */
+export class EmbeddedPostgres extends Context.Service<EmbeddedPostgres, {
+  readonly url: string
+  readonly dataDir: string | undefined
+}>()("stage-normalization/migration/EmbeddedPostgres") {
+  /**
+   * Start PGlite and its socket server for the lifetime of the layer; both are stopped when
+   * the scope closes.
+   *
+   * @since 0.1.0
+   * @category layers
+   */
+  static readonly layer = (options: EmbeddedPostgresOptions = {}): Layer.Layer<EmbeddedPostgres, MigrationError> =>
+    Layer.effect(
+      EmbeddedPostgres,
+      Effect.acquireRelease(
+        Effect.tryPromise({
+          try: async () => {
+            const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([
+              import("@electric-sql/pglite"),
+              import("@electric-sql/pglite-socket")
+            ])
+            const db = options.dataDir === undefined ? await PGlite.create() : await PGlite.create(options.dataDir)
+            const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 4 })
+            try {
+              await server.start()
+            } catch (e) {
+              await db.close()
+              throw e
+            }
+            return { db, server, url: `postgres://postgres:postgres@${server.getServerConn()}/postgres` }
+          },
+          catch: (cause) =>
+            new MigrationError({
+              reason: "EmbeddedStartFailed",
+              detail: `could not start the embedded database${
+                options.dataDir === undefined ? "" : ` in ${options.dataDir}`
+              }: ${describeCause(cause)}`,
+              cause
+            })
+        }),
+        ({ db, server }) => Effect.promise(async () => {
+          await server.stop().catch(() => undefined)
+          await db.close().catch(() => undefined)
+        })
+      ).pipe(Effect.map(({ url }) => EmbeddedPostgres.of({ url, dataDir: options.dataDir })))
+    )
+}
+
+/**
+ * A `PgClient` (and `SqlClient`) on a fresh embedded database, with `maxConnections: 1`.
+ * `EmbeddedPostgres` is provided too, for its URL.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { SqlClient } from "effect/sql"
+ * import { layerEmbedded } from "stage-normalization/migration"
+ * const program = Effect.gen(function*() {
+ *   const sql = yield* SqlClient.SqlClient
+ *   return yield* sql`SELECT 1 AS one`
+ * }).pipe(Effect.provide(layerEmbedded()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerEmbedded = (
+  options: EmbeddedPostgresOptions = {}
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | EmbeddedPostgres, MigrationError> =>
+  Layer.unwrap(Effect.gen(function*() {
+    const { url } = yield* EmbeddedPostgres
+    return PgClient.layerFrom(
+      PgClient.make({
+        url: Redacted.make(url),
+        maxConnections: 1,
+        applicationName: options.applicationName ?? "stage-normalization"
+      }).pipe(
+        Effect.mapError((cause) =>
+          new MigrationError({
+            reason: "EmbeddedStartFailed",
+            detail: `could not connect to the embedded database: ${describeCause(cause)}`,
+            cause
+          })
+        )
+      )
+    )
+  })).pipe(Layer.provideMerge(EmbeddedPostgres.layer(options)))
