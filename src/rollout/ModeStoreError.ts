@@ -25,7 +25,7 @@ export const VersionConflict = Schema.TaggedStruct("VersionConflict", {
 })
 
 /**
- * The submitted document does not decode (unknown key, out-of-range percentage, …).
+ * The submitted (or stored) document does not decode (unknown key, out-of-range percentage, …).
  *
  * @example
  * ```ts
@@ -36,7 +36,11 @@ export const VersionConflict = Schema.TaggedStruct("VersionConflict", {
  * @since 0.1.0
  * @category errors
  */
-export const InvalidDocument = Schema.TaggedStruct("InvalidDocument", { message: Schema.String })
+export const InvalidDocument = Schema.TaggedStruct("InvalidDocument", {
+  message: Schema.String,
+  /** for an unreadable stored document: its `version` field, when it has a numeric one */
+  storedVersion: Schema.optional(Schema.Number)
+})
 
 /**
  * The shared store did not answer (not connected, timed out, command failed). For a write that

@@ -161,15 +161,35 @@ export const makeCore = Effect.fnUntraced(function*(local: LocalState, backend: 
     return { document: to, entry } satisfies ChangeResult
   })
 
-  /** The shared document as of now (the local value when nothing is stored). */
-  const fresh = Effect.gen(function*() {
+  /** Reads the shared document now and adopts it when newer; the local value when nothing is stored. */
+  const refresh = Effect.gen(function*() {
     const shared = yield* backend.load
-    if (shared !== undefined) {
-      yield* acceptDocument(local, shared)
-      return shared
-    }
-    return local.current
+    if (shared === undefined) return local.current
+    yield* acceptDocument(local, shared)
+    return shared
   })
+
+  /**
+   * The document a change starts from. Like `refresh`, except that an unreadable stored document
+   * does not block the change: it is compared-and-set against by its stored version (or as missing)
+   * and replaced, so an operator can repair it; it is never served.
+   */
+  const fresh = refresh.pipe(
+    Effect.catchIf(
+      (error) => error.reason._tag === "InvalidDocument",
+      (error) =>
+        Effect.as(
+          Effect.logWarning({
+            event: "stage_validation.stored_document_invalid",
+            message: "the shared rollout document is unreadable; this change replaces it",
+            error: error.message
+          }),
+          error.reason._tag === "InvalidDocument" && error.reason.storedVersion !== undefined
+            ? { ...local.current, version: error.reason.storedVersion }
+            : local.current
+        )
+    )
+  )
 
   const set = Effect.fn("ModeStore.set")(function*(request: SetRequest) {
     const decoded = yield* decodeRolloutDocument(request.document).pipe(
@@ -218,7 +238,7 @@ export const makeCore = Effect.fnUntraced(function*(local: LocalState, backend: 
     audit,
     changes: Stream.fromPubSub(local.pubsub),
     history,
-    refresh: fresh
+    refresh
   }
   return service
 })

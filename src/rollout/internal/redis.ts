@@ -100,11 +100,30 @@ const unavailable = (message: string, cause?: unknown) =>
 /** @internal */
 export const decodeDocument = (json: string): Effect.Effect<RolloutDocument, ModeStoreError> => {
   const result = decodeDocumentJson(json)
-  return result._tag === "Success"
-    ? Effect.succeed(result.success)
-    : Effect.fail(
-      new ModeStoreError({ reason: { _tag: "InvalidDocument", message: `stored document: ${result.failure.message}` } })
-    )
+  if (result._tag === "Success") return Effect.succeed(result.success)
+  const storedVersion = storedVersionOf(json)
+  return Effect.fail(
+    new ModeStoreError({
+      reason: {
+        _tag: "InvalidDocument",
+        message: `stored document: ${result.failure.message}`,
+        ...(storedVersion !== undefined ? { storedVersion } : {})
+      }
+    })
+  )
+}
+
+// The version the CAS script sees in an otherwise invalid document (it reads `version` only).
+const storedVersionOf = (json: string): number | undefined => {
+  try {
+    const parsed: unknown = JSON.parse(json)
+    if (typeof parsed === "object" && parsed !== null && "version" in parsed && typeof parsed.version === "number") {
+      return parsed.version
+    }
+  } catch {
+    // not JSON at all: the script treats it as missing
+  }
+  return undefined
 }
 
 /** @internal */
