@@ -4,3 +4,4 @@
  * @since 0.1.0
  */
 export * from "./metrics.ts"
+export * from "./PrometheusMetricsSource.ts"
