@@ -4,7 +4,7 @@
  * module load, route templates are compiled once per config, and bucketing hashes in place.
  *
  * Resolution order (ARCHITECTURE.md):
- * 1. the endpoint override for the matched route template, else `defaultMode`;
+ * 1. the endpoint override of the most specific matching route template, else `defaultMode`;
  * 2. with `enforceWriteOnly`, writes enforce and reads are capped at `warn`;
  * 3. with `dryRun` (shadow mode), every request whose mode is not `off` is evaluated as if
  *    enforcing (`mode: "enforce"`, `isDryRun: true`) and never rejected — except reads capped by
@@ -20,7 +20,7 @@
  */
 import { isInPercent } from "./Bucketing.ts"
 import { DEFAULT_ENFORCEMENT_SALT, type Mode, type Operation, type StageValidationConfig } from "./Config.ts"
-import { matchRoute, operationFor } from "./Routes.ts"
+import { compiledRoutes, modeAt, operationAt, pathEnd } from "./Routes.ts"
 
 /**
  * What stage validation does for one request.
@@ -100,10 +100,12 @@ export const getValidationDecision = (
   config: StageValidationConfig,
   request: ValidationRequest
 ): ValidationDecision => {
-  const entry = matchRoute(config, request.path)
-  const operation = operationFor(entry, request.method)
+  const routes = compiledRoutes(config)
+  const path = request.path
+  const end = pathEnd(path)
+  const operation = operationAt(routes, request.method, path, end)
   // (1) endpoint override, else default
-  let mode: Mode = entry?.mode ?? config.defaultMode
+  let mode: Mode = modeAt(routes, path, end) ?? config.defaultMode
   if (mode === "off") return OFF[operation]
   // (2) write-only enforcement: writes enforce, reads capped at warn
   const capped = config.enforceWriteOnly && operation === "read"

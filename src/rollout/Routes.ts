@@ -1,88 +1,65 @@
 /**
  * Route templates: matching a request path (a template such as `/api/funds/:fundId/companies` or
- * a concrete path such as `/api/funds/42/companies`) against the templates a config names in
- * `endpointMode` and `operationOverrides`.
+ * a concrete path such as `/api/funds/42/companies`) against the templates a config names.
+ *
+ * Endpoint modes and operation overrides are matched **independently**: the mode comes from the
+ * most specific `endpointMode` template, the operation from the most specific
+ * `operationOverrides` template for the request's method — adding a mode override never changes
+ * how a route is classified. More specific means more literal segments; a trailing `*` comes last.
  *
  * Templates are compiled once per config object (cached in a `WeakMap`), and matching walks the
- * path in place with `startsWith` / `indexOf`, so the hot path allocates nothing for ordinary paths.
- * More specific templates win: more literal segments first, a trailing `*` last.
+ * path in place with `startsWith` / `indexOf`, so the hot path allocates nothing for ordinary paths
+ * (a query string or trailing slash costs one `slice` for the exact-match lookup).
  *
  * @since 0.1.0
  */
 import type { Mode, Operation, StageValidationConfig } from "./Config.ts"
 import { DEFAULT_OPERATION_OVERRIDES } from "./Config.ts"
 
-/**
- * What a config says about one route template.
- *
- * @since 0.1.0
- * @category models
- */
-export interface RouteEntry {
-  readonly template: string
-  /** the endpoint override, if any */
-  readonly mode: Mode | undefined
-  /** per-method operation overrides, upper-case method → operation */
-  readonly operations: ReadonlyMap<string, Operation>
-}
-
 interface CompiledSegment {
   readonly kind: 0 | 1 | 2 // 0 literal, 1 parameter, 2 rest (`*`)
   readonly literal: string
 }
 
-interface CompiledPattern {
-  readonly entry: RouteEntry
-  readonly segments: ReadonlyArray<CompiledSegment>
-  readonly literals: number
-  readonly hasRest: boolean
+interface Route<V> {
+  readonly template: string
+  readonly value: V
 }
 
-interface CompiledRoutes {
-  readonly exact: ReadonlyMap<string, RouteEntry>
-  readonly patterns: ReadonlyArray<CompiledPattern>
+interface CompiledPattern<V> {
+  readonly route: Route<V>
+  readonly segments: ReadonlyArray<CompiledSegment>
+}
+
+interface Matcher<V> {
+  readonly exact: ReadonlyMap<string, Route<V>>
+  readonly patterns: ReadonlyArray<CompiledPattern<V>>
+}
+
+/** @internal */
+export interface CompiledRoutes {
+  readonly modes: Matcher<Mode>
+  readonly operations: Matcher<ReadonlyMap<string, Operation>>
+  readonly templates: Matcher<string>
 }
 
 const stripTrailingSlash = (template: string): string =>
   template.length > 1 && template.endsWith("/") ? template.slice(0, -1) : template
 
-const compile = (config: StageValidationConfig): CompiledRoutes => {
-  const modes = new Map<string, Mode>()
-  const operations = new Map<string, Map<string, Operation>>()
-  for (const [template, mode] of Object.entries(config.endpointMode)) {
-    modes.set(stripTrailingSlash(template), mode)
-  }
-  const overrides = config.operationOverrides ?? DEFAULT_OPERATION_OVERRIDES
-  for (const [key, operation] of Object.entries(overrides)) {
-    const space = key.indexOf(" ")
-    if (space <= 0) continue
-    const method = key.slice(0, space).toUpperCase()
-    const template = stripTrailingSlash(key.slice(space + 1))
-    let byMethod = operations.get(template)
-    if (byMethod === undefined) {
-      byMethod = new Map()
-      operations.set(template, byMethod)
-    }
-    byMethod.set(method, operation)
-  }
-  const exact = new Map<string, RouteEntry>()
-  const patterns: Array<CompiledPattern & { readonly order: number }> = []
-  const templates = new Set([...modes.keys(), ...operations.keys()])
+const makeMatcher = <V>(entries: Iterable<readonly [string, V]>): Matcher<V> => {
+  const exact = new Map<string, Route<V>>()
+  const patterns: Array<CompiledPattern<V> & { readonly literals: number; readonly hasRest: boolean; readonly order: number }> = []
   let order = 0
-  for (const template of templates) {
-    const entry: RouteEntry = {
-      template,
-      mode: modes.get(template),
-      operations: operations.get(template) ?? new Map()
-    }
-    exact.set(template, entry)
+  for (const [template, value] of entries) {
+    const route: Route<V> = { template, value }
+    exact.set(template, route)
     const parts = template === "/" ? [] : template.slice(1).split("/")
     const segments = parts.map((part): CompiledSegment =>
       part === "*" ? { kind: 2, literal: "" } : part.startsWith(":") ? { kind: 1, literal: "" } : { kind: 0, literal: part }
     )
     if (segments.some((s) => s.kind !== 0)) {
       patterns.push({
-        entry,
+        route,
         segments,
         literals: segments.filter((s) => s.kind === 0).length,
         hasRest: segments.some((s) => s.kind === 2),
@@ -97,6 +74,29 @@ const compile = (config: StageValidationConfig): CompiledRoutes => {
   return { exact, patterns }
 }
 
+const compile = (config: StageValidationConfig): CompiledRoutes => {
+  const modes = new Map<string, Mode>()
+  for (const [template, mode] of Object.entries(config.endpointMode)) modes.set(stripTrailingSlash(template), mode)
+  const operations = new Map<string, Map<string, Operation>>()
+  for (const [key, operation] of Object.entries(config.operationOverrides ?? DEFAULT_OPERATION_OVERRIDES)) {
+    const space = key.indexOf(" ")
+    if (space <= 0) continue
+    const template = stripTrailingSlash(key.slice(space + 1))
+    let byMethod = operations.get(template)
+    if (byMethod === undefined) {
+      byMethod = new Map()
+      operations.set(template, byMethod)
+    }
+    byMethod.set(key.slice(0, space).toUpperCase(), operation)
+  }
+  const templates = new Set([...modes.keys(), ...operations.keys()])
+  return {
+    modes: makeMatcher(modes),
+    operations: makeMatcher(operations),
+    templates: makeMatcher([...templates].map((t) => [t, t] as const))
+  }
+}
+
 const cache = new WeakMap<StageValidationConfig, CompiledRoutes>()
 
 const compiled = (config: StageValidationConfig): CompiledRoutes => {
@@ -108,9 +108,8 @@ const compiled = (config: StageValidationConfig): CompiledRoutes => {
   return routes
 }
 
-const matchPattern = (pattern: CompiledPattern, path: string, end: number): boolean => {
+const matchPattern = (segments: ReadonlyArray<CompiledSegment>, path: string, end: number): boolean => {
   let pos = 1 // after the leading "/"
-  const segments = pattern.segments
   for (let s = 0; s < segments.length; s++) {
     const segment = segments[s]!
     if (segment.kind === 2) return true
@@ -128,54 +127,60 @@ const matchPattern = (pattern: CompiledPattern, path: string, end: number): bool
   return pos > end
 }
 
-/**
- * Finds what a config says about a request path: the exact template (the path may itself be a
- * template), else the most specific matching template. A query string, fragment or trailing
- * slash is ignored.
- *
- * @example
- * ```ts
- * import { Schema } from "effect"
- * import { StageValidationConfig, matchRoute } from "stage-normalization/rollout"
- * const config = Schema.decodeUnknownSync(StageValidationConfig)({})
- * matchRoute(config, "/api/funds/42/companies?page=2")?.template // => "/api/funds/:fundId/companies"
- * ```
- * @since 0.1.0
- * @category matching
- */
-export const matchRoute = (config: StageValidationConfig, path: string): RouteEntry | undefined => {
-  const routes = compiled(config)
+/** End of the path part (before `?` / `#`, without a trailing slash). */
+const pathEnd = (path: string): number => {
   let end = path.length
   const query = path.indexOf("?")
   if (query !== -1) end = query
   const hash = path.indexOf("#")
   if (hash !== -1 && hash < end) end = hash
   if (end > 1 && path.charCodeAt(end - 1) === 47 /* "/" */) end--
-  const found = routes.exact.get(end === path.length ? path : path.slice(0, end))
+  return end
+}
+
+const match = <V>(matcher: Matcher<V>, path: string, end: number): Route<V> | undefined => {
+  if (matcher.exact.size === 0) return undefined
+  const found = matcher.exact.get(end === path.length ? path : path.slice(0, end))
   if (found !== undefined) return found
   if (path.charCodeAt(0) !== 47) return undefined
-  const patterns = routes.patterns
+  const patterns = matcher.patterns
   for (let i = 0; i < patterns.length; i++) {
     const pattern = patterns[i]!
-    if (matchPattern(pattern, path, end)) return pattern.entry
+    if (matchPattern(pattern.segments, path, end)) return pattern.route
   }
   return undefined
 }
 
 /**
- * The route template a path matches, for low-cardinality metric labels; `undefined` when no
- * template matches.
+ * The most specific template a config names (in `endpointMode` or `operationOverrides`) that a
+ * path matches — a low-cardinality metric label; `undefined` when none matches. A query string,
+ * fragment or trailing slash is ignored.
  *
  * @example
  * ```ts
  * import { DEFAULT_DOCUMENT, matchRouteTemplate } from "stage-normalization/rollout"
- * matchRouteTemplate(DEFAULT_DOCUMENT, "/api/funds/7/companies") // => "/api/funds/:fundId/companies"
+ * matchRouteTemplate(DEFAULT_DOCUMENT, "/api/funds/7/companies?page=2") // => "/api/funds/:fundId/companies"
  * ```
  * @since 0.1.0
  * @category matching
  */
 export const matchRouteTemplate = (config: StageValidationConfig, path: string): string | undefined =>
-  matchRoute(config, path)?.template
+  match(compiled(config).templates, path, pathEnd(path))?.value
+
+/**
+ * The endpoint mode override for a path (most specific `endpointMode` template), or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { PRODUCTION_CONFIG, endpointModeOf } from "stage-normalization/rollout"
+ * endpointModeOf(PRODUCTION_CONFIG, "/api/portfolio/strategies") // => "enforce"
+ * endpointModeOf(PRODUCTION_CONFIG, "/api/other") // => undefined
+ * ```
+ * @since 0.1.0
+ * @category matching
+ */
+export const endpointModeOf = (config: StageValidationConfig, path: string): Mode | undefined =>
+  match(compiled(config).modes, path, pathEnd(path))?.value
 
 /**
  * The operation type of a method by default: GET, HEAD and OPTIONS read, everything else writes.
@@ -208,8 +213,8 @@ export const defaultOperation = (method: string): Operation => {
 }
 
 /**
- * The operation type of a request under a config: the per-route override for its method, else
- * {@link defaultOperation}.
+ * The operation type of a request: the override of the most specific `operationOverrides`
+ * template naming this method, else {@link defaultOperation}.
  *
  * @example
  * ```ts
@@ -221,13 +226,40 @@ export const defaultOperation = (method: string): Operation => {
  * @category matching
  */
 export const operationOf = (config: StageValidationConfig, method: string, path: string): Operation =>
-  operationFor(matchRoute(config, path), method)
+  operationAt(compiled(config), method, path, pathEnd(path))
 
-/** @internal */
-export const operationFor = (entry: RouteEntry | undefined, method: string): Operation => {
-  if (entry !== undefined && entry.operations.size > 0) {
-    const byMethod = entry.operations.get(method) ?? entry.operations.get(method.toUpperCase())
-    if (byMethod !== undefined) return byMethod
+const operationAt = (routes: CompiledRoutes, method: string, path: string, end: number): Operation => {
+  const matcher = routes.operations
+  if (matcher.exact.size > 0) {
+    // The most specific template with an override for this method.
+    const exact = matcher.exact.get(end === path.length ? path : path.slice(0, end))
+    const viaExact = exact === undefined ? undefined : methodOverride(exact.value, method)
+    if (viaExact !== undefined) return viaExact
+    if (path.charCodeAt(0) === 47) {
+      const patterns = matcher.patterns
+      for (let i = 0; i < patterns.length; i++) {
+        const pattern = patterns[i]!
+        if (!matchPattern(pattern.segments, path, end)) continue
+        const op = methodOverride(pattern.route.value, method)
+        if (op !== undefined) return op
+      }
+    }
   }
   return defaultOperation(method)
 }
+
+const methodOverride = (byMethod: ReadonlyMap<string, Operation>, method: string): Operation | undefined =>
+  byMethod.get(method) ?? (method === method.toUpperCase() ? undefined : byMethod.get(method.toUpperCase()))
+
+/** The compiled routes of a config (compiled once per config object). @internal */
+export const compiledRoutes: (config: StageValidationConfig) => CompiledRoutes = compiled
+
+/** @internal */
+export { pathEnd }
+
+/** The endpoint mode override of a path under compiled routes. @internal */
+export const modeAt = (routes: CompiledRoutes, path: string, end: number): Mode | undefined =>
+  match(routes.modes, path, end)?.value
+
+/** @internal */
+export { operationAt }

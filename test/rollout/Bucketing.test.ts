@@ -41,9 +41,10 @@ const referenceHash = (c: Pick<VectorCase, "salt" | "key" | "algorithm">): numbe
     ? murmur3Bytes(framed(c.salt, c.key))
     : createHash("sha256").update(framed(c.salt, c.key)).digest().readUInt32BE(0)
 
+const enc = (s: string) => new TextEncoder().encode(s)
+
 describe("murmur3", () => {
   it("matches the published MurmurHash3 x86_32 test values", () => {
-    const enc = (s: string) => new TextEncoder().encode(s)
     assert.strictEqual(murmur3Bytes(enc("")), 0)
     assert.strictEqual(murmur3Bytes(enc(""), 1), 0x514e28b7)
     assert.strictEqual(murmur3Bytes(enc(""), 0xffffffff), 0x81f16f39)
@@ -72,7 +73,7 @@ describe("vectors/bucketing.json", () => {
     assert.strictEqual(vectors.buckets, BUCKET_COUNT)
     assert.isAtLeast(vectors.cases.length, 100)
     assert.isAtLeast(vectors.cases.filter((c) => c.algorithm === "sha256").length, 50)
-    assert.isAtLeast(vectors.cases.filter((c) => /[^\u0000-\u007f]/.test(c.key)).length, 30)
+    assert.isAtLeast(vectors.cases.filter((c) => [...c.key].some((ch) => ch.codePointAt(0)! > 0x7f)).length, 30)
   })
 
   it.each(vectors.cases.map((c, i) => [i, c] as const))("case %i", (_, c) => {

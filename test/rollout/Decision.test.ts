@@ -3,6 +3,7 @@ import { Schema } from "effect"
 import {
   DEFAULT_DOCUMENT,
   defaultOperation,
+  endpointModeOf,
   DEV_CONFIG,
   getValidationDecision,
   matchRouteTemplate,
@@ -205,6 +206,19 @@ describe("operations and routes", () => {
     const d = getValidationDecision(config, { method: "GET", path: "/api/jobs/7/run", requestId: "r" })
     assert.strictEqual(d.operation, "write")
     assert.isTrue(d.shouldReject)
+  })
+
+  it("mode and operation are matched independently: a mode override never reclassifies a route", () => {
+    const config = Schema.decodeUnknownSync(ConfigSchema)({
+      enforceWriteOnly: true,
+      endpointMode: { "/api/monte-carlo/:action": "enforce" },
+      operationOverrides: { "POST /api/monte-carlo/simulate": "read" }
+    })
+    const d = getValidationDecision(config, { method: "POST", path: "/api/monte-carlo/simulate", requestId: "r" })
+    assert.strictEqual(d.operation, "read")
+    assert.strictEqual(d.mode, "warn")
+    assert.strictEqual(endpointModeOf(config, "/api/monte-carlo/simulate"), "enforce")
+    assert.strictEqual(endpointModeOf(config, "/api/other"), undefined)
   })
 
   it("matches concrete paths against templates, most specific first, ignoring query and trailing slash", () => {
