@@ -1,0 +1,145 @@
+/**
+ * The boundary's JSON error bodies. The 400 for invalid stage input is a public contract
+ * (ARCHITECTURE.md):
+ *
+ * ```json
+ * { "error": "INVALID_STAGE_DISTRIBUTION",
+ *   "details": { "invalid": ["invalid"], "suggestions": { "invalid": [] },
+ *                "validStages": ["pre-seed", "seed", "series-a", "series-b", "series-c", "series-c+"] } }
+ * ```
+ *
+ * (`"error": "INVALID_STAGE"` for a single stage field or query parameter.) Two additions appear
+ * only when they carry information, so the common case is exactly the contract: `details.issues`
+ * (path + message) when the input is invalid for another reason than an unknown stage (a bad
+ * weight, a sum off 1, a stage that is not a string), and `details.truncated: true` when the
+ * lists were cut to their bounds (100 invalid values of at most 256 characters, 20 issues).
+ *
+ * @since 0.1.0
+ */
+import { CANONICAL_STAGES, type CanonicalStage } from "../normalizer/Stages.ts"
+
+/**
+ * The error code of a rejected stage input.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StageErrorCode = "INVALID_STAGE_DISTRIBUTION" | "INVALID_STAGE"
+
+/**
+ * One non-unknown-stage problem, as reported in `details.issues`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StageIssue {
+  readonly path: ReadonlyArray<string | number>
+  readonly message: string
+}
+
+/**
+ * The 400 body for invalid stage input.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface InvalidStageBody {
+  readonly error: StageErrorCode
+  readonly details: {
+    readonly invalid: ReadonlyArray<string>
+    readonly suggestions: Readonly<Record<string, ReadonlyArray<CanonicalStage>>>
+    readonly validStages: ReadonlyArray<CanonicalStage>
+    readonly issues?: ReadonlyArray<StageIssue>
+    readonly truncated?: true
+  }
+}
+
+/**
+ * Most invalid values listed in one body.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_INVALID_LISTED = 100
+
+/**
+ * Longest invalid value listed (characters; longer ones are cut and end with `…`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_INVALID_LENGTH = 256
+
+/**
+ * Most issues listed in one body.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_ISSUES_LISTED = 20
+
+const VALID_STAGES: ReadonlyArray<CanonicalStage> = Object.freeze([...CANONICAL_STAGES])
+
+const cut = (s: string): string => (s.length > MAX_INVALID_LENGTH ? s.slice(0, MAX_INVALID_LENGTH) + "…" : s)
+
+/**
+ * Builds the contract body. `invalid` and `suggestions` come straight from the normaliser;
+ * `issues` are the other problems (pass an empty list when there are none).
+ *
+ * @example
+ * ```ts
+ * import { invalidStageBody } from "stage-normalization/http"
+ * invalidStageBody("INVALID_STAGE_DISTRIBUTION", ["invalid"], { invalid: [] }, [])
+ * // => { error: "INVALID_STAGE_DISTRIBUTION",
+ * //      details: { invalid: ["invalid"], suggestions: { invalid: [] }, validStages: [...6 stages] } }
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const invalidStageBody = (
+  error: StageErrorCode,
+  invalid: ReadonlyArray<string>,
+  suggestions: Readonly<Record<string, ReadonlyArray<CanonicalStage>>>,
+  issues: ReadonlyArray<StageIssue>
+): InvalidStageBody => {
+  let truncated = invalid.length > MAX_INVALID_LISTED || issues.length > MAX_ISSUES_LISTED
+  const listed: Array<string> = []
+  // A prototype-free record: "__proto__" is an ordinary key here, as in the normaliser.
+  const listedSuggestions: Record<string, ReadonlyArray<CanonicalStage>> = Object.create(null)
+  const n = Math.min(invalid.length, MAX_INVALID_LISTED)
+  for (let i = 0; i < n; i++) {
+    const raw = invalid[i]!
+    const shown = cut(raw)
+    if (shown !== raw) truncated = true
+    listed.push(shown)
+    listedSuggestions[shown] = suggestions[raw] ?? []
+  }
+  const details: {
+    invalid: ReadonlyArray<string>
+    suggestions: Readonly<Record<string, ReadonlyArray<CanonicalStage>>>
+    validStages: ReadonlyArray<CanonicalStage>
+    issues?: ReadonlyArray<StageIssue>
+    truncated?: true
+  } = { invalid: listed, suggestions: listedSuggestions, validStages: VALID_STAGES }
+  if (issues.length > 0) details.issues = issues.slice(0, MAX_ISSUES_LISTED)
+  if (truncated) details.truncated = true
+  return { error, details }
+}
+
+/**
+ * A generic JSON error body for requests the boundary cannot read at all (malformed JSON, a body
+ * over the limit): `{ error, message }`.
+ *
+ * @example
+ * ```ts
+ * import { requestErrorBody } from "stage-normalization/http"
+ * requestErrorBody("INVALID_JSON", "the request body is not valid JSON")
+ * // => { error: "INVALID_JSON", message: "the request body is not valid JSON" }
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const requestErrorBody = (error: string, message: string): { readonly error: string; readonly message: string } => ({
+  error,
+  message
+})
