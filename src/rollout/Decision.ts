@@ -20,7 +20,7 @@
  */
 import { isInPercent } from "./Bucketing.ts"
 import { DEFAULT_ENFORCEMENT_SALT, type Mode, type Operation, type StageValidationConfig } from "./Config.ts"
-import { compiledRoutes, modeAt, operationAt, pathEnd } from "./Routes.ts"
+import { packedMode, packedOperation, resolvePacked } from "./Routes.ts"
 
 /**
  * What stage validation does for one request.
@@ -100,12 +100,10 @@ export const getValidationDecision = (
   config: StageValidationConfig,
   request: ValidationRequest
 ): ValidationDecision => {
-  const routes = compiledRoutes(config)
-  const path = request.path
-  const end = pathEnd(path)
-  const operation = operationAt(routes, request.method, path, end)
+  const resolved = resolvePacked(config, request.method, request.path)
+  const operation = packedOperation(resolved)
   // (1) endpoint override, else default
-  let mode: Mode = modeAt(routes, path, end) ?? config.defaultMode
+  let mode: Mode = packedMode(resolved) ?? config.defaultMode
   if (mode === "off") return OFF[operation]
   // (2) write-only enforcement: writes enforce, reads capped at warn
   const capped = config.enforceWriteOnly && operation === "read"

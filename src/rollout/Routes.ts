@@ -7,9 +7,12 @@
  * `operationOverrides` template for the request's method — adding a mode override never changes
  * how a route is classified. More specific means more literal segments; a trailing `*` comes last.
  *
- * Templates are compiled once per config object (cached in a `WeakMap`), and matching walks the
- * path in place with `startsWith` / `indexOf`, so the hot path allocates nothing for ordinary paths
- * (a query string or trailing slash costs one `slice` for the exact-match lookup).
+ * Templates are compiled once per config object (cached in a `WeakMap`, with the last config
+ * remembered by identity). A path equal to a template — what an HTTP layer that knows its route
+ * passes — is one `Map` lookup of a fully pre-resolved entry; a concrete path is tested against
+ * the parameterised templates' precompiled regular expressions, most specific first. Nothing is
+ * allocated for ordinary paths (a query string or trailing slash costs one `slice` for the exact
+ * lookup).
  *
  * @since 0.1.0
  */
@@ -21,110 +24,154 @@ interface CompiledSegment {
   readonly literal: string
 }
 
-interface Route<V> {
+// The common methods get an array slot; others go through a Map (slow path).
+const METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"] as const
+const DEFAULT_OPERATIONS: ReadonlyArray<Operation> = ["read", "read", "read", "write", "write", "write", "write"]
+
+const methodIndex = (method: string): number => {
+  switch (method) {
+    case "GET":
+      return 0
+    case "HEAD":
+      return 1
+    case "OPTIONS":
+      return 2
+    case "POST":
+      return 3
+    case "PUT":
+      return 4
+    case "PATCH":
+      return 5
+    case "DELETE":
+      return 6
+    default:
+      return -1
+  }
+}
+
+/** What one template of the config says. */
+interface TemplateEntry {
   readonly template: string
-  readonly value: V
-}
-
-interface CompiledPattern<V> {
-  readonly route: Route<V>
   readonly segments: ReadonlyArray<CompiledSegment>
+  readonly literals: number
+  readonly hasRest: boolean
+  readonly isPattern: boolean
+  readonly regExp: RegExp
+  readonly order: number
+  readonly mode: Mode | undefined
+  /** override per common method (undefined: none) */
+  readonly operations: ReadonlyArray<Operation | undefined>
+  /** every override, upper-case method → operation */
+  readonly byMethod: ReadonlyMap<string, Operation>
 }
 
-interface Matcher<V> {
-  readonly exact: ReadonlyMap<string, Route<V>>
-  readonly patterns: ReadonlyArray<CompiledPattern<V>>
+/** A path equal to a template, fully resolved. */
+interface ExactEntry {
+  readonly template: string
+  readonly mode: Mode | undefined
+  /** resolved operation per common method (override or default) */
+  readonly operations: ReadonlyArray<Operation>
+  readonly entry: TemplateEntry
 }
 
 /** @internal */
 export interface CompiledRoutes {
-  readonly modes: Matcher<Mode>
-  readonly operations: Matcher<ReadonlyMap<string, Operation>>
-  readonly templates: Matcher<string>
+  readonly exact: ReadonlyMap<string, ExactEntry>
+  /** parameterised templates, most specific first */
+  readonly patterns: ReadonlyArray<TemplateEntry>
+  readonly empty: boolean
 }
 
 const stripTrailingSlash = (template: string): string =>
   template.length > 1 && template.endsWith("/") ? template.slice(0, -1) : template
 
-const makeMatcher = <V>(entries: Iterable<readonly [string, V]>): Matcher<V> => {
-  const exact = new Map<string, Route<V>>()
-  const patterns: Array<CompiledPattern<V> & { readonly literals: number; readonly hasRest: boolean; readonly order: number }> = []
-  let order = 0
-  for (const [template, value] of entries) {
-    const route: Route<V> = { template, value }
-    exact.set(template, route)
-    const parts = template === "/" ? [] : template.slice(1).split("/")
-    const segments = parts.map((part): CompiledSegment =>
-      part === "*" ? { kind: 2, literal: "" } : part.startsWith(":") ? { kind: 1, literal: "" } : { kind: 0, literal: part }
-    )
-    if (segments.some((s) => s.kind !== 0)) {
-      patterns.push({
-        route,
-        segments,
-        literals: segments.filter((s) => s.kind === 0).length,
-        hasRest: segments.some((s) => s.kind === 2),
-        order: order++
-      })
+const escapeRegExp = (literal: string): string => literal.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+
+// A template as an anchored regular expression: `:param` is one non-empty segment, a final `*`
+// anything (or nothing) after the prefix; an optional trailing slash, then the end of the path or
+// its query / fragment. V8's irregexp runs these faster than a hand-written segment walk.
+const templateRegExp = (segments: ReadonlyArray<CompiledSegment>): RegExp => {
+  let source = "^"
+  for (const segment of segments) {
+    if (segment.kind === 2) {
+      source += "(?:/[^?#]*)?"
+      break
     }
+    source += segment.kind === 1 ? "/[^/?#]+" : `/${escapeRegExp(segment.literal)}`
   }
-  patterns.sort((a, b) =>
-    Number(a.hasRest) - Number(b.hasRest) || b.literals - a.literals || b.segments.length - a.segments.length ||
-    a.order - b.order
-  )
-  return { exact, patterns }
+  return new RegExp(`${source}/?(?:[?#]|$)`)
 }
 
 const compile = (config: StageValidationConfig): CompiledRoutes => {
   const modes = new Map<string, Mode>()
   for (const [template, mode] of Object.entries(config.endpointMode)) modes.set(stripTrailingSlash(template), mode)
-  const operations = new Map<string, Map<string, Operation>>()
+  const overrides = new Map<string, Map<string, Operation>>()
   for (const [key, operation] of Object.entries(config.operationOverrides ?? DEFAULT_OPERATION_OVERRIDES)) {
     const space = key.indexOf(" ")
     if (space <= 0) continue
     const template = stripTrailingSlash(key.slice(space + 1))
-    let byMethod = operations.get(template)
+    let byMethod = overrides.get(template)
     if (byMethod === undefined) {
       byMethod = new Map()
-      operations.set(template, byMethod)
+      overrides.set(template, byMethod)
     }
     byMethod.set(key.slice(0, space).toUpperCase(), operation)
   }
-  const templates = new Set([...modes.keys(), ...operations.keys()])
-  return {
-    modes: makeMatcher(modes),
-    operations: makeMatcher(operations),
-    templates: makeMatcher([...templates].map((t) => [t, t] as const))
+  const entries: Array<TemplateEntry> = []
+  let order = 0
+  for (const template of new Set([...modes.keys(), ...overrides.keys()])) {
+    const parts = template === "/" ? [] : template.slice(1).split("/")
+    const segments = parts.map((part): CompiledSegment =>
+      part === "*" ? { kind: 2, literal: "" } : part.startsWith(":") ? { kind: 1, literal: "" } : { kind: 0, literal: part }
+    )
+    const byMethod: ReadonlyMap<string, Operation> = overrides.get(template) ?? new Map()
+    entries.push({
+      template,
+      segments,
+      literals: segments.filter((s) => s.kind === 0).length,
+      hasRest: segments.some((s) => s.kind === 2),
+      isPattern: segments.some((s) => s.kind !== 0),
+      regExp: templateRegExp(segments),
+      order: order++,
+      mode: modes.get(template),
+      operations: METHODS.map((m) => byMethod.get(m)),
+      byMethod
+    })
   }
+  const patterns = entries.filter((e) => e.isPattern).sort((a, b) =>
+    Number(a.hasRest) - Number(b.hasRest) || b.literals - a.literals || b.segments.length - a.segments.length ||
+    a.order - b.order
+  )
+  // A template used as a path: its own settings first, then the most specific pattern matching it.
+  const exact = new Map<string, ExactEntry>()
+  for (const entry of entries) {
+    const matching = patterns.filter((p) => p !== entry && p.regExp.test(entry.template))
+    exact.set(entry.template, {
+      template: entry.template,
+      entry,
+      mode: entry.mode ?? matching.find((p) => p.mode !== undefined)?.mode,
+      operations: METHODS.map((_, i) =>
+        entry.operations[i] ?? matching.find((p) => p.operations[i] !== undefined)?.operations[i] ?? DEFAULT_OPERATIONS[i]!
+      )
+    })
+  }
+  return { exact, patterns, empty: entries.length === 0 }
 }
 
 const cache = new WeakMap<StageValidationConfig, CompiledRoutes>()
+let lastConfig: StageValidationConfig | undefined
+let lastRoutes: CompiledRoutes | undefined
 
 const compiled = (config: StageValidationConfig): CompiledRoutes => {
+  if (config === lastConfig) return lastRoutes!
   let routes = cache.get(config)
   if (routes === undefined) {
     routes = compile(config)
     cache.set(config, routes)
   }
+  lastConfig = config
+  lastRoutes = routes
   return routes
-}
-
-const matchPattern = (segments: ReadonlyArray<CompiledSegment>, path: string, end: number): boolean => {
-  let pos = 1 // after the leading "/"
-  for (let s = 0; s < segments.length; s++) {
-    const segment = segments[s]!
-    if (segment.kind === 2) return true
-    if (pos > end) return false
-    let next = path.indexOf("/", pos)
-    if (next === -1 || next > end) next = end
-    if (segment.kind === 0) {
-      const literal = segment.literal
-      if (next - pos !== literal.length || !path.startsWith(literal, pos)) return false
-    } else if (next === pos) {
-      return false // empty parameter
-    }
-    pos = next + 1
-  }
-  return pos > end
 }
 
 /** End of the path part (before `?` / `#`, without a trailing slash). */
@@ -138,18 +185,65 @@ const pathEnd = (path: string): number => {
   return end
 }
 
-const match = <V>(matcher: Matcher<V>, path: string, end: number): Route<V> | undefined => {
-  if (matcher.exact.size === 0) return undefined
-  const found = matcher.exact.get(end === path.length ? path : path.slice(0, end))
-  if (found !== undefined) return found
-  if (path.charCodeAt(0) !== 47) return undefined
-  const patterns = matcher.patterns
-  for (let i = 0; i < patterns.length; i++) {
-    const pattern = patterns[i]!
-    if (matchPattern(pattern.segments, path, end)) return pattern.route
-  }
-  return undefined
+const exactEntry = (routes: CompiledRoutes, path: string, end: number): ExactEntry | undefined =>
+  routes.exact.get(end === path.length ? path : path.slice(0, end))
+
+const upperIndex = (method: string): number => {
+  const index = methodIndex(method)
+  return index !== -1 ? index : methodIndex(method.toUpperCase())
 }
+
+// Packed result of a resolution: mode code (0 none, 1 off, 2 warn, 3 enforce) × 2 + (1 if write).
+const MODE_CODES: Readonly<Record<Mode, number>> = { off: 1, warn: 2, enforce: 3 }
+const CODE_MODES: ReadonlyArray<Mode | undefined> = [undefined, "off", "warn", "enforce"]
+
+/** Resolves the endpoint mode override and the operation of a request without allocating. @internal */
+export const resolvePacked = (config: StageValidationConfig, method: string, path: string): number => {
+  const routes = compiled(config)
+  let index = methodIndex(method)
+  if (routes.empty) return index !== -1 ? (index >= 3 ? 1 : 0) : (defaultOperation(method) === "write" ? 1 : 0)
+  const end = pathEnd(path)
+  if (index === -1) index = upperIndex(method)
+  const exact = exactEntry(routes, path, end)
+  if (exact !== undefined && index !== -1) {
+    return (exact.mode === undefined ? 0 : MODE_CODES[exact.mode]) * 2 + (exact.operations[index] === "write" ? 1 : 0)
+  }
+  return slowResolve(routes, method, index, path, exact)
+}
+
+const slowResolve = (
+  routes: CompiledRoutes,
+  method: string,
+  index: number,
+  path: string,
+  exact: ExactEntry | undefined
+): number => {
+  const upper = index === -1 ? method.toUpperCase() : METHODS[index]!
+  let mode: Mode | undefined = exact?.mode
+  let modeFound = exact?.mode !== undefined
+  let operation: Operation | undefined = exact?.entry.byMethod.get(upper)
+  if ((!modeFound || operation === undefined) && path.charCodeAt(0) === 47) {
+    const patterns = routes.patterns
+    for (let i = 0; i < patterns.length; i++) {
+      const p = patterns[i]!
+      if (!p.regExp.test(path)) continue
+      if (!modeFound && p.mode !== undefined) {
+        mode = p.mode
+        modeFound = true
+      }
+      if (operation === undefined) operation = index === -1 ? p.byMethod.get(upper) : p.operations[index]
+      if (modeFound && operation !== undefined) break
+    }
+  }
+  const op = operation ?? (index === -1 ? defaultOperation(method) : DEFAULT_OPERATIONS[index]!)
+  return (mode === undefined ? 0 : MODE_CODES[mode]) * 2 + (op === "write" ? 1 : 0)
+}
+
+/** @internal */
+export const packedMode = (packed: number): Mode | undefined => CODE_MODES[packed >> 1]
+
+/** @internal */
+export const packedOperation = (packed: number): Operation => ((packed & 1) === 1 ? "write" : "read")
 
 /**
  * The most specific template a config names (in `endpointMode` or `operationOverrides`) that a
@@ -164,8 +258,17 @@ const match = <V>(matcher: Matcher<V>, path: string, end: number): Route<V> | un
  * @since 0.1.0
  * @category matching
  */
-export const matchRouteTemplate = (config: StageValidationConfig, path: string): string | undefined =>
-  match(compiled(config).templates, path, pathEnd(path))?.value
+export const matchRouteTemplate = (config: StageValidationConfig, path: string): string | undefined => {
+  const routes = compiled(config)
+  const end = pathEnd(path)
+  const exact = exactEntry(routes, path, end)
+  if (exact !== undefined) return exact.template
+  if (path.charCodeAt(0) !== 47) return undefined
+  for (const p of routes.patterns) {
+    if (p.regExp.test(path)) return p.template
+  }
+  return undefined
+}
 
 /**
  * The endpoint mode override for a path (most specific `endpointMode` template), or `undefined`.
@@ -180,7 +283,7 @@ export const matchRouteTemplate = (config: StageValidationConfig, path: string):
  * @category matching
  */
 export const endpointModeOf = (config: StageValidationConfig, path: string): Mode | undefined =>
-  match(compiled(config).modes, path, pathEnd(path))?.value
+  packedMode(resolvePacked(config, "GET", path))
 
 /**
  * The operation type of a method by default: GET, HEAD and OPTIONS read, everything else writes.
@@ -195,21 +298,8 @@ export const endpointModeOf = (config: StageValidationConfig, path: string): Mod
  * @category matching
  */
 export const defaultOperation = (method: string): Operation => {
-  switch (method) {
-    case "GET":
-    case "HEAD":
-    case "OPTIONS":
-      return "read"
-    case "POST":
-    case "PUT":
-    case "PATCH":
-    case "DELETE":
-      return "write"
-    default: {
-      const upper = method.toUpperCase()
-      return upper === "GET" || upper === "HEAD" || upper === "OPTIONS" ? "read" : "write"
-    }
-  }
+  const index = upperIndex(method)
+  return index === -1 ? "write" : DEFAULT_OPERATIONS[index]!
 }
 
 /**
@@ -226,40 +316,4 @@ export const defaultOperation = (method: string): Operation => {
  * @category matching
  */
 export const operationOf = (config: StageValidationConfig, method: string, path: string): Operation =>
-  operationAt(compiled(config), method, path, pathEnd(path))
-
-const operationAt = (routes: CompiledRoutes, method: string, path: string, end: number): Operation => {
-  const matcher = routes.operations
-  if (matcher.exact.size > 0) {
-    // The most specific template with an override for this method.
-    const exact = matcher.exact.get(end === path.length ? path : path.slice(0, end))
-    const viaExact = exact === undefined ? undefined : methodOverride(exact.value, method)
-    if (viaExact !== undefined) return viaExact
-    if (path.charCodeAt(0) === 47) {
-      const patterns = matcher.patterns
-      for (let i = 0; i < patterns.length; i++) {
-        const pattern = patterns[i]!
-        if (!matchPattern(pattern.segments, path, end)) continue
-        const op = methodOverride(pattern.route.value, method)
-        if (op !== undefined) return op
-      }
-    }
-  }
-  return defaultOperation(method)
-}
-
-const methodOverride = (byMethod: ReadonlyMap<string, Operation>, method: string): Operation | undefined =>
-  byMethod.get(method) ?? (method === method.toUpperCase() ? undefined : byMethod.get(method.toUpperCase()))
-
-/** The compiled routes of a config (compiled once per config object). @internal */
-export const compiledRoutes: (config: StageValidationConfig) => CompiledRoutes = compiled
-
-/** @internal */
-export { pathEnd }
-
-/** The endpoint mode override of a path under compiled routes. @internal */
-export const modeAt = (routes: CompiledRoutes, path: string, end: number): Mode | undefined =>
-  match(routes.modes, path, end)?.value
-
-/** @internal */
-export { operationAt }
+  packedOperation(resolvePacked(config, method, path))
