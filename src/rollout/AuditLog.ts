@@ -25,6 +25,11 @@ import { type RolloutDocument, StageValidationConfig } from "./Config.ts"
 export const AuditSource = Schema.Literals(["cli", "api", "webhook", "env"])
 
 /**
+ * @example
+ * ```ts
+ * import type { AuditSource } from "stage-normalization/rollout"
+ * const source: AuditSource = "cli"
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -46,6 +51,11 @@ export type AuditSource = typeof AuditSource.Type
 export const AuditAction = Schema.Literals(["set", "promote", "downgrade", "resolved", "seed"])
 
 /**
+ * @example
+ * ```ts
+ * import type { AuditAction } from "stage-normalization/rollout"
+ * const action: AuditAction = "promote"
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -67,6 +77,11 @@ export type AuditAction = typeof AuditAction.Type
 export const AuditOutcome = Schema.Literals(["applied", "refused", "duplicate", "ignored"])
 
 /**
+ * @example
+ * ```ts
+ * import type { AuditOutcome } from "stage-normalization/rollout"
+ * const outcome: AuditOutcome = "applied"
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -92,6 +107,11 @@ export const DiffEntry = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import type { DiffEntry } from "stage-normalization/rollout"
+ * const change: DiffEntry = { path: "dryRun", from: false, to: true }
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -125,6 +145,12 @@ export const AuditEntry = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ModeStore, type AuditEntry } from "stage-normalization/rollout"
+ * const latest = ModeStore.use((s) => s.history(1)) // Effect<ReadonlyArray<AuditEntry>, …>
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -206,6 +232,11 @@ export const diffDocuments = (from: RolloutDocument | null, to: RolloutDocument)
 /**
  * Who asked for a change and why: the common part of every change request.
  *
+ * @example
+ * ```ts
+ * import type { ChangeMeta } from "stage-normalization/rollout"
+ * const meta: ChangeMeta = { actor: "ops@example.com", reason: "ramp to 25 %", source: "cli" }
+ * ```
  * @since 0.1.0
  * @category models
  */

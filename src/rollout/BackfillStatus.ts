@@ -12,6 +12,11 @@ import { Context, Effect, Layer, Ref, Schema } from "effect"
 /**
  * The answer of a backfill check.
  *
+ * @example
+ * ```ts
+ * import type { BackfillState } from "stage-normalization/rollout"
+ * const state: BackfillState = { migrated: true, verified: false, detail: "verification report pending" }
+ * ```
  * @since 0.1.0
  * @category models
  */

@@ -26,6 +26,11 @@ import { Effect, Schema } from "effect"
 export const Mode = Schema.Literals(["off", "warn", "enforce"])
 
 /**
+ * @example
+ * ```ts
+ * import type { Mode } from "stage-normalization/rollout"
+ * const mode: Mode = "enforce"
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -59,6 +64,11 @@ export const MODES: ReadonlyArray<Mode> = ["off", "warn", "enforce"]
 export const Operation = Schema.Literals(["read", "write"])
 
 /**
+ * @example
+ * ```ts
+ * import type { Operation } from "stage-normalization/rollout"
+ * const op: Operation = "read"
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -80,6 +90,11 @@ export type Operation = typeof Operation.Type
 export const BucketAlgorithm = Schema.Literals(["murmur3", "sha256"])
 
 /**
+ * @example
+ * ```ts
+ * import type { BucketAlgorithm } from "stage-normalization/rollout"
+ * const algorithm: BucketAlgorithm = "murmur3"
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -368,6 +383,11 @@ export type RolloutDocument = typeof StageValidationConfig.Type
 /**
  * The JSON form of a {@link RolloutDocument} (what Redis stores and the ops API accepts).
  *
+ * @example
+ * ```ts
+ * import { DEFAULT_DOCUMENT, encodeRolloutDocument, type RolloutDocumentEncoded } from "stage-normalization/rollout"
+ * const json: RolloutDocumentEncoded = encodeRolloutDocument(DEFAULT_DOCUMENT)
+ * ```
  * @since 0.1.0
  * @category models
  */

@@ -25,6 +25,12 @@ import { packedMode, packedOperation, resolvePacked } from "./Routes.ts"
 /**
  * What stage validation does for one request.
  *
+ * @example
+ * ```ts
+ * import { DEFAULT_DOCUMENT, getValidationDecision, type ValidationDecision } from "stage-normalization/rollout"
+ * const d: ValidationDecision = getValidationDecision(DEFAULT_DOCUMENT, { method: "GET", path: "/x", requestId: "r1" })
+ * d.shouldEmitHeaders // => true
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -47,6 +53,11 @@ export interface ValidationDecision {
  * The request facts a decision depends on. `stickinessKey` (e.g. the value of the config's
  * `stickinessHeader`) replaces the request id as the bucketing key when present and non-empty.
  *
+ * @example
+ * ```ts
+ * import type { ValidationRequest } from "stage-normalization/rollout"
+ * const request: ValidationRequest = { method: "POST", path: "/api/funds/42/companies", requestId: "r1", stickinessKey: "fund-42" }
+ * ```
  * @since 0.1.0
  * @category models
  */

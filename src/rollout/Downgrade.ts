@@ -61,6 +61,11 @@ export const DEFAULT_DOWNGRADE_COOLDOWN: Duration.Duration = Duration.minutes(10
 /**
  * A downgrade request. `signal: "resolved"` records the resolution and changes nothing.
  *
+ * @example
+ * ```ts
+ * import type { DowngradeRequest } from "stage-normalization/rollout"
+ * const request: DowngradeRequest = { reason: "StageValidationBlastRadius firing", source: "webhook", cooldown: "10 minutes" }
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -77,6 +82,12 @@ export interface DowngradeRequest {
  * What happened: `downgraded`, `duplicate` (already non-rejecting, or within the cooldown), or
  * `ignored` (a resolved signal).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { downgrade } from "stage-normalization/rollout"
+ * const program = downgrade({ reason: "alert", source: "webhook" }).pipe(Effect.map((r) => r.outcome))
+ * ```
  * @since 0.1.0
  * @category models
  */

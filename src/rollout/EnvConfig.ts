@@ -22,6 +22,12 @@ import { parsePresetName, PRESET_NAMES, type PresetName, PRESETS } from "./Prese
 /**
  * The raw environment values the loader reads (unset → `undefined`).
  *
+ * @example
+ * ```ts
+ * import { resolveStageValidationEnv, type RawStageValidationEnv } from "stage-normalization/rollout"
+ * const env: RawStageValidationEnv = { STAGE_VALIDATION_PRESET: "staging", ENFORCEMENT_PERCENT: "50" }
+ * resolveStageValidationEnv(env).document.enforcementPercent // => 50
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -37,6 +43,11 @@ export interface RawStageValidationEnv {
  * One rejected environment value: which variable, what it held (truncated to 100 characters),
  * and what was used instead.
  *
+ * @example
+ * ```ts
+ * import { resolveStageValidationEnv } from "stage-normalization/rollout"
+ * resolveStageValidationEnv({ ENFORCEMENT_PERCENT: "lots" }).warnings[0]?.fallback // => 0
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -51,6 +62,11 @@ export interface EnvWarning {
 /**
  * The outcome of loading: the boot document, the preset it started from, and the warnings.
  *
+ * @example
+ * ```ts
+ * import { resolveStageValidationEnv } from "stage-normalization/rollout"
+ * resolveStageValidationEnv({ STAGE_VALIDATION_PRESET: "dev" }).preset // => "development"
+ * ```
  * @since 0.1.0
  * @category models
  */

@@ -21,6 +21,11 @@ import type { StageValidationConfig } from "./Config.ts"
  * `"*"` for the default mode) whose reads can be rejected. Empty routes and percent 0 when reads
  * never are.
  *
+ * @example
+ * ```ts
+ * import { DEFAULT_DOCUMENT, readEnforcementOf } from "stage-normalization/rollout"
+ * readEnforcementOf({ ...DEFAULT_DOCUMENT, endpointMode: { "/api/x": "enforce" }, enforcementPercent: 10 }).percent // => 10
+ * ```
  * @since 0.1.0
  * @category models
  */

@@ -13,6 +13,11 @@ import type { MetricsSnapshot } from "./PromotionGate.ts"
 /**
  * What the gate asks for: `windows` consecutive windows of `windowSeconds` each, newest first.
  *
+ * @example
+ * ```ts
+ * import type { SnapshotRequest } from "stage-normalization/rollout"
+ * const thirtyMinutes: SnapshotRequest = { windows: 3, windowSeconds: 600 }
+ * ```
  * @since 0.1.0
  * @category models
  */

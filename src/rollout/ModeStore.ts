@@ -35,6 +35,14 @@ import type { ModeStoreError } from "./ModeStoreError.ts"
  * rejected); `expectedVersion` is the version the caller saw. The stored version becomes
  * `expectedVersion + 1`. `force` overrides the finalisation guard (audited as forced).
  *
+ * @example
+ * ```ts
+ * import type { SetRequest } from "stage-normalization/rollout"
+ * const request: SetRequest = {
+ *   document: { defaultMode: "warn", dryRun: true }, expectedVersion: 4,
+ *   actor: "ops@example.com", reason: "phase 2.7", source: "api"
+ * }
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -49,6 +57,14 @@ export interface SetRequest extends ChangeMeta {
  * A read-modify-write change: `update` maps the current shared document to the next one (its
  * `version` is ignored). Retried a few times when another writer wins the race.
  *
+ * @example
+ * ```ts
+ * import type { ModifyRequest } from "stage-normalization/rollout"
+ * const request: ModifyRequest = {
+ *   update: (doc) => ({ ...doc, enforcementPercent: 25 }),
+ *   actor: "ops@example.com", reason: "ramp", source: "cli"
+ * }
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -61,6 +77,11 @@ export interface ModifyRequest extends ChangeMeta {
 /**
  * An audited event that changes nothing.
  *
+ * @example
+ * ```ts
+ * import type { RecordRequest } from "stage-normalization/rollout"
+ * const request: RecordRequest = { actor: "webhook", reason: "repeat", source: "webhook", action: "downgrade", outcome: "duplicate" }
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -73,6 +94,14 @@ export interface RecordRequest extends ChangeMeta {
  * The result of a change: the document now in force, and the audit entry (`undefined` when the
  * request changed nothing, e.g. the same content again).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ModeStore } from "stage-normalization/rollout"
+ * const changed = ModeStore.use((s) =>
+ *   s.modify({ actor: "ops", reason: "shadow", source: "cli", update: (d) => ({ ...d, dryRun: true }) })
+ * ).pipe(Effect.map((r) => r.entry !== undefined))
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -84,6 +113,12 @@ export interface ChangeResult {
 /**
  * The service interface.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ModeStore } from "stage-normalization/rollout"
+ * const percent = ModeStore.use((store) => Effect.sync(() => store.current().enforcementPercent))
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -106,6 +141,11 @@ export interface ModeStoreService {
 /**
  * Options of the Redis-backed store.
  *
+ * @example
+ * ```ts
+ * import { PRODUCTION_CONFIG, type RedisModeStoreOptions } from "stage-normalization/rollout"
+ * const options: RedisModeStoreOptions = { initial: PRODUCTION_CONFIG, prefix: "svc-a", refreshInterval: "5 seconds", readTimeout: "100 millis" }
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -130,6 +170,11 @@ export interface RedisModeStoreOptions {
  * Options of {@link ModeStore.layerRedis}: the store options plus node-redis client options
  * (`url`, `socket`, …).
  *
+ * @example
+ * ```ts
+ * import { PRODUCTION_CONFIG, type RedisConnectionModeStoreOptions } from "stage-normalization/rollout"
+ * const options: RedisConnectionModeStoreOptions = { initial: PRODUCTION_CONFIG, redis: { url: "redis://127.0.0.1:6379" } }
+ * ```
  * @since 0.1.0
  * @category models
  */

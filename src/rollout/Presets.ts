@@ -93,6 +93,12 @@ export const DEV_CONFIG: RolloutDocument = decode({
 export const PRESET_NAMES = ["production", "staging", "development"] as const
 
 /**
+ * @example
+ * ```ts
+ * import { PRESETS, type PresetName } from "stage-normalization/rollout"
+ * const name: PresetName = "staging"
+ * PRESETS[name].enforcementPercent // => 100
+ * ```
  * @since 0.1.0
  * @category models
  */

@@ -23,6 +23,11 @@ import {
 /**
  * How the ramp advances.
  *
+ * @example
+ * ```ts
+ * import { DEFAULT_PROMOTION_POLICY, type PromotionPolicy } from "stage-normalization/rollout"
+ * const cautious: PromotionPolicy = { ...DEFAULT_PROMOTION_POLICY, ramp: [5, 10, 25, 50, 100], requiredPasses: 6 }
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -77,6 +82,11 @@ export const nextRampStep = (
 /**
  * A promotion request: who, why, from where, and whether to force past the gate.
  *
+ * @example
+ * ```ts
+ * import type { PromoteRequest } from "stage-normalization/rollout"
+ * const request: PromoteRequest = { actor: "ops@example.com", reason: "week 2", source: "cli", policy: { requiredPasses: 2 } }
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -90,6 +100,12 @@ export interface PromoteRequest extends ChangeMeta {
  * pass, nothing changed) or `at-final-step`; with the verdict, the per-window results and the
  * newest window's table for the CLI.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { formatGateTable, promote } from "stage-normalization/rollout"
+ * const report = promote({ actor: "ops", reason: "ramp", source: "cli" }).pipe(Effect.map((r) => formatGateTable(r.table)))
+ * ```
  * @since 0.1.0
  * @category models
  */

@@ -16,6 +16,14 @@
  * Aggregated rollout metrics over one window. Every field is required for a pass; `undefined`
  * means the metric could not be read.
  *
+ * @example
+ * ```ts
+ * import type { MetricsSnapshot } from "stage-normalization/rollout"
+ * const window: MetricsSnapshot = {
+ *   requests: 42_000, wouldRejectRatio: 0.002, validatorP99Seconds: 0.0004,
+ *   errorRatio: 0, unknownStageRatio: 0.001, activeAlerts: []
+ * }
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -39,6 +47,11 @@ export interface MetricsSnapshot {
 /**
  * Gate thresholds. Ratios are fractions (0.005 = 0.5 %).
  *
+ * @example
+ * ```ts
+ * import { DEFAULT_GATE_CRITERIA, type GateCriteria } from "stage-normalization/rollout"
+ * const strict: GateCriteria = { ...DEFAULT_GATE_CRITERIA, maxWouldRejectRatio: 0.001, minRequests: 10_000 }
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -92,6 +105,11 @@ export const DEFAULT_GATE_CRITERIA: GateCriteria = {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { evaluatePromotionGate, type GateVerdict } from "stage-normalization/rollout"
+ * const verdict: GateVerdict = evaluatePromotionGate({}).verdict // => "fail"
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -101,6 +119,11 @@ export type GateVerdict = "pass" | "fail" | "inconclusive"
  * One line of the gate report, for the CLI: criterion, comparison, threshold, measured value and
  * status (`missing` when the metric was absent or invalid, `insufficient` for too little traffic).
  *
+ * @example
+ * ```ts
+ * import { evaluatePromotionGate } from "stage-normalization/rollout"
+ * evaluatePromotionGate({}).table[0]?.status // => "missing"
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -115,6 +138,11 @@ export interface GateRow {
 /**
  * The gate's verdict, human-readable reasons, and the per-criterion table.
  *
+ * @example
+ * ```ts
+ * import { evaluatePromotionGate } from "stage-normalization/rollout"
+ * evaluatePromotionGate({ requests: 3 }).reasons.length > 0 // => true
+ * ```
  * @since 0.1.0
  * @category models
  */

@@ -4,7 +4,7 @@
  */
 import { NodeRedis } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Layer, Logger, Metric } from "effect"
+import { ConfigProvider, Context, Effect, Fiber, Layer, Logger, Metric, Stream } from "effect"
 import { modeFetchFailuresTotal } from "../../src/observability/index.ts"
 import {
   BACKFILL_PENDING,
@@ -252,6 +252,40 @@ describe("ModeStore.layerRedis (real Redis)", () => {
       assert.strictEqual(repaired.document.version, 5)
       yield* cleanup(prefix)
     }).pipe(Effect.scoped, Effect.provide(quiet), Effect.provideService(Metric.MetricRegistry, new Map())))
+})
+
+describe("ModeStore.layerRedisConfig (environment)", () => {
+  it.live("boots from the preset and env overrides, connects to REDIS_URL under the configured prefix, streams changes", () =>
+    Effect.gen(function*() {
+      yield* Effect.promise(assertRedisReachable)
+      const prefix = uniquePrefix("config")
+      const env = ConfigProvider.fromUnknown({
+        REDIS_URL,
+        STAGE_VALIDATION_REDIS_PREFIX: prefix,
+        STAGE_VALIDATION_PRESET: "production",
+        ENFORCEMENT_PERCENT: "25"
+      })
+      const a = yield* Effect.map(
+        Layer.build(
+          ModeStore.layerRedisConfig({ refreshInterval: "200 millis" }).pipe(Layer.provide(backfill))
+        ),
+        Context.get(ModeStore)
+      ).pipe(Effect.provideService(ConfigProvider.ConfigProvider, env))
+      assert.strictEqual(a.current().endpointMode["/api/portfolio/strategies"], "enforce")
+      assert.strictEqual(a.current().enforcementPercent, 25)
+      yield* synced(a)
+      assert.match(yield* Effect.promise(() => rawCommand("EXISTS", `${prefix}:document`)), /^:1$/)
+
+      const b = yield* redisStore({ prefix })
+      yield* synced(b)
+      const seen = yield* b.changes.pipe(Stream.take(2), Stream.runCollect, Effect.forkScoped)
+      yield* Effect.sleep("50 millis")
+      const { document } = yield* a.set({ ...meta, document: { ...a.current(), enforcementPercent: 50 }, expectedVersion: a.current().version })
+      const docs = yield* Fiber.join(seen)
+      assert.deepStrictEqual(docs.map((d) => d.version), [document.version - 1, document.version])
+      assert.strictEqual(docs[1]?.enforcementPercent, 50)
+      yield* cleanup(prefix)
+    }).pipe(Effect.scoped, Effect.provide(quiet)))
 })
 
 describe("ModeStore.layerRedisFrom (host's Redis service)", () => {
