@@ -1,0 +1,304 @@
+/**
+ * `stage-normalization migrate`: normalise the stage values stored in a PostgreSQL table.
+ *
+ * - **Dry run by default**: a read-only scan and a preview (value → canonical stage, rows;
+ *   unknown values with suggestions). Nothing is written, not even a run row.
+ * - `--apply`: the batched, audited run (resumes the target's incomplete run if there is one);
+ *   `--resume` insists on continuing one. A second `--apply` on a busy target is refused (exit 2).
+ * - `--cancel [--run ID]`: cancel a run (the active runner stops after its current batch).
+ * - Progress: a bar on stderr when it is a terminal, JSON lines on stderr otherwise; `--json`
+ *   prints every event and the final report as JSON lines on stdout instead.
+ * - SIGINT / SIGTERM finish the current batch, mark the run paused and exit 0 (a second signal
+ *   aborts at once; the batch in flight rolls back). `--apply` again (or `--resume`) continues.
+ *
+ * Exit codes: 0 done (or paused/cancelled), 1 the run failed, 2 bad input (unknown table or
+ * column, wrong column type, unreachable database, conflicting flags, busy target).
+ *
+ * @since 0.1.0
+ */
+import type { PgClient } from "@effect/sql-pg"
+import { Console, Effect, Option, Scope } from "effect"
+import { Command, Flag } from "effect/cli"
+import type { SqlClient } from "effect/sql"
+import { cancelRun } from "../../migration/Cancel.ts"
+import { layerFromUrl } from "../../migration/Database.ts"
+import type { MigrationEvent, UnknownValue } from "../../migration/MigrationEvent.ts"
+import type { MigrationError } from "../../migration/MigrationError.ts"
+import { preview, type PreviewReport } from "../../migration/Preview.ts"
+import { formatDuration, makeProgressReporter } from "../../migration/ProgressReporter.ts"
+import { migrate, type RunSummary } from "../../migration/Runner.ts"
+import type { TargetSpec } from "../../migration/Target.ts"
+import { CliExitCode, CliInputError } from "../CliInputError.ts"
+import { renderTable } from "../Table.ts"
+
+const int = new Intl.NumberFormat("en-US")
+const out = (line: string) => Console.log(line)
+
+/**
+ * The database URL of a command: `--database-url`, else `DATABASE_URL`; required.
+ *
+ * @since 0.1.0
+ * @category helpers
+ */
+export const requireDatabaseUrl = (flag: Option.Option<string>, command: string) => {
+  const url = Option.getOrUndefined(flag) ?? process.env["DATABASE_URL"]
+  return url === undefined || url.trim() === ""
+    ? Effect.fail(
+      new CliInputError({
+        message: `${command} needs a database: pass --database-url postgres://user@host:5432/db or set DATABASE_URL ` +
+          `(there is no embedded default for ${command})`
+      })
+    )
+    : Effect.succeed(url)
+}
+
+/**
+ * Run a migration program against a URL, mapping its errors to the CLI's exit codes: input
+ * errors exit 2, other failures 1.
+ *
+ * @since 0.1.0
+ * @category helpers
+ */
+export const withDatabase = <A>(
+  url: string,
+  applicationName: string,
+  program: Effect.Effect<A, MigrationError, SqlClient.SqlClient | PgClient.PgClient | Scope.Scope>
+): Effect.Effect<A, CliInputError | CliExitCode> =>
+  Effect.scoped(program).pipe(
+    Effect.provide(layerFromUrl(url, { applicationName })),
+    Effect.catchTag("MigrationError", (e) =>
+      Effect.fail(e.isInputError ? new CliInputError({ message: e.message }) : new CliExitCode({ code: 1, reason: e.message })))
+  )
+
+const printable = (s: string): string => JSON.stringify(s)
+
+const unknownTable = (unknowns: ReadonlyArray<UnknownValue>): string =>
+  renderTable(
+    ["value", "rows", "why", "suggestions"],
+    unknowns.map((u) => [
+      u.kind === "unknown-stage" ? printable(u.value) : u.value,
+      int.format(u.rows),
+      u.kind,
+      u.suggestions.length > 0 ? u.suggestions.join(", ") : "—"
+    ])
+  )
+
+const renderPreview = (r: PreviewReport): string => {
+  const lines = [
+    `Dry run — nothing was written. ${r.target}.${r.column} (${r.kind})${r.fundId === null ? "" : `, fund ${r.fundId}`}: ` +
+    `${int.format(r.rowsScanned)} rows scanned${r.stopped ? " (stopped early)" : ""}`,
+    ""
+  ]
+  const known = r.values.filter((v) => v.action !== "unknown")
+  if (known.length > 0) {
+    lines.push(renderTable(
+      [r.kind === "scalar" ? "value" : "stage in distributions", "→ stage", "rows", "action"],
+      known.map((v) => [printable(v.value), v.stage ?? "", int.format(v.rows), v.action === "update" ? "update" : "already canonical"])
+    ), "")
+  }
+  if (r.unknowns.length > 0) {
+    lines.push(`Left unchanged by --apply (reported, never guessed):`, unknownTable(r.unknowns), "")
+  }
+  lines.push(
+    `${int.format(r.rowsToUpdate)} row(s) would be updated, ${int.format(r.rowsUnchanged)} already canonical, ` +
+      `${int.format(r.rowsSkipped)} left unchanged (unknown or invalid), ${int.format(r.rowsNull)} NULL.` +
+      (r.truncated ? " (More distinct values than listed; counts are exact.)" : ""),
+    "Run again with --apply to write (every changed row is audited in stage_normalization_log)."
+  )
+  return lines.join("\n")
+}
+
+const renderSummary = (s: RunSummary): string => {
+  const lines = [
+    `Run ${s.runId} ${s.status}${s.resumed ? " (resumed)" : ""}: ${s.target}.${s.column} (${s.kind}, batches by ${s.batchBy}` +
+    `${s.fundId === null ? "" : `, fund ${s.fundId}`})`,
+    `  ${int.format(s.totals.scanned)} of ${int.format(s.rowsTotal)} rows scanned, ${int.format(s.totals.updated)} updated, ` +
+    `${int.format(s.totals.skipped)} left unchanged (unknown/invalid), ${int.format(s.totals.failed)} not updated (concurrent writes); ` +
+    `${int.format(s.batches)} batch(es) in ${formatDuration(s.durationMs / 1000)}`
+  ]
+  if (s.interruptedBatches.length > 0) {
+    lines.push(`  batches ${s.interruptedBatches.join(", ")} had been interrupted; their ranges were redone`)
+  }
+  if (s.error !== null) lines.push(`  error: ${s.error}`)
+  if (s.unknowns.length > 0) lines.push("", "Left unchanged (see stage_migration_unknowns):", unknownTable(s.unknowns))
+  lines.push("", `Progress and audit: SELECT * FROM stage_migration_progress WHERE run_id = ${s.runId};`)
+  if (s.status === "paused" || s.status === "failed") {
+    lines.push(`Continue with: stage-normalization migrate --apply --resume (same --table/--column/--fund-id)`)
+  }
+  return lines.join("\n")
+}
+
+/**
+ * Replace the runtime's SIGINT/SIGTERM handlers (which interrupt at once) for the scope: the
+ * first signal asks the run to stop after its current batch; a second one restores the original
+ * handlers and re-raises, aborting (the batch in flight rolls back).
+ */
+const gracefulSignals = Effect.acquireRelease(
+  Effect.sync(() => {
+    let requested = false
+    const signals = ["SIGINT", "SIGTERM"] as const
+    const saved = new Map(signals.map((s) => [s, process.listeners(s)] as const))
+    const restore = () => {
+      for (const s of signals) {
+        process.removeListener(s, onSignal)
+        for (const l of saved.get(s) ?? []) if (!process.listeners(s).includes(l)) process.on(s, l)
+      }
+    }
+    function onSignal(signal: NodeJS.Signals) {
+      if (requested) {
+        restore()
+        process.kill(process.pid, signal)
+        return
+      }
+      requested = true
+      process.stderr.write(`\n${signal}: finishing the current batch, then pausing the run (send ${signal} again to abort)\n`)
+    }
+    for (const s of signals) {
+      process.removeAllListeners(s)
+      process.on(s, onSignal)
+    }
+    return { requested: Effect.sync(() => requested), restore }
+  }),
+  (h) => Effect.sync(h.restore)
+)
+
+const flags = {
+  databaseUrl: Flag.String("database-url").pipe(
+    Flag.withDescription("postgres://user@host:5432/db (else DATABASE_URL)"),
+    Flag.optional
+  ),
+  table: Flag.String("table").pipe(Flag.withDescription("Table, optionally schema.table"), Flag.withDefault("portfolio_companies")),
+  column: Flag.String("column").pipe(Flag.withDescription("Column holding the stage or distribution"), Flag.withDefault("stage")),
+  idColumn: Flag.String("id-column").pipe(Flag.withDescription("Unique id column batches are keyed on"), Flag.withDefault("id")),
+  fundColumn: Flag.String("fund-column").pipe(
+    Flag.withDescription("Fund column (default: fund_id when it exists; \"none\" to ignore funds)"),
+    Flag.optional
+  ),
+  kind: Flag.Literals("kind", ["scalar", "distribution"]).pipe(
+    Flag.withDescription("scalar (text) or distribution (jsonb); inferred from the column type"),
+    Flag.optional
+  ),
+  batchBy: Flag.Literals("batch-by", ["auto", "id", "fund"]).pipe(
+    Flag.withDescription("auto: per fund when a (fund, id) index exists, else by id"),
+    Flag.withDefault("auto" as const)
+  ),
+  batchSize: Flag.Int("batch-size").pipe(Flag.withDescription("Rows per batch (initial size when adaptive)"), Flag.withDefault(5_000)),
+  minBatchSize: Flag.Int("min-batch-size").pipe(Flag.withDescription("Adaptive lower bound (default 100)"), Flag.optional),
+  maxBatchSize: Flag.Int("max-batch-size").pipe(Flag.withDescription("Adaptive upper bound (default 50,000)"), Flag.optional),
+  targetBatchMs: Flag.Int("target-batch-ms").pipe(Flag.withDescription("Adaptive target batch duration"), Flag.withDefault(1_000)),
+  adaptive: Flag.Boolean("adaptive").pipe(
+    Flag.withDescription("Adapt the batch size towards --target-batch-ms (--no-adaptive: fixed size)"),
+    Flag.withDefault(true)
+  ),
+  sleepMs: Flag.Int("sleep-ms").pipe(Flag.withDescription("Pause between batches"), Flag.withDefault(100)),
+  fundId: Flag.String("fund-id").pipe(Flag.withDescription("Migrate one fund only"), Flag.optional),
+  resume: Flag.Boolean("resume").pipe(Flag.withDescription("Continue the target's incomplete run (with --apply)"), Flag.withDefault(false)),
+  apply: Flag.Boolean("apply").pipe(Flag.withDescription("Write (default: dry run, nothing written)"), Flag.withDefault(false)),
+  json: Flag.Boolean("json").pipe(Flag.withDescription("Events and report as JSON lines on stdout"), Flag.withDefault(false)),
+  statementTimeoutMs: Flag.Int("statement-timeout-ms").pipe(
+    Flag.withDescription("Per-statement timeout in a batch; exceeding it splits the batch"),
+    Flag.withDefault(30_000)
+  ),
+  lockTimeoutMs: Flag.Int("lock-timeout-ms").pipe(Flag.withDescription("Row-lock wait limit (then retried)"), Flag.withDefault(5_000)),
+  stuckAfterMs: Flag.Int("stuck-after-ms").pipe(Flag.withDescription("A batch running longer is abandoned and retried"), Flag.withDefault(600_000)),
+  throttle: Flag.Boolean("throttle").pipe(
+    Flag.withDescription("Back off while the database is unhealthy (--no-throttle to skip the checks)"),
+    Flag.withDefault(true)
+  ),
+  maxReplicationLagMs: Flag.Int("max-replication-lag-ms").pipe(Flag.withDescription("Back off above this replica lag"), Flag.withDefault(10_000)),
+  cancel: Flag.Boolean("cancel").pipe(Flag.withDescription("Cancel the target's incomplete run (or --run ID)"), Flag.withDefault(false)),
+  run: Flag.String("run").pipe(Flag.withDescription("Run id for --cancel"), Flag.optional)
+}
+
+/**
+ * @since 0.1.0
+ * @category commands
+ */
+export const migrateCommand = Command.make(
+  "migrate",
+  flags,
+  Effect.fnUntraced(function*(f) {
+    const url = yield* requireDatabaseUrl(f.databaseUrl, "migrate")
+    const fundColumn = Option.getOrUndefined(f.fundColumn)
+    const spec: TargetSpec = {
+      table: f.table,
+      column: f.column,
+      idColumn: f.idColumn,
+      fundColumn: fundColumn === "none" ? null : fundColumn,
+      kind: Option.getOrUndefined(f.kind)
+    }
+
+    if (f.cancel) {
+      if (f.apply || f.resume) return yield* new CliInputError({ message: "--cancel cannot be combined with --apply or --resume" })
+      const outcome = yield* withDatabase(url, "stage-normalization migrate --cancel", cancelRun({ runId: Option.getOrUndefined(f.run), target: spec }))
+      if (f.json) return yield* out(JSON.stringify({ event: "Cancel", ...outcome }))
+      return yield* out(
+        outcome.action === "cancelled"
+          ? `Run ${outcome.runId} (${outcome.previousStatus}) cancelled.`
+          : `Run ${outcome.runId} is active: cancellation requested; its runner stops after the current batch.`
+      )
+    }
+    if (Option.isSome(f.run)) return yield* new CliInputError({ message: "--run only goes with --cancel" })
+    if (f.resume && !f.apply) {
+      return yield* new CliInputError({ message: "--resume continues an applied run and writes: use --apply --resume" })
+    }
+
+    const reporter = makeProgressReporter({
+      tty: !f.json && process.stderr.isTTY === true,
+      write: (text) => (f.json ? process.stdout.write(text) : process.stderr.write(text))
+    })
+    const onEvent = (event: MigrationEvent) => reporter.onEvent(event)
+    const fundId = Option.getOrUndefined(f.fundId)
+
+    if (!f.apply) {
+      const report = yield* withDatabase(
+        url,
+        "stage-normalization migrate (dry run)",
+        preview({ ...spec, fundId, batchSize: f.batchSize, sleepMs: f.sleepMs, onEvent })
+      )
+      yield* reporter.done
+      return yield* out(f.json ? JSON.stringify({ event: "Preview", ...report }) : renderPreview(report))
+    }
+
+    const summary = yield* withDatabase(
+      url,
+      "stage-normalization migrate",
+      Effect.gen(function*() {
+        const signals = yield* gracefulSignals
+        return yield* migrate({
+          ...spec,
+          fundId,
+          batchBy: f.batchBy,
+          batchSize: f.batchSize,
+          minBatchSize: Option.getOrUndefined(f.minBatchSize),
+          maxBatchSize: Option.getOrUndefined(f.maxBatchSize),
+          targetBatchMs: f.targetBatchMs,
+          adaptive: f.adaptive,
+          sleepMs: f.sleepMs,
+          resume: f.resume,
+          statementTimeoutMs: f.statementTimeoutMs,
+          lockTimeoutMs: f.lockTimeoutMs,
+          stuckAfterMs: f.stuckAfterMs,
+          health: f.throttle ? { maxReplicationLagMs: f.maxReplicationLagMs } : false,
+          onEvent,
+          shouldStop: signals.requested
+        })
+      })
+    )
+    yield* reporter.done
+    yield* out(f.json ? JSON.stringify({ event: "Summary", ...summary }) : renderSummary(summary))
+    if (summary.status === "failed") {
+      return yield* new CliExitCode({ code: 1, reason: `run ${summary.runId} failed: ${summary.error ?? "unknown error"}` })
+    }
+  })
+).pipe(
+  Command.withDescription(
+    "Normalise stored stage values in batches: dry run by default, --apply to write (audited, resumable)"
+  ),
+  Command.withExamples([
+    { command: "stage-normalization migrate --database-url postgres://… --table portfolio_companies --column stage", description: "Preview" },
+    { command: "stage-normalization migrate --database-url postgres://… --apply", description: "Normalise (resumes an incomplete run)" },
+    { command: "stage-normalization migrate --column stage_mix --kind distribution --apply", description: "JSONB distributions" },
+    { command: "stage-normalization migrate --cancel --run 12", description: "Cancel a run" }
+  ])
+)

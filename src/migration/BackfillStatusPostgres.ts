@@ -1,0 +1,136 @@
+/**
+ * `BackfillStatus` backed by PostgreSQL, for the rollout engine's finalisation guard. A target's
+ * backfill is **migrated** when its latest applied run succeeded and no non-canonical value
+ * remains (unknown values left by the run count as remaining: they still break canonical reads),
+ * and **verified** when, in addition, that run passed verification (`verified_at`, set by
+ * `verify`). Any failure to read is a `BackfillStatusError`, which the guard treats as "no"
+ * (fail-closed).
+ *
+ * @since 0.1.0
+ */
+import { Effect, Layer } from "effect"
+import { SqlClient } from "effect/sql"
+import { stageVocabulary } from "../normalizer/StageVocabulary.ts"
+import type { Vocabulary } from "../normalizer/Vocabulary.ts"
+import { BackfillStatus, BackfillStatusError } from "../rollout/BackfillStatus.ts"
+import { describeCause, MigrationError } from "./MigrationError.ts"
+import { resolveTarget, type ResolvedTarget, type TargetSpec } from "./Target.ts"
+
+/**
+ * The full answer for a target.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BackfillReport {
+  readonly migrated: boolean
+  readonly verified: boolean
+  readonly remainingNonCanonical: number
+  readonly runId: string | null
+  readonly detail: string
+}
+
+/**
+ * Rows of the target whose value is not canonical (NULLs excluded).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { countNonCanonical, resolveTarget } from "stage-normalization/migration"
+ * const program = resolveTarget({}).pipe(Effect.flatMap((t) => countNonCanonical(t)))
+ * ```
+ *
+ * @since 0.1.0
+ * @category backfill
+ */
+export const countNonCanonical = (target: ResolvedTarget, vocabulary: Vocabulary<string> = stageVocabulary) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const col = `t.${target.column.sql}`
+    const predicate = target.kind === "scalar"
+      ? `${col} NOT IN (SELECT unnest($1::text[]))`
+      : `CASE jsonb_typeof(${col})
+           WHEN 'array' THEN EXISTS (
+               SELECT 1 FROM jsonb_array_elements(${col}) e
+               WHERE jsonb_typeof(e) <> 'object' OR NOT coalesce(e ->> 'stage' = ANY($1::text[]), false))
+             OR (SELECT count(DISTINCT e ->> 'stage') <> count(*) FROM jsonb_array_elements(${col}) e)
+           WHEN 'object' THEN EXISTS (SELECT 1 FROM jsonb_object_keys(${col}) k WHERE k <> ALL($1::text[]))
+           ELSE true
+         END`
+    const rows = yield* sql.unsafe<{ n: string }>(
+      `SELECT count(*)::text AS n FROM ${target.sql} AS t WHERE ${col} IS NOT NULL AND ${predicate}`,
+      [vocabulary.canonical]
+    )
+    return Number(rows[0]?.n ?? 0)
+  })
+
+const backfillStatusFromPostgresImpl = Effect.fn("Migration.backfillStatus")(function*(
+  spec?: TargetSpec,
+  vocabularyOption?: Vocabulary<string>
+) {
+  const sql = yield* SqlClient.SqlClient
+  const vocabulary = vocabularyOption ?? stageVocabulary
+  const target = yield* resolveTarget(spec ?? {})
+  const where = `${target.label}.${target.column.name}`
+  const remaining = yield* countNonCanonical(target, vocabulary)
+  const tracked = yield* sql<{ ok: boolean }>`SELECT to_regclass('stage_migration_runs') IS NOT NULL AS ok`
+  const runs = tracked[0]?.ok === true
+    ? yield* sql<{ run_id: string; status: string; finished_at: Date | null; verified_at: Date | null }>`
+        SELECT run_id::text AS run_id, status, finished_at, verified_at FROM stage_migration_runs
+        WHERE target_table = ${target.label} AND target_column = ${target.column.name} AND NOT dry_run
+        ORDER BY run_id DESC LIMIT 1`
+    : []
+  const run = runs[0]
+  const left = `${remaining} non-canonical value${remaining === 1 ? "" : "s"} remain${remaining === 1 ? "s" : ""}`
+  if (run === undefined) {
+    return { migrated: false, verified: false, remainingNonCanonical: remaining, runId: null, detail: `no migration run of ${where}; ${left}` } satisfies BackfillReport as BackfillReport
+  }
+  const migrated = run.status === "succeeded" && remaining === 0
+  const verified = migrated && run.verified_at !== null
+  const detail = `run ${run.run_id} of ${where} ${run.status}` +
+    (run.finished_at !== null ? ` at ${run.finished_at.toISOString()}` : "") +
+    (run.verified_at !== null ? `, verified at ${run.verified_at.toISOString()}` : ", not verified") +
+    `; ${left}`
+  return { migrated, verified, remainingNonCanonical: remaining, runId: run.run_id, detail } satisfies BackfillReport as BackfillReport
+})
+
+
+/**
+ * The rollout engine's `BackfillStatus` answered from PostgreSQL for one target.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { layerBackfillStatusPostgres, layerFromUrl } from "stage-normalization/migration"
+ * const BackfillLive = layerBackfillStatusPostgres({ table: "portfolio_companies", column: "stage" }).pipe(
+ *   Layer.provide(layerFromUrl(process.env.DATABASE_URL))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerBackfillStatusPostgres = (
+  spec: TargetSpec = {},
+  vocabulary: Vocabulary<string> = stageVocabulary
+): Layer.Layer<BackfillStatus, never, SqlClient.SqlClient> =>
+  Layer.effect(
+    BackfillStatus,
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      return BackfillStatus.of({
+        status: backfillStatusFromPostgres(spec, vocabulary).pipe(
+          Effect.provideService(SqlClient.SqlClient, sql),
+          Effect.map((r) => ({ migrated: r.migrated, verified: r.verified, detail: r.detail })),
+          Effect.mapError((e) => new BackfillStatusError({ message: e.message, cause: e }))
+        )
+      })
+    })
+  )
+
+export const backfillStatusFromPostgres = (spec?: TargetSpec, vocabularyOption?: Vocabulary<string>) =>
+  backfillStatusFromPostgresImpl(spec, vocabularyOption).pipe(
+    Effect.catchTag("SqlError", (cause) =>
+      Effect.fail(new MigrationError({ reason: "QueryFailed", detail: `backfill status: ${describeCause(cause)}`, cause }))
+    )
+  )
