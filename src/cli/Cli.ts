@@ -4,7 +4,10 @@
  * @since 0.1.0
  */
 import { Command } from "effect/cli"
+import { indexCommand } from "./commands/index-command.ts"
+import { migrateCommand } from "./commands/migrate.ts"
 import { normalizeCommand } from "./commands/normalize.ts"
+import { sqlCommand } from "./commands/sql.ts"
 
 /**
  * The root command with every subcommand.
@@ -17,6 +20,9 @@ export const cli = Command.make("stage-normalization").pipe(
     "Normalise investment-stage values, roll out their validation and migrate historical data"
   ),
   Command.withSubcommands([
-    normalizeCommand
+    normalizeCommand,
+    migrateCommand,
+    sqlCommand,
+    indexCommand
   ])
 )
