@@ -7,6 +7,7 @@ import { Command } from "effect/cli"
 import { indexCommand } from "./commands/index-command.ts"
 import { migrateCommand } from "./commands/migrate.ts"
 import { normalizeCommand } from "./commands/normalize.ts"
+import { promoteCommand } from "./commands/promote.ts"
 import { sqlCommand } from "./commands/sql.ts"
 
 /**
@@ -23,6 +24,7 @@ export const cli = Command.make("stage-normalization").pipe(
     normalizeCommand,
     migrateCommand,
     sqlCommand,
-    indexCommand
+    indexCommand,
+    promoteCommand
   ])
 )

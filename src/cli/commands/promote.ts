@@ -1,0 +1,281 @@
+/**
+ * `stage-normalization promote --prometheus-url URL [--to N] [--force]`: evaluate the promotion
+ * gate on Prometheus' numbers and, only if it passes, move `enforcementPercent` to the next ramp
+ * step (or to `--to N`) in the **shared** rollout store — the Redis document every service
+ * instance follows (`--redis-url`, else `REDIS_URL`; `--redis-prefix`, else
+ * `STAGE_VALIDATION_REDIS_PREFIX`, else `stage-validation`). The change is a compare-and-set on the
+ * version read, audited (source `cli`), and reaches every instance through the store's pub/sub.
+ *
+ * Prints the verdict table (criterion, threshold, measured, pass/fail) of the newest window, one
+ * line per window, and what happened. `--dry-run` evaluates and prints the gate only (no store). Exit codes: 0 promoted (or forced, or already at the last
+ * step), 1 the gate failed, 3 the gate was inconclusive (too little traffic, or Prometheus could
+ * not be read — never a pass), 2 bad input (flags, no shared store, no rollout document in it).
+ *
+ * @since 0.1.0
+ */
+import { NodeRedis } from "@effect/platform-node"
+import { Config, Console, Effect, Layer, Option, Ref } from "effect"
+import { Command, Flag } from "effect/cli"
+import { Redis } from "effect/persistence"
+import { layerPrometheusMetricsSourceFetch } from "../../observability/PrometheusMetricsSource.ts"
+import { BACKFILL_PENDING, BackfillStatus } from "../../rollout/BackfillStatus.ts"
+import { DEFAULT_DOCUMENT } from "../../rollout/Config.ts"
+import { MetricsSource, type MetricsSourceError } from "../../rollout/MetricsSource.ts"
+import { ModeStore } from "../../rollout/ModeStore.ts"
+import { DEFAULT_PROMOTION_POLICY, promote, type PromotionPolicy, type PromotionResult } from "../../rollout/Promote.ts"
+import { evaluatePromotionWindows, type GateResult, type GateRow, type GateVerdict } from "../../rollout/PromotionGate.ts"
+import { CliExitCode, CliInputError } from "../CliInputError.ts"
+import { renderTable } from "../Table.ts"
+
+const pct = (n: number): string => `${+(n * 100).toPrecision(4)} %`
+const ms = (s: number): string => `${+(s * 1000).toPrecision(4)} ms`
+
+const formatValue = (criterion: string, v: number | ReadonlyArray<string> | null): string => {
+  if (v === null) return "—"
+  if (typeof v !== "number") return v.length === 0 ? "(none)" : v.join(", ")
+  if (criterion === "requests") return String(Math.round(v))
+  if (criterion === "validatorP99Seconds") return ms(v)
+  return pct(v)
+}
+
+/**
+ * The verdict table: criterion, threshold, measured value, pass/fail.
+ *
+ * @example
+ * ```ts
+ * renderGateRows([{ criterion: "errorRatio", comparison: "<", threshold: 0.001, measured: 0.02, status: "fail" }])
+ * // criterion   threshold  measured  result
+ * // ----------  ---------  --------  ------
+ * // errorRatio  < 0.1 %    2 %       fail
+ * ```
+ * @since 0.1.0
+ * @category rendering
+ */
+export const renderGateRows = (rows: ReadonlyArray<GateRow>): string =>
+  renderTable(
+    ["criterion", "threshold", "measured", "result"],
+    rows.map((r) => [
+      r.criterion,
+      `${r.comparison} ${formatValue(r.criterion, r.threshold)}`,
+      formatValue(r.criterion, r.measured),
+      r.status
+    ])
+  )
+
+/**
+ * The shared store over one Redis connection (also exposed, to check the document exists). The
+ * finalisation guard assumes the backfill is not verified: raising read enforcement needs
+ * `--force` until the migration reports its status to the store.
+ */
+const sharedStoreLayer = (url: string, prefix: string) =>
+  ModeStore.layerRedisFrom({
+    initial: DEFAULT_DOCUMENT, // never served nor written: the shared document must exist (checked first)
+    prefix,
+    seedIfEmpty: false
+  }).pipe(
+    Layer.provide(BackfillStatus.layerMemory(BACKFILL_PENDING)),
+    Layer.provideMerge(NodeRedis.layer({ url, socket: { connectTimeout: 5_000 } }))
+  )
+
+/** A MetricsSource that remembers why it failed, so an unreadable Prometheus reads "inconclusive". */
+const recordingMetricsSource = (inner: Layer.Layer<MetricsSource>, failure: Ref.Ref<Option.Option<MetricsSourceError>>) =>
+  Layer.effect(
+    MetricsSource,
+    Effect.gen(function*() {
+      const source = yield* MetricsSource
+      return MetricsSource.of({
+        snapshots: (request) => source.snapshots(request).pipe(Effect.tapError((e) => Ref.set(failure, Option.some(e))))
+      })
+    })
+  ).pipe(Layer.provide(inner))
+
+/** Prints the newest window's table, one line per window and the verdict; returns the verdict shown. */
+const printGate = Effect.fnUntraced(function*(
+  evaluation: { readonly verdict: GateVerdict; readonly reasons: ReadonlyArray<string>; readonly table: ReadonlyArray<GateRow>; readonly windows: ReadonlyArray<GateResult> },
+  metricsFailure: Option.Option<MetricsSourceError>
+) {
+  // Prometheus could not be read: nothing was measured, so the verdict is inconclusive (never a pass).
+  const verdict: GateVerdict = Option.isSome(metricsFailure) ? "inconclusive" : evaluation.verdict
+  if (Option.isSome(metricsFailure)) {
+    yield* Console.log(`Prometheus could not be read: ${metricsFailure.value.message}\n`)
+  }
+  if (evaluation.table.length > 0) {
+    yield* Console.log(renderGateRows(evaluation.table))
+    yield* Console.log("")
+  }
+  for (const [i, w] of evaluation.windows.entries()) {
+    yield* Console.log(`window ${i + 1}: ${w.verdict}${w.verdict === "pass" ? "" : ` — ${w.reasons.join("; ")}`}`)
+  }
+  yield* Console.log(`\nverdict: ${verdict}${verdict === "pass" ? "" : ` — ${evaluation.reasons.join("; ")}`}`)
+  return verdict
+})
+
+const exitCodeOf = (verdict: GateVerdict): number => (verdict === "pass" ? 0 : verdict === "inconclusive" ? 3 : 1)
+
+const report = Effect.fnUntraced(function*(result: PromotionResult, metricsFailure: Option.Option<MetricsSourceError>) {
+  if (result.outcome === "at-final-step") {
+    yield* Console.log(`already at the last ramp step (${result.fromPercent} %): nothing to promote`)
+    return 0
+  }
+  yield* Console.log(`promotion ${result.fromPercent} % → ${result.toPercent} %\n`)
+  const verdict = yield* printGate(result, metricsFailure)
+  switch (result.outcome) {
+    case "promoted":
+      yield* Console.log(`promoted: enforcementPercent ${result.fromPercent} → ${result.toPercent} (version ${result.document.version})`)
+      return 0
+    case "forced":
+      yield* Console.log(
+        `FORCED past the gate: enforcementPercent ${result.fromPercent} → ${result.toPercent} (version ${result.document.version}, audited as forced)`
+      )
+      return 0
+    case "held":
+      yield* Console.log(`held: enforcementPercent stays at ${result.fromPercent} % (the attempt is audited as refused)`)
+      return Math.max(1, exitCodeOf(verdict))
+  }
+})
+
+/** `--dry-run`: the gate alone, from Prometheus; nothing is read from or written to the store. */
+const gateOnly = Effect.fnUntraced(function*(policy: PromotionPolicy, metricsFailure: Ref.Ref<Option.Option<MetricsSourceError>>) {
+  const metrics = yield* MetricsSource
+  const snapshots = yield* Effect.result(metrics.snapshots({ windows: policy.requiredPasses, windowSeconds: policy.windowSeconds }))
+  const evaluation = snapshots._tag === "Success"
+    ? evaluatePromotionWindows(snapshots.success, policy.criteria, policy.requiredPasses)
+    : { verdict: "inconclusive" as const, reasons: [snapshots.failure.message], table: [], windows: [] }
+  yield* Console.log(`promotion gate (dry run: nothing changes)\n`)
+  const verdict = yield* printGate(evaluation, yield* Ref.get(metricsFailure))
+  return exitCodeOf(verdict)
+})
+
+/**
+ * @since 0.1.0
+ * @category commands
+ */
+export const promoteCommand = Command.make(
+  "promote",
+  {
+    prometheusUrl: Flag.String("prometheus-url").pipe(
+      Flag.withDescription("Prometheus base URL, e.g. http://127.0.0.1:9090 (default: PROMETHEUS_URL)"),
+      Flag.withFallbackConfig(Config.String("PROMETHEUS_URL"))
+    ),
+    to: Flag.Int("to").pipe(Flag.withDescription("Target percentage instead of the next ramp step"), Flag.optional),
+    dryRun: Flag.Boolean("dry-run").pipe(
+      Flag.withDescription("Only evaluate and print the gate; change nothing (needs no Redis)"),
+      Flag.withDefault(false)
+    ),
+    force: Flag.Boolean("force").pipe(
+      Flag.withDescription("Promote even if the gate does not pass (audited as forced)"),
+      Flag.withDefault(false)
+    ),
+    job: Flag.String("job").pipe(Flag.withDescription("Only the metrics of this Prometheus job"), Flag.optional),
+    windows: Flag.Int("windows").pipe(
+      Flag.withDescription(`Consecutive passing windows required (default ${DEFAULT_PROMOTION_POLICY.requiredPasses})`),
+      Flag.optional
+    ),
+    windowSeconds: Flag.Int("window-seconds").pipe(
+      Flag.withDescription(`Length of one window in seconds (default ${DEFAULT_PROMOTION_POLICY.windowSeconds})`),
+      Flag.optional
+    ),
+    redisUrl: Flag.String("redis-url").pipe(
+      Flag.withDescription("Redis holding the shared rollout document (default: REDIS_URL)"),
+      Flag.withFallbackConfig(Config.String("REDIS_URL")),
+      Flag.optional
+    ),
+    redisPrefix: Flag.String("redis-prefix").pipe(
+      Flag.withDescription("Key prefix of the rollout document (default: STAGE_VALIDATION_REDIS_PREFIX, else stage-validation)"),
+      Flag.withFallbackConfig(Config.String("STAGE_VALIDATION_REDIS_PREFIX")),
+      Flag.withDefault("stage-validation")
+    ),
+    actor: Flag.String("actor").pipe(Flag.withDescription("Who promotes (audit log; default: $USER)"), Flag.optional),
+    reason: Flag.String("reason").pipe(Flag.withDescription("Why (audit log)"), Flag.withDefault("promote via CLI"))
+  },
+  Effect.fnUntraced(function*(flags) {
+    const to = Option.getOrUndefined(flags.to)
+    if (to !== undefined && (to < 0 || to > 100)) return yield* new CliInputError({ message: `--to must be within 0..100, got ${to}` })
+    const windows = Option.getOrElse(flags.windows, () => DEFAULT_PROMOTION_POLICY.requiredPasses)
+    const windowSeconds = Option.getOrElse(flags.windowSeconds, () => DEFAULT_PROMOTION_POLICY.windowSeconds)
+    if (windows < 1 || windowSeconds < 1) {
+      return yield* new CliInputError({ message: "--windows and --window-seconds must be at least 1" })
+    }
+    if (!/^https?:\/\//.test(flags.prometheusUrl)) {
+      return yield* new CliInputError({ message: `--prometheus-url must be an http(s) URL, got ${JSON.stringify(flags.prometheusUrl)}` })
+    }
+    const policy: PromotionPolicy = {
+      ...DEFAULT_PROMOTION_POLICY,
+      requiredPasses: windows,
+      windowSeconds,
+      ...(to !== undefined ? { ramp: [to] } : {})
+    }
+    const metricsFailure = yield* Ref.make(Option.none<MetricsSourceError>())
+    const metrics = recordingMetricsSource(
+      layerPrometheusMetricsSourceFetch({ url: flags.prometheusUrl, ...(Option.isSome(flags.job) ? { job: flags.job.value } : {}) }),
+      metricsFailure
+    )
+    if (flags.dryRun) {
+      const code = yield* gateOnly(policy, metricsFailure).pipe(Effect.provide(metrics))
+      if (code !== 0) {
+        return yield* new CliExitCode({ code, reason: code === 3 ? "the gate is inconclusive" : "the gate fails" })
+      }
+      return
+    }
+    if (Option.isNone(flags.redisUrl)) {
+      return yield* new CliInputError({
+        message: "promote changes the shared rollout store: give --redis-url (or set REDIS_URL) — the Redis the services use"
+      })
+    }
+    const redisUrl = flags.redisUrl.value
+    const prefix = flags.redisPrefix
+    const actor = Option.getOrElse(flags.actor, () => process.env["USER"] ?? "cli")
+
+    const program = Effect.gen(function*() {
+      const redis = yield* Redis.Redis
+      const exists = yield* redis.send<number>("EXISTS", `${prefix}:document`)
+      if (exists !== 1) {
+        return yield* new CliInputError({
+          message: `no rollout document at ${prefix}:document in ${redisUrl} — is this the Redis (and prefix) the services use?`
+        })
+      }
+      const result = yield* promote({ actor, reason: flags.reason, source: "cli", force: flags.force, policy })
+      const code = yield* report(result, yield* Ref.get(metricsFailure))
+      if (code !== 0) {
+        return yield* new CliExitCode({
+          code,
+          reason: code === 3 ? "the gate was inconclusive: not promoted" : "the gate failed: not promoted"
+        })
+      }
+    })
+
+    return yield* program.pipe(
+      Effect.provide(Layer.merge(sharedStoreLayer(redisUrl, prefix), metrics)),
+      Effect.scoped,
+      Effect.catchTags({
+        RedisError: (e) =>
+          Effect.fail(
+            new CliInputError({
+              message: `cannot use the shared rollout store at ${redisUrl}: ${e.message || String(e.cause ?? "connection failed")}`
+            })
+          ),
+        ModeStoreError: (e) => Effect.fail(new CliExitCode({ code: 1, reason: `not promoted: ${e.message}` })),
+        BackfillNotVerifiedError: (e) =>
+          Effect.fail(new CliExitCode({ code: 1, reason: `not promoted: ${e.message} (--force overrides, audited)` }))
+      })
+    )
+  })
+).pipe(
+  Command.withDescription(
+    "Evaluate the promotion gate on Prometheus and, only on a pass, move enforcementPercent to the next ramp step in the shared (Redis) rollout store. Exit 0 promoted, 1 gate failed, 3 inconclusive, 2 bad input."
+  ),
+  Command.withExamples([
+    {
+      command: "stage-normalization promote --prometheus-url http://prometheus:9090 --dry-run",
+      description: "Would the gate pass now? (prints the table, changes nothing)"
+    },
+    {
+      command: "stage-normalization promote --prometheus-url http://prometheus:9090 --redis-url redis://redis:6379 --job api",
+      description: "Next ramp step (10 → 25 → 50 → 100) if three 10-minute windows pass"
+    },
+    {
+      command: "stage-normalization promote --prometheus-url http://prometheus:9090 --to 50 --reason 'week 3'",
+      description: "Straight to 50 %, same gate"
+    }
+  ])
+)
