@@ -1,0 +1,126 @@
+/**
+ * The boundary pipeline both adapters run for one request, synchronously: read the rollout
+ * document (an in-process value, no I/O), decide (`getValidationDecision`), normalise and build
+ * headers ({@link evaluateStages}), observe one latency sample and count the result, and write a
+ * sampled offender log line when unknown stages were seen.
+ *
+ * The latency sample covers decision + normalisation + header building (the validator the
+ * seeds' 1 ms p99 budget is about), not reading the body.
+ *
+ * @since 0.1.0
+ */
+import type { Context } from "effect"
+import { isSampledForLogs } from "../rollout/Bucketing.ts"
+import type { RolloutDocument } from "../rollout/Config.ts"
+import { getValidationDecision, type ValidationDecision } from "../rollout/Decision.ts"
+import { logOffender, type OffenderLogSink, stderrOffenderLogSink } from "../observability/OffenderLog.ts"
+import { recordValidation } from "./BoundaryMetrics.ts"
+import { evaluateStages, type StageEvaluation } from "./EvaluateStages.ts"
+import type { StageLocation } from "./StageLocation.ts"
+
+/**
+ * Default offender-log sampling rate, percent of the requests carrying unknown stages.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_OFFENDER_SAMPLE_PERCENT = 10
+
+/**
+ * Options shared by the Effect middleware and the plain-Node adapter.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BoundaryOptions {
+  /** the current rollout document: synchronous, in-process (e.g. the ModeStore's value) */
+  readonly current: () => RolloutDocument
+  /** offender-log sampling rate in percent (0–100, default 10) */
+  readonly offenderSamplePercent?: number | undefined
+  /** where offender lines go (default: standard error) */
+  readonly offenderSink?: OffenderLogSink | undefined
+}
+
+/**
+ * One request as the pipeline sees it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BoundaryRequest {
+  /** route template: the `endpoint` label and the path the decision matches */
+  readonly endpoint: string
+  readonly method: string
+  readonly location: StageLocation
+  readonly value: unknown
+  readonly requestId: string
+  /** reads one request header (lower-case name), for the stickiness key */
+  readonly header: (name: string) => string | undefined
+  readonly userAgent: string | undefined
+}
+
+/**
+ * The pipeline's outcome: the evaluation plus the decision it was made under.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BoundaryOutcome extends StageEvaluation {
+  readonly decision: ValidationDecision
+}
+
+/**
+ * Runs the pipeline for one request; `metricsContext` is where the metrics are recorded.
+ *
+ * @example
+ * ```ts
+ * import { Context, Metric } from "effect"
+ * import { DEFAULT_DOCUMENT } from "stage-normalization/rollout"
+ * import { runBoundary, StageLocation } from "stage-normalization/http"
+ * const outcome = runBoundary({ current: () => DEFAULT_DOCUMENT, offenderSamplePercent: 0 }, {
+ *   endpoint: "/api/allocations", method: "POST", location: StageLocation.bodyStage(),
+ *   value: "Series A", requestId: "r1", header: () => undefined, userAgent: undefined
+ * }, Context.make(Metric.MetricRegistry, new Map()))
+ * outcome.result // => "normalized"
+ * ```
+ * @since 0.1.0
+ * @category running
+ */
+export const runBoundary = (
+  options: BoundaryOptions,
+  request: BoundaryRequest,
+  metricsContext: Context.Context<never>
+): BoundaryOutcome => {
+  const doc = options.current()
+  const start = performance.now()
+  const sticky = doc.stickinessHeader === undefined ? undefined : request.header(doc.stickinessHeader.toLowerCase())
+  const decision = getValidationDecision(doc, {
+    method: request.method,
+    path: request.endpoint,
+    requestId: request.requestId,
+    stickinessKey: sticky
+  })
+  const evaluation = evaluateStages(request.location, request.value, decision, doc)
+  const seconds = (performance.now() - start) / 1000
+  const unknown = evaluation.unknownStages.length > 0
+  recordValidation(metricsContext, {
+    endpoint: request.endpoint,
+    mode: decision.mode,
+    result: evaluation.result,
+    seconds,
+    unknown
+  })
+  if (unknown) {
+    const percent = options.offenderSamplePercent ?? DEFAULT_OFFENDER_SAMPLE_PERCENT
+    if (percent > 0 && isSampledForLogs(doc, request.requestId, percent)) {
+      logOffender(options.offenderSink ?? stderrOffenderLogSink, {
+        endpoint: request.endpoint,
+        mode: decision.mode,
+        unknownStages: evaluation.unknownStages,
+        userAgent: request.userAgent,
+        requestId: request.requestId
+      })
+    }
+  }
+  return { ...evaluation, decision }
+}

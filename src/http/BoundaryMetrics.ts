@@ -1,0 +1,98 @@
+/**
+ * Recording the boundary's metrics synchronously (no Effect allocated per request): the
+ * attributed metric objects are built once per (endpoint, mode, result) and updated with
+ * `updateUnsafe` against a context, which is the fiber's context in the Effect middleware (so a
+ * test can isolate the registry with `Effect.provideService(Metric.MetricRegistry, new Map())`)
+ * and the global registry in the plain-Node adapter.
+ *
+ * Per validated request: one `stage_validation_duration_seconds` sample, one
+ * `stage_validation_validations_total{endpoint,mode,result}` increment, and one
+ * `stage_warn_unknown_total{endpoint}` increment when the request carried at least one unknown
+ * stage and was not rejected (the numerator of the unknown-stage ratio; it is per request, like
+ * its denominator). Label values are route templates and closed sets only.
+ *
+ * @since 0.1.0
+ */
+import { Context, Metric } from "effect"
+import { validationDurationSeconds, validationsTotal, warnUnknownTotal } from "../observability/metrics.ts"
+import type { ValidationResult } from "./EvaluateStages.ts"
+
+const counters = new Map<string, Metric.Counter<number>>()
+const unknownCounters = new Map<string, Metric.Counter<number>>()
+
+const validationCounter = (endpoint: string, mode: string, result: ValidationResult): Metric.Counter<number> => {
+  const key = endpoint + "\u0000" + mode + "\u0000" + result
+  let metric = counters.get(key)
+  if (metric === undefined) {
+    metric = Metric.withAttributes(validationsTotal, { endpoint, mode, result })
+    counters.set(key, metric)
+  }
+  return metric
+}
+
+const unknownCounter = (endpoint: string): Metric.Counter<number> => {
+  let metric = unknownCounters.get(endpoint)
+  if (metric === undefined) {
+    metric = Metric.withAttributes(warnUnknownTotal, { endpoint })
+    unknownCounters.set(endpoint, metric)
+  }
+  return metric
+}
+
+/**
+ * The context the plain-Node adapter records into: the global metric registry.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const GLOBAL_METRICS_CONTEXT: Context.Context<never> = Context.empty()
+
+/**
+ * Records one validated request.
+ *
+ * @example
+ * ```ts
+ * import { Context, Metric } from "effect"
+ * import { recordValidation } from "stage-normalization/http"
+ * const context = Context.make(Metric.MetricRegistry, new Map())
+ * recordValidation(context, { endpoint: "/api/allocations", mode: "warn", result: "invalid", seconds: 0.00004, unknown: true })
+ * ```
+ * @since 0.1.0
+ * @category metrics
+ */
+export const recordValidation = (
+  context: Context.Context<never>,
+  sample: {
+    readonly endpoint: string
+    readonly mode: string
+    readonly result: ValidationResult
+    readonly seconds: number
+    readonly unknown: boolean
+  }
+): void => {
+  validationDurationSeconds.updateUnsafe(sample.seconds, context)
+  validationCounter(sample.endpoint, sample.mode, sample.result).updateUnsafe(1, context)
+  if (sample.unknown && sample.result !== "rejected") unknownCounter(sample.endpoint).updateUnsafe(1, context)
+}
+
+/**
+ * Pre-registers the series of an endpoint at zero (every mode × result, and the unknown
+ * counter), so that dashboards and alert rules see the series before the first request.
+ *
+ * @example
+ * ```ts
+ * import { Context } from "effect"
+ * import { registerEndpointSeries } from "stage-normalization/http"
+ * registerEndpointSeries(Context.empty(), "/api/monte-carlo/simulate")
+ * ```
+ * @since 0.1.0
+ * @category metrics
+ */
+export const registerEndpointSeries = (context: Context.Context<never>, endpoint: string): void => {
+  for (const mode of ["off", "warn", "enforce"]) {
+    for (const result of ["ok", "normalized", "invalid", "rejected", "would_reject"] as const) {
+      validationCounter(endpoint, mode, result).updateUnsafe(0, context)
+    }
+  }
+  unknownCounter(endpoint).updateUnsafe(0, context)
+}

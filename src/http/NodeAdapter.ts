@@ -1,0 +1,242 @@
+/**
+ * The stage boundary for plain Node servers: `createStageValidationHandler(options)` returns an
+ * Express-style `(req, res, next)` function that also works on a raw `node:http` server. Same
+ * pipeline, same headers, same 400 body and metrics as the Effect middleware.
+ *
+ * - Body locations read `req.body` when a body parser already set it (Express `express.json()`),
+ *   else the request stream (limit `maxBodyBytes`, 413 above it; 400 `INVALID_JSON` on bad JSON).
+ * - On success it rewrites `req.body` with the stage field in canonical form, attaches
+ *   `req.stageValidation` (the same data the Effect handler gets from `NormalizedStages`), sets
+ *   the headers and calls `next()`; on rejection it answers the contract's 400 itself.
+ * - It never throws: an unexpected failure is passed to `next(error)`.
+ * - Metrics go to the global registry (what effect's `PrometheusMetrics` serves) unless a
+ *   `metricsContext` is given.
+ *
+ * ```ts
+ * import { createServer } from "node:http"
+ * const validate = createStageValidationHandler({
+ *   endpoint: "/api/monte-carlo/simulate", location: StageLocation.bodyDistribution(), current: () => doc
+ * })
+ * createServer((req, res) => validate(req, res, (error) => { ...your handler, reads req.body... }))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type { IncomingMessage, ServerResponse } from "node:http"
+import type { Context } from "effect"
+import { getValidationDecision, type ValidationDecision } from "../rollout/Decision.ts"
+import { type BoundaryOptions, runBoundary } from "./BoundaryEngine.ts"
+import { GLOBAL_METRICS_CONTEXT } from "./BoundaryMetrics.ts"
+import { requestErrorBody } from "./ErrorBody.ts"
+import {
+  type ExtractedValue,
+  extractFromBody,
+  extractFromQuery,
+  type NormalizedStageData,
+  type ValidationResult
+} from "./EvaluateStages.ts"
+import { REQUEST_ID_HEADER, resolveRequestId } from "./RequestId.ts"
+import { DEFAULT_MAX_BODY_BYTES } from "./StageBoundary.ts"
+import type { StageLocation } from "./StageLocation.ts"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface StageValidationHandlerOptions extends BoundaryOptions {
+  /** the route template (metric label and decision path) */
+  readonly endpoint: string
+  readonly location: StageLocation
+  /** request-body limit, bytes (default 8 MiB) */
+  readonly maxBodyBytes?: number | undefined
+  /** where metrics are recorded (default: effect's global registry) */
+  readonly metricsContext?: Context.Context<never> | undefined
+}
+
+/**
+ * What the handler attaches to the request as `req.stageValidation`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StageValidationInfo {
+  readonly requestId: string
+  readonly endpoint: string
+  readonly decision: ValidationDecision
+  readonly result: ValidationResult | undefined
+  readonly stages: NormalizedStageData
+}
+
+/**
+ * A request after the handler ran.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StageValidatedRequest extends IncomingMessage {
+  body?: unknown
+  stageValidation?: StageValidationInfo
+}
+
+/**
+ * Express-style middleware signature.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StageValidationHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (error?: unknown) => void
+) => void
+
+const ABSENT_STAGES = Object.freeze({ _tag: "Absent" as const })
+
+const sendJson = (res: ServerResponse, status: number, body: unknown): void => {
+  const text = JSON.stringify(body)
+  res.statusCode = status
+  res.setHeader("content-type", "application/json")
+  res.setHeader("content-length", Buffer.byteLength(text))
+  res.end(text)
+}
+
+const headerOf = (req: IncomingMessage, name: string): string | undefined => {
+  const v = req.headers[name]
+  return typeof v === "string" ? v : Array.isArray(v) ? v[0] : undefined
+}
+
+type BodyResult = { readonly ok: true; readonly body: unknown } | { readonly ok: false; readonly status: 400 | 413 }
+
+const readBody = (req: StageValidatedRequest, limit: number, done: (result: BodyResult) => void): void => {
+  const preset = req.body
+  if (preset !== undefined && !(typeof preset === "object" && preset !== null && Object.keys(preset).length === 0 && req.readable)) {
+    if (typeof preset === "string" || Buffer.isBuffer(preset)) {
+      return done(parse(String(preset)))
+    }
+    return done({ ok: true, body: preset })
+  }
+  const declared = Number(req.headers["content-length"])
+  if (Number.isFinite(declared) && declared > limit) return done({ ok: false, status: 413 })
+  const chunks: Array<Buffer> = []
+  let size = 0
+  let finished = false
+  const finish = (result: BodyResult) => {
+    if (finished) return
+    finished = true
+    req.off("data", onData)
+    req.off("end", onEnd)
+    req.off("error", onError)
+    if (!result.ok) req.resume() // drain the rest so the connection can be reused
+    done(result)
+  }
+  const onData = (chunk: Buffer) => {
+    size += chunk.length
+    if (size > limit) return finish({ ok: false, status: 413 })
+    chunks.push(chunk)
+  }
+  const onEnd = () => finish(parse(Buffer.concat(chunks).toString("utf8")))
+  const onError = () => finish({ ok: false, status: 400 })
+  req.on("data", onData)
+  req.on("end", onEnd)
+  req.on("error", onError)
+}
+
+const parse = (text: string): BodyResult => {
+  if (text.length === 0) return { ok: true, body: undefined }
+  try {
+    return { ok: true, body: JSON.parse(text) }
+  } catch {
+    return { ok: false, status: 400 }
+  }
+}
+
+const queryValue = (req: IncomingMessage, param: string): ExtractedValue => {
+  const url = URL.parse(req.url ?? "/", "http://localhost")
+  if (url === null) return { present: false }
+  const values = url.searchParams.getAll(param)
+  return extractFromQuery(param, values.length === 0 ? {} : { [param]: values.length === 1 ? values[0]! : values })
+}
+
+/**
+ * Creates the plain-Node boundary handler (see the module notes).
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "node:http"
+ * import { DEFAULT_DOCUMENT } from "stage-normalization/rollout"
+ * import { createStageValidationHandler, StageLocation } from "stage-normalization/http"
+ *
+ * const validate = createStageValidationHandler({
+ *   endpoint: "/api/monte-carlo/simulate",
+ *   location: StageLocation.bodyDistribution("stageDistribution"),
+ *   current: () => DEFAULT_DOCUMENT
+ * })
+ * const server = createServer((req, res) =>
+ *   validate(req, res, (error) => {
+ *     res.statusCode = error === undefined ? 200 : 500
+ *     res.end(JSON.stringify((req as { body?: unknown }).body ?? null))
+ *   }))
+ * ```
+ * @since 0.1.0
+ * @category adapters
+ */
+export const createStageValidationHandler = (options: StageValidationHandlerOptions): StageValidationHandler => {
+  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  const metricsContext = options.metricsContext ?? GLOBAL_METRICS_CONTEXT
+  const location = options.location
+  return (req, res, next) => {
+    let requestId = ""
+    try {
+      const request = req as StageValidatedRequest
+      requestId = resolveRequestId(req.headers[REQUEST_ID_HEADER])
+      res.setHeader(REQUEST_ID_HEADER, requestId)
+      const proceed = (extracted: ExtractedValue, body: unknown): void => {
+        const method = req.method ?? "GET"
+        if (!extracted.present) {
+          request.stageValidation = {
+            requestId,
+            endpoint: options.endpoint,
+            decision: getValidationDecision(options.current(), { method, path: options.endpoint, requestId }),
+            result: undefined,
+            stages: ABSENT_STAGES
+          }
+          if (location._tag !== "QueryStage") request.body = body
+          return next()
+        }
+        const outcome = runBoundary(options, {
+          endpoint: options.endpoint,
+          method,
+          location,
+          value: extracted.value,
+          requestId,
+          header: (name) => headerOf(req, name),
+          userAgent: headerOf(req, "user-agent")
+        }, metricsContext)
+        for (const [name, value] of outcome.headers) res.setHeader(name, value)
+        if (outcome.errorBody !== undefined) return sendJson(res, 400, outcome.errorBody)
+        request.stageValidation = {
+          requestId,
+          endpoint: options.endpoint,
+          decision: outcome.decision,
+          result: outcome.result,
+          stages: outcome.data
+        }
+        if (location._tag !== "QueryStage") request.body = outcome.rewrite(body)
+        next()
+      }
+      if (location._tag === "QueryStage") return proceed(queryValue(req, location.param), undefined)
+      readBody(request, limit, (result) => {
+        try {
+          if (result.ok) return proceed(extractFromBody(location, result.body), result.body)
+          return result.status === 413
+            ? sendJson(res, 413, requestErrorBody("PAYLOAD_TOO_LARGE", `the request body exceeds ${limit} bytes`))
+            : sendJson(res, 400, requestErrorBody("INVALID_JSON", "the request body is not valid JSON"))
+        } catch (error) {
+          next(error)
+        }
+      })
+    } catch (error) {
+      next(error)
+    }
+  }
+}

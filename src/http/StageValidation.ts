@@ -1,0 +1,173 @@
+/**
+ * The stage boundary for Effect HTTP, declared per route:
+ *
+ * ```ts
+ * HttpRouter.add("POST", "/api/monte-carlo/simulate",
+ *   simulateHandler.pipe(withStageValidation({
+ *     endpoint: "/api/monte-carlo/simulate",
+ *     location: StageLocation.bodyDistribution("stageDistribution")
+ *   })))
+ * ```
+ *
+ * For each request it resolves the request id (a sane `x-request-id`, else a UUID; always
+ * echoed), reads and parses the JSON body once (body locations; limit from `StageBoundary`,
+ * 413 above it, 400 `INVALID_JSON` for malformed JSON), runs the boundary pipeline (decision from
+ * the in-process rollout document, normalisation, headers, metrics, sampled offender log), then
+ * either answers the contract's 400 or runs the handler with {@link NormalizedStages} provided
+ * and adds the stage headers to its response. A request without the stage field is not
+ * validated or counted; the handler sees `stages: { _tag: "Absent" }`.
+ *
+ * @since 0.1.0
+ */
+import { ByteSize, Context, Effect } from "effect"
+import { HttpIncomingMessage, HttpServerRequest, type HttpServerResponse } from "effect/http"
+import * as Response from "effect/http/HttpServerResponse"
+import { getValidationDecision } from "../rollout/Decision.ts"
+import { runBoundary } from "./BoundaryEngine.ts"
+import { requestErrorBody } from "./ErrorBody.ts"
+import { type ExtractedValue, extractFromBody, extractFromQuery } from "./EvaluateStages.ts"
+import { NormalizedStages } from "./NormalizedStages.ts"
+import { REQUEST_ID_HEADER, resolveRequestId } from "./RequestId.ts"
+import { StageBoundary } from "./StageBoundary.ts"
+import type { StageLocation } from "./StageLocation.ts"
+
+/**
+ * A route's stage declaration.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StageRoute {
+  /** the route template (`endpoint` metric label, decision path), e.g. `/api/funds/:fundId/companies` */
+  readonly endpoint: string
+  readonly location: StageLocation
+}
+
+const ABSENT_STAGES = Object.freeze({ _tag: "Absent" as const })
+
+const withHeaders = (
+  response: HttpServerResponse.HttpServerResponse,
+  headers: ReadonlyArray<readonly [string, string]>,
+  requestId: string
+): HttpServerResponse.HttpServerResponse =>
+  Response.setHeaders(response, headers.length === 0 ? [[REQUEST_ID_HEADER, requestId]] : [...headers, [REQUEST_ID_HEADER, requestId]])
+
+const errorResponse = (status: number, error: string, message: string, requestId: string) =>
+  Response.jsonUnsafe(requestErrorBody(error, message), { status, headers: { [REQUEST_ID_HEADER]: requestId } })
+
+type Parsed = { readonly ok: true; readonly body: unknown } | { readonly ok: false }
+
+const parseJson = (text: string): Parsed => {
+  if (text.length === 0) return { ok: true, body: undefined }
+  try {
+    return { ok: true, body: JSON.parse(text) }
+  } catch {
+    return { ok: false }
+  }
+}
+
+/**
+ * Wraps a route handler with the stage boundary (see the module notes). The handler may require
+ * {@link NormalizedStages}; the result requires {@link StageBoundary} instead.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { HttpRouter, HttpServerResponse } from "effect/http"
+ * import { NormalizedStages, StageLocation, withStageValidation } from "stage-normalization/http"
+ *
+ * const Route = HttpRouter.add("POST", "/api/allocations",
+ *   Effect.gen(function*() {
+ *     const { stages } = yield* NormalizedStages
+ *     return HttpServerResponse.jsonUnsafe({ stages })
+ *   }).pipe(withStageValidation({ endpoint: "/api/allocations", location: StageLocation.bodyStage("stage") })))
+ * ```
+ * @since 0.1.0
+ * @category middleware
+ */
+export const withStageValidation = (route: StageRoute) =>
+<E, R>(
+  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+): Effect.Effect<
+  HttpServerResponse.HttpServerResponse,
+  E,
+  | Exclude<R, NormalizedStages>
+  | StageBoundary
+  | HttpServerRequest.HttpServerRequest
+  | HttpServerRequest.ParsedSearchParams
+> =>
+  Effect.contextWith((context: Context.Context<
+    StageBoundary | HttpServerRequest.HttpServerRequest | HttpServerRequest.ParsedSearchParams
+  >) => {
+    const boundary = Context.get(context, StageBoundary)
+    const request = Context.get(context, HttpServerRequest.HttpServerRequest)
+    const headers = request.headers
+    const requestId = resolveRequestId(headers[REQUEST_ID_HEADER])
+    const location = route.location
+
+    const proceed = (extracted: ExtractedValue, body: unknown) => {
+      if (!extracted.present) {
+        const doc = boundary.options.current()
+        const decision = getValidationDecision(doc, { method: request.method, path: route.endpoint, requestId })
+        return Effect.map(
+          Effect.provideService(handler, NormalizedStages, {
+            requestId,
+            endpoint: route.endpoint,
+            decision,
+            result: undefined,
+            body,
+            stages: ABSENT_STAGES
+          }),
+          (response) => withHeaders(response, [], requestId)
+        )
+      }
+      const outcome = runBoundary(boundary.options, {
+        endpoint: route.endpoint,
+        method: request.method,
+        location,
+        value: extracted.value,
+        requestId,
+        header: (name) => headers[name],
+        userAgent: headers["user-agent"]
+      }, context as Context.Context<never>)
+      if (outcome.errorBody !== undefined) {
+        return Effect.succeed(
+          withHeaders(Response.jsonUnsafe(outcome.errorBody, { status: 400 }), outcome.headers, requestId)
+        )
+      }
+      return Effect.map(
+        Effect.provideService(handler, NormalizedStages, {
+          requestId,
+          endpoint: route.endpoint,
+          decision: outcome.decision,
+          result: outcome.result,
+          body: location._tag === "QueryStage" ? undefined : outcome.rewrite(body),
+          stages: outcome.data
+        }),
+        (response) => withHeaders(response, outcome.headers, requestId)
+      )
+    }
+
+    if (location._tag === "QueryStage") {
+      const params = Context.get(context, HttpServerRequest.ParsedSearchParams)
+      return proceed(extractFromQuery(location.param, params), undefined)
+    }
+    return request.text.pipe(
+      Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(boundary.maxBodyBytes)),
+      Effect.matchEffect({
+        onFailure: (error) =>
+          Effect.succeed(
+            error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
+              ? errorResponse(413, "PAYLOAD_TOO_LARGE", `the request body exceeds ${boundary.maxBodyBytes} bytes`, requestId)
+              : errorResponse(400, "INVALID_REQUEST_BODY", "the request body could not be read", requestId)
+          ),
+        onSuccess: (text) => {
+          const parsed = parseJson(text)
+          if (!parsed.ok) {
+            return Effect.succeed(errorResponse(400, "INVALID_JSON", "the request body is not valid JSON", requestId))
+          }
+          return proceed(extractFromBody(location, parsed.body), parsed.body)
+        }
+      })
+    )
+  })
