@@ -1,0 +1,179 @@
+/**
+ * `POST /_ops/stage-validation/auto-downgrade`: the Alertmanager webhook receiver that turns a
+ * firing blast-radius alert into enforce → warn (seeds 002/004, ADR-003).
+ *
+ * Steps, each answering on failure (and counting `stage_validation_webhook_total{outcome}`):
+ *
+ * 1. raw body ≤ 1 MiB, else 413 (`invalid`);
+ * 2. authentication over the raw bytes: bearer token or Standard Webhooks signature, else 401
+ *    (`unauthorized`; Alertmanager does not retry a 4xx);
+ * 3. `content-type` JSON, else 415; UTF-8 JSON decoding to the version-4 payload schema, else 400
+ *    (`invalid`);
+ * 4. idempotency: the delivery key (`groupKey|status|sorted(fingerprint:startsAt)`, plus the
+ *    `webhook-id` when signed) is claimed in the deduplication store for the TTL; seen before →
+ *    200 `duplicate`; store unreachable → 503 (`unavailable`, Alertmanager retries);
+ * 5. a firing alert with the configured name → the rollout's `downgrade` (itself idempotent with
+ *    a cooldown) → 200 `downgraded` (or `duplicate` when nothing was enforcing); a resolved
+ *    notification for it → audited, 200 `resolved`, never re-arms; other alerts → 200 `ignored`.
+ *    If the downgrade cannot reach the mode store, the claimed key is released and the answer is
+ *    503, so the retry is not mistaken for a duplicate.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Metric, Schema } from "effect"
+import type { HttpServerRequest, HttpServerResponse } from "effect/http"
+import { webhookTotal } from "../../observability/metrics.ts"
+import { downgrade } from "../../rollout/Downgrade.ts"
+import type { ModeStore } from "../../rollout/ModeStore.ts"
+import { requestErrorBody } from "../ErrorBody.ts"
+import { AlertmanagerPayload, firingAlertsNamed, idempotencyKey } from "./AlertmanagerPayload.ts"
+import { OpsConfig } from "./OpsConfig.ts"
+import { isJsonContentType, opsJson, parseJsonBody, readOpsRequest, rejectionResponse } from "./OpsRequest.ts"
+import { WebhookDeduplication } from "./WebhookDeduplication.ts"
+
+/**
+ * The values of the `outcome` label of `stage_validation_webhook_total`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type WebhookOutcome =
+  | "downgraded"
+  | "duplicate"
+  | "resolved"
+  | "ignored"
+  | "unauthorized"
+  | "invalid"
+  | "unavailable"
+
+/**
+ * Every {@link WebhookOutcome}.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const WEBHOOK_OUTCOMES: ReadonlyArray<WebhookOutcome> = [
+  "downgraded",
+  "duplicate",
+  "resolved",
+  "ignored",
+  "unauthorized",
+  "invalid",
+  "unavailable"
+]
+
+const outcomeCounters = new Map<WebhookOutcome, Metric.Counter<number>>(
+  WEBHOOK_OUTCOMES.map((outcome) => [outcome, Metric.withAttributes(webhookTotal, { outcome })])
+)
+
+const count = (outcome: WebhookOutcome) => Metric.update(outcomeCounters.get(outcome)!, 1)
+
+/**
+ * Pre-registers every outcome series at zero (so `rate()` sees the first delivery).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const registerWebhookSeries: Effect.Effect<void> = Effect.forEach(
+  WEBHOOK_OUTCOMES,
+  (outcome) => Metric.update(outcomeCounters.get(outcome)!, 0),
+  { discard: true }
+)
+
+const decodePayload = Schema.decodeUnknownExit(AlertmanagerPayload)
+
+const answer = (outcome: WebhookOutcome, response: HttpServerResponse.HttpServerResponse) =>
+  Effect.as(count(outcome), response)
+
+/**
+ * The route handler (see the module notes).
+ *
+ * @example
+ * ```ts
+ * import { HttpRouter } from "effect/http"
+ * import { autoDowngradeHandler } from "stage-normalization/http"
+ * const Route = HttpRouter.add("POST", "/_ops/stage-validation/auto-downgrade", autoDowngradeHandler)
+ * ```
+ * @since 0.1.0
+ * @category handlers
+ */
+export const autoDowngradeHandler: Effect.Effect<
+  HttpServerResponse.HttpServerResponse,
+  never,
+  HttpServerRequest.HttpServerRequest | OpsConfig | WebhookDeduplication | ModeStore
+> = Effect.gen(function*() {
+  const read = yield* Effect.result(readOpsRequest)
+  if (read._tag === "Failure") {
+    return yield* answer(read.failure._tag === "Unauthorized" ? "unauthorized" : "invalid", rejectionResponse(read.failure, read.failure.requestId))
+  }
+  const request = read.success
+  const requestId = request.requestId
+  if (!isJsonContentType(request.headers["content-type"])) {
+    return yield* answer(
+      "invalid",
+      opsJson(415, requestErrorBody("UNSUPPORTED_MEDIA_TYPE", "expected content-type: application/json"), requestId)
+    )
+  }
+  const parsed = parseJsonBody(request.body)
+  if (!parsed.ok) return yield* answer("invalid", opsJson(400, requestErrorBody("INVALID_PAYLOAD", parsed.message), requestId))
+  const decoded = decodePayload(parsed.value)
+  if (decoded._tag === "Failure") {
+    return yield* answer(
+      "invalid",
+      opsJson(400, requestErrorBody("INVALID_PAYLOAD", "not an Alertmanager webhook payload (version 4)"), requestId)
+    )
+  }
+  const payload = decoded.value
+  const config = yield* OpsConfig
+  const dedup = yield* WebhookDeduplication
+  const key = idempotencyKey(payload, request.webhookId)
+  const claimed = yield* Effect.result(dedup.claim(key, config.deduplicationTtlSeconds))
+  if (claimed._tag === "Failure") {
+    yield* Effect.logError("stage_validation.webhook_store_unavailable").pipe(
+      Effect.annotateLogs({ event: "stage_validation.webhook", requestId, cause: claimed.failure.message })
+    )
+    return yield* answer("unavailable", opsJson(503, requestErrorBody("STORE_UNAVAILABLE", claimed.failure.message), requestId))
+  }
+  if (!claimed.success) {
+    yield* Effect.logInfo("stage_validation.webhook_duplicate").pipe(
+      Effect.annotateLogs({ event: "stage_validation.webhook", outcome: "duplicate", groupKey: payload.groupKey, requestId })
+    )
+    return yield* answer("duplicate", opsJson(200, { outcome: "duplicate" }, requestId))
+  }
+
+  const firing = firingAlertsNamed(payload, config.alertName)
+  const resolved = payload.alerts.some((a) => a.status === "resolved" && a.labels["alertname"] === config.alertName)
+  if (firing.length === 0 && !resolved) {
+    yield* Effect.logInfo("stage_validation.webhook_ignored").pipe(
+      Effect.annotateLogs({ event: "stage_validation.webhook", outcome: "ignored", groupKey: payload.groupKey, requestId })
+    )
+    return yield* answer("ignored", opsJson(200, { outcome: "ignored", alertName: config.alertName }, requestId))
+  }
+  const signal = firing.length > 0 ? "firing" as const : "resolved" as const
+  const result = yield* Effect.result(downgrade({
+    reason: `${config.alertName} ${signal} (groupKey ${payload.groupKey.slice(0, 200)})`,
+    source: "webhook",
+    actor: "alertmanager",
+    signal
+  }))
+  if (result._tag === "Failure") {
+    yield* Effect.ignore(dedup.release(key))
+    yield* Effect.logError("stage_validation.webhook_downgrade_failed").pipe(
+      Effect.annotateLogs({ event: "stage_validation.webhook", requestId, cause: result.failure.message })
+    )
+    return yield* answer("unavailable", opsJson(503, requestErrorBody("STORE_UNAVAILABLE", result.failure.message), requestId))
+  }
+  const outcome: WebhookOutcome = signal === "resolved"
+    ? "resolved"
+    : result.success.outcome === "downgraded"
+    ? "downgraded"
+    : "duplicate"
+  yield* Effect.logInfo(`stage_validation.webhook_${outcome}`).pipe(
+    Effect.annotateLogs({ event: "stage_validation.webhook", outcome, groupKey: payload.groupKey, requestId })
+  )
+  return yield* answer(outcome, opsJson(200, {
+    outcome,
+    mode: result.success.document.defaultMode,
+    version: result.success.document.version
+  }, requestId))
+})

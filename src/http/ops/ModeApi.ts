@@ -1,0 +1,189 @@
+/**
+ * The operator API over the rollout document (bearer or signature auth, like every ops route):
+ *
+ * - `GET /_ops/stage-validation/mode[?history=N]` → `{ version, document, history? }` (the
+ *   encoded rollout document; `history` is the newest N audit entries, N ≤ 1,000);
+ * - `PUT /_ops/stage-validation/mode` with `{ version, actor, reason, document, force? }`:
+ *   `document` is merged over the current document (send the whole document, or only the keys
+ *   to change), validated strictly, and written with compare-and-set on `version` (the version
+ *   the caller read). Audited with source `api`. 200 `{ version, document, changed }`, 409
+ *   `VERSION_CONFLICT` (re-read and retry), 409 `BACKFILL_NOT_VERIFIED` (the finalisation guard;
+ *   `force: true` overrides, audited), 400 for an invalid body or document, 503 when the shared
+ *   store is unreachable;
+ * - `POST /_ops/stage-validation/toggle` with `{ mode, actor?, reason? }`: the seeds' manual
+ *   fallback, sets `defaultMode`; 403 when `NODE_ENV=production`.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Schema } from "effect"
+import { HttpServerRequest, type HttpServerResponse } from "effect/http"
+import { encodeRolloutDocument, Mode } from "../../rollout/Config.ts"
+import type { BackfillNotVerifiedError } from "../../rollout/FinalisationGuard.ts"
+import { ModeStore } from "../../rollout/ModeStore.ts"
+import type { ModeStoreError } from "../../rollout/ModeStoreError.ts"
+import { requestErrorBody } from "../ErrorBody.ts"
+import { REQUEST_ID_HEADER, resolveRequestId } from "../RequestId.ts"
+import { OpsConfig } from "./OpsConfig.ts"
+import { isJsonContentType, opsJson, parseJsonBody, readOpsRequest, rejectionResponse } from "./OpsRequest.ts"
+
+const NonEmpty = Schema.String.pipe(
+  Schema.check(Schema.makeFilter((s: string) => (s.trim().length > 0 && s.length <= 500 ? undefined : "must be 1–500 characters")))
+)
+
+/**
+ * Body of `PUT /_ops/stage-validation/mode`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ModeChangeBody = Schema.Struct({
+  version: Schema.Int,
+  actor: NonEmpty,
+  reason: NonEmpty,
+  document: Schema.Record(Schema.String, Schema.Unknown),
+  force: Schema.optionalKey(Schema.Boolean)
+})
+
+/**
+ * Body of `POST /_ops/stage-validation/toggle`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ToggleBody = Schema.Struct({
+  mode: Mode,
+  actor: Schema.optionalKey(NonEmpty),
+  reason: Schema.optionalKey(NonEmpty)
+})
+
+const decodeChange = Schema.decodeUnknownExit(ModeChangeBody)
+const decodeToggle = Schema.decodeUnknownExit(ToggleBody)
+
+const storeErrorResponse = (error: ModeStoreError | BackfillNotVerifiedError, requestId: string) => {
+  if (error._tag === "BackfillNotVerifiedError") {
+    return opsJson(409, requestErrorBody("BACKFILL_NOT_VERIFIED", error.message), requestId)
+  }
+  const reason = error.reason
+  switch (reason._tag) {
+    case "VersionConflict":
+      return opsJson(409, { error: "VERSION_CONFLICT", message: error.message, expected: reason.expected, actual: reason.actual }, requestId)
+    case "InvalidDocument":
+      return opsJson(400, requestErrorBody("INVALID_DOCUMENT", reason.message), requestId)
+    case "Unavailable":
+      return opsJson(503, requestErrorBody("STORE_UNAVAILABLE", error.message), requestId)
+  }
+}
+
+type JsonBody = { readonly ok: true; readonly value: unknown; readonly requestId: string } | {
+  readonly ok: false
+  readonly response: HttpServerResponse.HttpServerResponse
+}
+
+const readJson: Effect.Effect<JsonBody, never, HttpServerRequest.HttpServerRequest | OpsConfig> = Effect.gen(function*() {
+  const read = yield* Effect.result(readOpsRequest)
+  if (read._tag === "Failure") return { ok: false, response: rejectionResponse(read.failure, read.failure.requestId) }
+  const { requestId, headers, body } = read.success
+  if (!isJsonContentType(headers["content-type"])) {
+    return { ok: false, response: opsJson(415, requestErrorBody("UNSUPPORTED_MEDIA_TYPE", "expected content-type: application/json"), requestId) }
+  }
+  const parsed = parseJsonBody(body)
+  if (!parsed.ok) return { ok: false, response: opsJson(400, requestErrorBody("INVALID_BODY", parsed.message), requestId) }
+  return { ok: true, value: parsed.value, requestId }
+})
+
+/**
+ * `GET /_ops/stage-validation/mode`.
+ *
+ * @since 0.1.0
+ * @category handlers
+ */
+export const getModeHandler: Effect.Effect<
+  HttpServerResponse.HttpServerResponse,
+  never,
+  HttpServerRequest.HttpServerRequest | HttpServerRequest.ParsedSearchParams | OpsConfig | ModeStore
+> = Effect.gen(function*() {
+  const read = yield* Effect.result(readOpsRequest)
+  if (read._tag === "Failure") return rejectionResponse(read.failure, read.failure.requestId)
+  const requestId = read.success.requestId
+  const store = yield* ModeStore
+  const document = store.current()
+  const params = yield* HttpServerRequest.ParsedSearchParams
+  const raw = params["history"]
+  const limit = typeof raw === "string" && /^[0-9]{1,4}$/.test(raw) ? Math.min(Number(raw), 1000) : 0
+  if (limit === 0) return opsJson(200, { version: document.version, document: encodeRolloutDocument(document) }, requestId)
+  const history = yield* Effect.result(store.history(limit))
+  if (history._tag === "Failure") return storeErrorResponse(history.failure, requestId)
+  return opsJson(200, { version: document.version, document: encodeRolloutDocument(document), history: history.success }, requestId)
+})
+
+/**
+ * `PUT /_ops/stage-validation/mode`.
+ *
+ * @since 0.1.0
+ * @category handlers
+ */
+export const putModeHandler: Effect.Effect<
+  HttpServerResponse.HttpServerResponse,
+  never,
+  HttpServerRequest.HttpServerRequest | OpsConfig | ModeStore
+> = Effect.gen(function*() {
+  const body = yield* readJson
+  if (!body.ok) return body.response
+  const requestId = body.requestId
+  const decoded = decodeChange(body.value, { errors: "all" })
+  if (decoded._tag === "Failure") {
+    return opsJson(400, requestErrorBody("INVALID_BODY", "expected { version, actor, reason, document, force? }"), requestId)
+  }
+  const change = decoded.value
+  const store = yield* ModeStore
+  const { version: _ignored, ...current } = encodeRolloutDocument(store.current()) as Record<string, unknown>
+  const { version: _alsoIgnored, ...patch } = change.document
+  const result = yield* Effect.result(store.set({
+    document: { ...current, ...patch },
+    expectedVersion: change.version,
+    actor: change.actor,
+    reason: change.reason,
+    source: "api",
+    force: change.force ?? false
+  }))
+  if (result._tag === "Failure") return storeErrorResponse(result.failure, requestId)
+  const { document, entry } = result.success
+  return opsJson(200, { version: document.version, document: encodeRolloutDocument(document), changed: entry !== undefined }, requestId)
+})
+
+/**
+ * `POST /_ops/stage-validation/toggle`.
+ *
+ * @since 0.1.0
+ * @category handlers
+ */
+export const toggleHandler: Effect.Effect<
+  HttpServerResponse.HttpServerResponse,
+  never,
+  HttpServerRequest.HttpServerRequest | OpsConfig | ModeStore
+> = Effect.gen(function*() {
+  const config = yield* OpsConfig
+  if (config.production) {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const requestId = resolveRequestId(request.headers[REQUEST_ID_HEADER])
+    return opsJson(403, requestErrorBody("FORBIDDEN", "the manual toggle is disabled in production; use PUT /_ops/stage-validation/mode"), requestId)
+  }
+  const body = yield* readJson
+  if (!body.ok) return body.response
+  const requestId = body.requestId
+  const decoded = decodeToggle(body.value)
+  if (decoded._tag === "Failure") {
+    return opsJson(400, requestErrorBody("INVALID_BODY", "expected { mode: \"off\" | \"warn\" | \"enforce\", actor?, reason? }"), requestId)
+  }
+  const toggle = decoded.value
+  const store = yield* ModeStore
+  const result = yield* Effect.result(store.modify({
+    update: (doc) => ({ ...doc, defaultMode: toggle.mode }),
+    actor: toggle.actor ?? "toggle",
+    reason: toggle.reason ?? `manual toggle to ${toggle.mode}`,
+    source: "api",
+    force: true
+  }))
+  if (result._tag === "Failure") return storeErrorResponse(result.failure, requestId)
+  return opsJson(200, { mode: result.success.document.defaultMode, version: result.success.document.version }, requestId)
+})
