@@ -8,6 +8,7 @@ import { indexCommand } from "./commands/index-command.ts"
 import { migrateCommand } from "./commands/migrate.ts"
 import { normalizeCommand } from "./commands/normalize.ts"
 import { promoteCommand } from "./commands/promote.ts"
+import { serveCommand } from "./commands/serve.ts"
 import { sqlCommand } from "./commands/sql.ts"
 
 /**
@@ -25,6 +26,7 @@ export const cli = Command.make("stage-normalization").pipe(
     migrateCommand,
     sqlCommand,
     indexCommand,
+    serveCommand,
     promoteCommand
   ])
 )

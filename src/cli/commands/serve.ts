@@ -1,0 +1,57 @@
+/**
+ * `stage-normalization serve` (what `npm start` runs): the reference service. Flags override the
+ * environment (`PORT`, `HOST`, `DATABASE_URL`, `REDIS_URL`); the rollout state comes from the
+ * rollout env loader (`STAGE_VALIDATION_MODE`, `STAGE_VALIDATION_DRY_RUN`, `ENFORCE_WRITE_ONLY`,
+ * `ENFORCEMENT_PERCENT`, `STAGE_VALIDATION_PRESET`). Runs until SIGINT / SIGTERM, then closes the
+ * server, the database and Redis.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { runReferenceService } from "../../http/service/ReferenceService.ts"
+import { CliInputError } from "../CliInputError.ts"
+
+/**
+ * @since 0.1.0
+ * @category commands
+ */
+export const serveCommand = Command.make(
+  "serve",
+  {
+    port: Flag.Int("port").pipe(Flag.withDescription("Port (default: PORT, else 3333)"), Flag.optional),
+    host: Flag.String("host").pipe(Flag.withDescription("Bind address (default: HOST, else 127.0.0.1)"), Flag.optional),
+    databaseUrl: Flag.String("database-url").pipe(
+      Flag.withDescription("PostgreSQL URL (default: DATABASE_URL, else an embedded PostgreSQL)"),
+      Flag.optional
+    ),
+    redisUrl: Flag.String("redis-url").pipe(
+      Flag.withDescription("Redis URL for the shared rollout state (default: REDIS_URL, else in memory)"),
+      Flag.optional
+    )
+  },
+  Effect.fnUntraced(function*({ databaseUrl, host, port, redisUrl }) {
+    if (Option.isSome(port) && (port.value < 0 || port.value > 65535)) {
+      return yield* new CliInputError({ message: `--port must be within 0..65535, got ${port.value}` })
+    }
+    return yield* runReferenceService({
+      port: Option.getOrUndefined(port),
+      host: Option.getOrUndefined(host),
+      databaseUrl: Option.getOrUndefined(databaseUrl),
+      redisUrl: Option.getOrUndefined(redisUrl)
+    }).pipe(
+      Effect.catch((error) =>
+        Effect.fail(new CliInputError({ message: `the service could not start: ${(error as { message?: string }).message ?? String(error)}` }))
+      )
+    )
+  })
+).pipe(
+  Command.withDescription("Run the reference service: stage boundary, ops routes, Monte-Carlo and portfolio APIs"),
+  Command.withExamples([
+    { command: "stage-normalization serve", description: "Embedded PostgreSQL, in-memory rollout state, port 3333" },
+    {
+      command: "STAGE_VALIDATION_DRY_RUN=true stage-normalization serve --port 4000",
+      description: "Shadow mode: nothing rejected, would-rejects flagged"
+    }
+  ])
+)

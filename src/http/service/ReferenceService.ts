@@ -1,0 +1,310 @@
+/**
+ * The reference service (`stage-normalization serve`, `npm start`): the stage boundary, the ops
+ * routes and real handlers over PostgreSQL, wired the way a host would wire them.
+ *
+ * - HTTP on `HOST`:`PORT` (default 127.0.0.1:3333);
+ * - PostgreSQL at `DATABASE_URL` (`postgres://…`, or `pglite:///dir` for a persisted embedded
+ *   one), else an embedded in-memory PostgreSQL (PGlite), through the migration module's
+ *   `layerFromUrl`; schema and demo data created on start, idempotently;
+ * - the rollout document in memory, or shared through Redis when `REDIS_URL` is set (then the
+ *   webhook's deduplication keys live there too); the boot document from the rollout's env loader
+ *   (`STAGE_VALIDATION_PRESET`, `STAGE_VALIDATION_MODE`, `STAGE_VALIDATION_DRY_RUN`,
+ *   `ENFORCE_WRITE_ONLY`, `ENFORCEMENT_PERCENT`);
+ * - ops credentials from `STAGE_VALIDATION_OPS_TOKEN` / `STAGE_VALIDATION_WEBHOOK_SECRETS`; with
+ *   no token set, a random one is generated and written to a 0600 file whose path is printed;
+ * - offender-log sampling from `STAGE_VALIDATION_OFFENDER_SAMPLE_PERCENT` (default 10).
+ *
+ * It prints its URL and three example `curl` commands when it starts, and closes the HTTP server,
+ * the database and Redis when interrupted (SIGINT / SIGTERM through `NodeRuntime.runMain`).
+ *
+ * @since 0.1.0
+ */
+import { randomBytes } from "node:crypto"
+import { mkdirSync, writeFileSync } from "node:fs"
+import { createServer } from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { NodeHttpServer } from "@effect/platform-node"
+import type { PgClient } from "@effect/sql-pg"
+import { Config, Console, Context, Effect, Layer, Option } from "effect"
+import { HttpRouter, HttpServer } from "effect/http"
+import type { SqlClient } from "effect/sql"
+import { layerFromUrl } from "../../migration/Database.ts"
+import type { OffenderLogSink } from "../../observability/OffenderLog.ts"
+import { BACKFILL_PENDING, type BackfillState, BackfillStatus } from "../../rollout/BackfillStatus.ts"
+import type { StageValidationConfig } from "../../rollout/Config.ts"
+import { loadStageValidationEnv, type OpsSecretError } from "../../rollout/EnvConfig.ts"
+import { ModeStore } from "../../rollout/ModeStore.ts"
+import { registerEndpointSeries } from "../BoundaryMetrics.ts"
+import { registerWebhookSeries } from "../ops/AutoDowngrade.ts"
+import { loadOpsSettings, OpsConfig, type OpsSettings } from "../ops/OpsConfig.ts"
+import { WebhookDeduplication } from "../ops/WebhookDeduplication.ts"
+import { StageBoundary } from "../StageBoundary.ts"
+import { ensureServiceSchema } from "./ServiceSchema.ts"
+import { SERVICE_STAGE_ROUTES, serviceRoutes } from "./ServiceRoutes.ts"
+
+/**
+ * Default port.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_PORT = 3333
+
+/**
+ * Default bind address (loopback; set `HOST=0.0.0.0` to expose it).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_HOST = "127.0.0.1"
+
+/**
+ * Everything the service can be told; `resolveServiceOptions` fills it from the environment.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ReferenceServiceOptions {
+  readonly port?: number | undefined
+  readonly host?: string | undefined
+  /** PostgreSQL URL; undefined → embedded PostgreSQL */
+  readonly databaseUrl?: string | undefined
+  /** Redis URL; undefined → in-memory mode store and deduplication */
+  readonly redisUrl?: string | undefined
+  /** Redis key prefix of the mode store (default `stage-validation`) */
+  readonly redisPrefix?: string | undefined
+  /** boot rollout document; undefined → the rollout env loader */
+  readonly initial?: StageValidationConfig | undefined
+  /** ops settings; undefined → from the environment, with a generated token when none is set */
+  readonly ops?: OpsSettings | undefined
+  /** answer of the finalisation guard's `BackfillStatus` (default: pending) */
+  readonly backfill?: BackfillState | undefined
+  /** false → stage routes without the boundary (the benchmark's baseline) */
+  readonly boundary?: boolean | undefined
+  readonly offenderSamplePercent?: number | undefined
+  readonly offenderSink?: OffenderLogSink | undefined
+  /** disable the per-request HTTP access log (default true: the boundary logs what matters) */
+  readonly disableHttpLogger?: boolean | undefined
+}
+
+/**
+ * Where a generated ops token was written (`undefined` when a token was configured).
+ *
+ * @since 0.1.0
+ * @category services
+ */
+export class GeneratedOpsToken extends Context.Service<GeneratedOpsToken, {
+  readonly path: string | undefined
+  readonly token: string | undefined
+}>()("stage-normalization/http/GeneratedOpsToken") {}
+
+const nonEmpty = (s: string | undefined) => (s === undefined || s.length === 0 ? undefined : s)
+
+const optionalString = (name: string) =>
+  Config.String(name).pipe(Config.option, Config.map(Option.getOrUndefined), Effect.orElseSucceed(() => undefined))
+
+/**
+ * Reads the options from the environment (`PORT`, `HOST`, `DATABASE_URL`, `REDIS_URL`,
+ * `STAGE_VALIDATION_REDIS_PREFIX`, `STAGE_VALIDATION_OFFENDER_SAMPLE_PERCENT`); explicit
+ * `overrides` win. Invalid numbers fall back to the defaults with a warning.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const resolveServiceOptions = Effect.fnUntraced(function*(overrides: ReferenceServiceOptions = {}) {
+  const port = yield* optionalString("PORT")
+  const host = yield* optionalString("HOST")
+  const databaseUrl = yield* optionalString("DATABASE_URL")
+  const redisUrl = yield* optionalString("REDIS_URL")
+  const redisPrefix = yield* optionalString("STAGE_VALIDATION_REDIS_PREFIX")
+  const sample = yield* optionalString("STAGE_VALIDATION_OFFENDER_SAMPLE_PERCENT")
+  const parsedPort = port === undefined ? undefined : /^[0-9]{1,5}$/.test(port) && Number(port) <= 65535 ? Number(port) : NaN
+  if (Number.isNaN(parsedPort)) yield* Effect.logWarning({ event: "stage_validation.invalid_env", field: "PORT", value: port, fallback: DEFAULT_PORT })
+  const parsedSample = sample === undefined ? undefined : Number(sample)
+  const sampleOk = parsedSample === undefined || (Number.isFinite(parsedSample) && parsedSample >= 0 && parsedSample <= 100)
+  if (!sampleOk) {
+    yield* Effect.logWarning({ event: "stage_validation.invalid_env", field: "STAGE_VALIDATION_OFFENDER_SAMPLE_PERCENT", value: sample, fallback: 10 })
+  }
+  return {
+    port: overrides.port ?? (parsedPort !== undefined && !Number.isNaN(parsedPort) ? parsedPort : DEFAULT_PORT),
+    host: overrides.host ?? nonEmpty(host) ?? DEFAULT_HOST,
+    databaseUrl: overrides.databaseUrl ?? nonEmpty(databaseUrl),
+    redisUrl: overrides.redisUrl ?? nonEmpty(redisUrl),
+    redisPrefix: overrides.redisPrefix ?? nonEmpty(redisPrefix),
+    initial: overrides.initial,
+    ops: overrides.ops,
+    backfill: overrides.backfill,
+    boundary: overrides.boundary,
+    offenderSamplePercent: overrides.offenderSamplePercent ?? (sampleOk ? parsedSample : undefined),
+    offenderSink: overrides.offenderSink,
+    disableHttpLogger: overrides.disableHttpLogger
+  } satisfies ReferenceServiceOptions
+})
+
+const writeGeneratedToken = (token: string): string | undefined => {
+  try {
+    const dir = join(tmpdir(), "stage-normalization")
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const path = join(dir, `ops-token-${process.pid}`)
+    writeFileSync(path, token + "\n", { mode: 0o600 })
+    return path
+  } catch {
+    return undefined
+  }
+}
+
+const opsLayer = (options: ReferenceServiceOptions): Layer.Layer<OpsConfig | GeneratedOpsToken, OpsSecretError> => {
+  if (options.ops !== undefined) {
+    return Layer.mergeAll(
+      Layer.succeed(OpsConfig, OpsConfig.of(options.ops)),
+      Layer.succeed(GeneratedOpsToken, GeneratedOpsToken.of({ path: undefined, token: undefined }))
+    )
+  }
+  return Layer.effectContext(Effect.gen(function*() {
+    const configured = yield* optionalString("STAGE_VALIDATION_OPS_TOKEN")
+    let generated: { path: string | undefined; token: string | undefined } = { path: undefined, token: undefined }
+    if (configured === undefined || configured.trim().length === 0) {
+      const token = randomBytes(32).toString("base64url")
+      generated = { path: writeGeneratedToken(token), token }
+    }
+    const settings = yield* loadOpsSettings({ fallbackToken: generated.token })
+    return Context.make(OpsConfig, settings).pipe(Context.add(GeneratedOpsToken, GeneratedOpsToken.of(generated)))
+  }))
+}
+
+/**
+ * The services behind the routes: database (+ schema), mode store, boundary, ops settings and
+ * webhook deduplication.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const serviceLayer = (options: ReferenceServiceOptions) => {
+  const database = Layer.effectDiscard(ensureServiceSchema).pipe(
+    Layer.provideMerge(layerFromUrl(options.databaseUrl, { applicationName: "stage-normalization-serve", maxConnections: 10 }))
+  )
+  const initial = options.initial !== undefined
+    ? Effect.succeed(options.initial)
+    : Effect.map(loadStageValidationEnv, (result) => result.document)
+  const backfill = BackfillStatus.layerMemory(options.backfill ?? BACKFILL_PENDING)
+  const modeStore = Layer.unwrap(Effect.map(initial, (document) =>
+    options.redisUrl === undefined
+      ? ModeStore.layerMemory(document)
+      : ModeStore.layerRedis({
+        initial: document,
+        redis: { url: options.redisUrl },
+        ...(options.redisPrefix !== undefined ? { prefix: options.redisPrefix } : {})
+      }))).pipe(Layer.provide(backfill))
+  const boundary = StageBoundary.layerEffect(
+    ModeStore.use((store) => Effect.succeed(store.current)),
+    { offenderSamplePercent: options.offenderSamplePercent, offenderSink: options.offenderSink }
+  ).pipe(Layer.provideMerge(modeStore))
+  const dedup = options.redisUrl === undefined
+    ? WebhookDeduplication.layerMemory
+    : WebhookDeduplication.layerRedisUrl(options.redisUrl, {
+      prefix: `${options.redisPrefix ?? "stage-validation"}:webhook:`
+    })
+  const series = Layer.effectDiscard(Effect.gen(function*() {
+    const context = yield* Effect.context<never>()
+    for (const route of Object.values(SERVICE_STAGE_ROUTES)) registerEndpointSeries(context, route.endpoint)
+    yield* registerWebhookSeries
+  }))
+  return Layer.mergeAll(database, boundary, dedup, opsLayer(options), series)
+}
+
+/**
+ * The whole service on a Node HTTP server: routes, services, server. Exposes the `HttpServer`
+ * (its address), the `ModeStore` and the database client, which tests use.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { referenceServiceLayer } from "stage-normalization/http"
+ * const Service = referenceServiceLayer({ port: 0, databaseUrl: "postgres://postgres@127.0.0.1:5432/test" })
+ * // Layer.launch(Service)
+ * ```
+ * @since 0.1.0
+ * @category layers
+ */
+export const referenceServiceLayer = (options: ReferenceServiceOptions) =>
+  HttpRouter.serve(serviceRoutes({ boundary: options.boundary }), {
+    disableLogger: options.disableHttpLogger ?? true,
+    disableListenLog: true
+  }).pipe(
+    Layer.provideMerge(NodeHttpServer.layer(createServer, {
+      port: options.port ?? DEFAULT_PORT,
+      host: options.host ?? DEFAULT_HOST,
+      gracefulShutdownTimeout: "5 seconds"
+    })),
+    Layer.provideMerge(serviceLayer(options))
+  ) as Layer.Layer<
+    | HttpServer.HttpServer
+    | ModeStore
+    | OpsConfig
+    | GeneratedOpsToken
+    | SqlClient.SqlClient
+    | PgClient.PgClient,
+    unknown
+  >
+
+/**
+ * The start-up banner: URL, three example requests, where the ops token is.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const startupBanner = (url: string, options: {
+  readonly database: string
+  readonly store: string
+  readonly mode: string
+  readonly tokenPath: string | undefined
+  readonly tokenGenerated: boolean
+}): string =>
+  [
+    `stage-normalization reference service listening on ${url}`,
+    `  database: ${options.database}   rollout store: ${options.store}   default mode: ${options.mode}`,
+    options.tokenGenerated
+      ? options.tokenPath !== undefined
+        ? `  ops token: generated for this run, in ${options.tokenPath} (set STAGE_VALIDATION_OPS_TOKEN to choose one)`
+        : `  ops token: generated for this run but could not be written to a file; set STAGE_VALIDATION_OPS_TOKEN`
+      : `  ops token: from STAGE_VALIDATION_OPS_TOKEN`,
+    "",
+    "Try:",
+    `  curl -i -X POST ${url}/api/monte-carlo/simulate -H 'Content-Type: application/json' \\`,
+    `    -d '{"fundId":1,"runs":1000,"stageDistribution":[{"stage":"Series A","weight":0.6},{"stage":"seed","weight":0.4}]}'`,
+    `  curl -s '${url}/api/funds/1/companies?stage=series-a'`,
+    `  curl -s ${url}/api/deprecations | jq '.items[0].current_mode'`,
+    ""
+  ].join("\n")
+
+/**
+ * Runs the service until interrupted, printing the banner once it listens.
+ *
+ * @example
+ * ```ts
+ * import { NodeRuntime } from "@effect/platform-node"
+ * import { runReferenceService } from "stage-normalization/http"
+ * // NodeRuntime.runMain(runReferenceService({}))
+ * ```
+ * @since 0.1.0
+ * @category running
+ */
+export const runReferenceService = (overrides: ReferenceServiceOptions = {}) =>
+  Effect.gen(function*() {
+    const options = yield* resolveServiceOptions(overrides)
+    const banner = Layer.effectDiscard(Effect.gen(function*() {
+      const server = yield* HttpServer.HttpServer
+      const store = yield* ModeStore
+      const generated = yield* GeneratedOpsToken
+      const url = HttpServer.formatAddress(server.address)
+      yield* Console.log(startupBanner(url, {
+        database: options.databaseUrl === undefined ? "embedded PostgreSQL (in memory)" : "DATABASE_URL",
+        store: options.redisUrl === undefined ? "memory" : "Redis (REDIS_URL)",
+        mode: store.current().defaultMode + (store.current().dryRun ? " (dry run)" : ""),
+        tokenPath: generated.path,
+        tokenGenerated: generated.token !== undefined
+      }))
+    }))
+    return yield* Layer.launch(banner.pipe(Layer.provide(referenceServiceLayer(options))))
+  })

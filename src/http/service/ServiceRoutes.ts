@@ -1,0 +1,149 @@
+/**
+ * Every route of the reference service, as one layer over an `HttpRouter`:
+ *
+ * | method | path | stage data | operation |
+ * |---|---|---|---|
+ * | POST | /api/monte-carlo/simulate | body `stageDistribution` | read |
+ * | GET | /api/portfolio/strategies | — | read |
+ * | POST, PUT, PATCH | /api/portfolio/strategies | body `stageDistribution` | write |
+ * | GET | /api/funds/:fundId/companies | query `stage` | read |
+ * | POST, PUT, PATCH | /api/allocations | body `stage` | write |
+ * | GET | /api/deprecations, /healthz, /readyz, /metrics | — | — |
+ * | GET, PUT | /_ops/stage-validation/mode | — (ops auth) | — |
+ * | POST | /_ops/stage-validation/toggle, /_ops/stage-validation/auto-downgrade | — (ops auth) | — |
+ *
+ * With `boundary: false` the stage routes run behind `withStageParsingOnly` instead of the
+ * boundary (the benchmark's baseline). Each route has a safety net turning a defect into a JSON
+ * 500 with the request id, so no route answers an empty body.
+ *
+ * @since 0.1.0
+ */
+import { Cause, Effect, Layer } from "effect"
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { PrometheusMetrics } from "effect/observability"
+import { SqlClient } from "effect/sql"
+import { ModeStore } from "../../rollout/ModeStore.ts"
+import { type ListedRoute, deprecationsHandler } from "../Deprecations.ts"
+import { healthzHandler, readyzHandler } from "../Health.ts"
+import { autoDowngradeHandler } from "../ops/AutoDowngrade.ts"
+import { getModeHandler, putModeHandler, toggleHandler } from "../ops/ModeApi.ts"
+import { REQUEST_ID_HEADER, resolveRequestId } from "../RequestId.ts"
+import * as StageLocation from "../StageLocation.ts"
+import { withStageParsingOnly } from "../StageParsingOnly.ts"
+import { type StageRoute, withStageValidation } from "../StageValidation.ts"
+import {
+  companiesHandler,
+  createAllocationHandler,
+  listStrategiesHandler,
+  simulateHandler,
+  updateAllocationHandler,
+  writeStrategyHandler
+} from "./Handlers.ts"
+
+/**
+ * The stage declarations of the service's routes.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const SERVICE_STAGE_ROUTES = {
+  simulate: { endpoint: "/api/monte-carlo/simulate", location: StageLocation.bodyDistribution("stageDistribution") },
+  strategies: { endpoint: "/api/portfolio/strategies", location: StageLocation.bodyDistribution("stageDistribution") },
+  companies: { endpoint: "/api/funds/:fundId/companies", location: StageLocation.queryStage("stage") },
+  allocations: { endpoint: "/api/allocations", location: StageLocation.bodyStage("stage") }
+} as const satisfies Record<string, StageRoute>
+
+/**
+ * Every validated (method, route) pair, as `/api/deprecations` lists them.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const SERVICE_LISTED_ROUTES: ReadonlyArray<ListedRoute> = [
+  { method: "POST", ...SERVICE_STAGE_ROUTES.simulate },
+  { method: "POST", ...SERVICE_STAGE_ROUTES.strategies },
+  { method: "PUT", ...SERVICE_STAGE_ROUTES.strategies },
+  { method: "PATCH", ...SERVICE_STAGE_ROUTES.strategies },
+  { method: "GET", ...SERVICE_STAGE_ROUTES.companies },
+  { method: "POST", ...SERVICE_STAGE_ROUTES.allocations },
+  { method: "PUT", ...SERVICE_STAGE_ROUTES.allocations },
+  { method: "PATCH", ...SERVICE_STAGE_ROUTES.allocations }
+]
+
+/**
+ * A route's safety net: a defect (a bug) becomes a JSON 500 with the request id instead of an
+ * empty body. Handlers have no typed failures; interruption passes through.
+ */
+const safe = <E, R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+  Effect.catchDefect(handler, (defect) =>
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const requestId = resolveRequestId(request.headers[REQUEST_ID_HEADER])
+      yield* Effect.logError("stage_validation.service_defect").pipe(
+        Effect.annotateLogs({ event: "stage_validation.service", requestId, cause: Cause.pretty(Cause.die(defect)) })
+      )
+      return HttpServerResponse.jsonUnsafe(
+        { error: "INTERNAL", message: "unexpected error", requestId },
+        { status: 500, headers: { [REQUEST_ID_HEADER]: requestId } }
+      )
+    }))
+
+/** Every other path or method: a JSON 404 (the router's own 404 has an empty body). */
+const notFound = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+  const requestId = resolveRequestId(request.headers[REQUEST_ID_HEADER])
+  return HttpServerResponse.jsonUnsafe(
+    { error: "NOT_FOUND", message: `no route for ${request.method} ${request.url.split("?")[0]!.slice(0, 200)}` },
+    { status: 404, headers: { [REQUEST_ID_HEADER]: requestId } }
+  )
+})
+
+/**
+ * The routes layer.
+ *
+ * @example
+ * ```ts
+ * import { serviceRoutes } from "stage-normalization/http"
+ * const Routes = serviceRoutes({ boundary: true })
+ * ```
+ * @since 0.1.0
+ * @category layers
+ */
+export const serviceRoutes = (options: { readonly boundary?: boolean | undefined } = {}) => {
+  const validate = options.boundary === false ? withStageParsingOnly : withStageValidation
+  const readiness = readyzHandler<ModeStore | SqlClient.SqlClient>([
+    { name: "modeStore", check: ModeStore.use((store) => Effect.sync(() => store.current().version)) },
+    { name: "database", check: Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      return yield* sql`SELECT 1`
+    }) }
+  ])
+  const simulate = simulateHandler.pipe(validate(SERVICE_STAGE_ROUTES.simulate))
+  const strategy = (kind: "insert" | "upsert" | "update") =>
+    writeStrategyHandler(kind).pipe(validate(SERVICE_STAGE_ROUTES.strategies))
+  const companies = companiesHandler.pipe(validate(SERVICE_STAGE_ROUTES.companies))
+  const allocations = createAllocationHandler.pipe(validate(SERVICE_STAGE_ROUTES.allocations))
+  const allocationUpdate = (kind: "put" | "patch") =>
+    updateAllocationHandler(kind).pipe(validate(SERVICE_STAGE_ROUTES.allocations))
+  return Layer.mergeAll(
+    HttpRouter.addAll([
+      HttpRouter.route("GET", "/healthz", healthzHandler),
+      HttpRouter.route("GET", "/readyz", safe(readiness)),
+      HttpRouter.route("GET", "/api/deprecations", safe(deprecationsHandler(SERVICE_LISTED_ROUTES))),
+      HttpRouter.route("POST", "/api/monte-carlo/simulate", safe(simulate)),
+      HttpRouter.route("GET", "/api/portfolio/strategies", safe(listStrategiesHandler)),
+      HttpRouter.route("POST", "/api/portfolio/strategies", safe(strategy("insert"))),
+      HttpRouter.route("PUT", "/api/portfolio/strategies", safe(strategy("upsert"))),
+      HttpRouter.route("PATCH", "/api/portfolio/strategies", safe(strategy("update"))),
+      HttpRouter.route("GET", "/api/funds/:fundId/companies", safe(companies)),
+      HttpRouter.route("POST", "/api/allocations", safe(allocations)),
+      HttpRouter.route("PUT", "/api/allocations", safe(allocationUpdate("put"))),
+      HttpRouter.route("PATCH", "/api/allocations", safe(allocationUpdate("patch"))),
+      HttpRouter.route("GET", "/_ops/stage-validation/mode", safe(getModeHandler)),
+      HttpRouter.route("PUT", "/_ops/stage-validation/mode", safe(putModeHandler)),
+      HttpRouter.route("POST", "/_ops/stage-validation/toggle", safe(toggleHandler)),
+      HttpRouter.route("POST", "/_ops/stage-validation/auto-downgrade", safe(autoDowngradeHandler)),
+      HttpRouter.route("*", "*", notFound)
+    ]),
+    PrometheusMetrics.layerHttp({ path: "/metrics" })
+  )
+}
