@@ -223,6 +223,22 @@ describe("ModeStore.layerRedis (real Redis)", () => {
       yield* cleanup(prefix)
     }).pipe(Effect.scoped, Effect.provide(quiet), Effect.provideService(Metric.MetricRegistry, new Map())))
 
+  it.live("shutting down while Redis does not answer completes promptly", () =>
+    Effect.gen(function*() {
+      const prefix = uniquePrefix("shutdown")
+      const proxy = new RedisProxy()
+      yield* Effect.acquireRelease(Effect.promise(() => proxy.start()), () => Effect.promise(() => proxy.stop()))
+      const started = Date.now()
+      yield* Effect.gen(function*() {
+        const a = yield* redisStore({ prefix, redis: { url: proxy.url }, refreshInterval: "100 millis" })
+        yield* synced(a)
+        proxy.setMode("blackhole")
+        yield* Effect.sleep("300 millis") // refreshes now hang on the socket until they time out
+      }).pipe(Effect.scoped)
+      assert.isBelow(Date.now() - started, 4_000)
+      yield* cleanup(prefix)
+    }).pipe(Effect.scoped, Effect.provide(quiet), Effect.provideService(Metric.MetricRegistry, new Map())))
+
   it.live("an unreadable stored document counts as a fetch failure and is never served", () =>
     Effect.gen(function*() {
       const prefix = uniquePrefix("corrupt")

@@ -324,10 +324,18 @@ export const connectInBackground = Effect.fnUntraced(function*(
   const connectOnce = Effect.gen(function*() {
     const context = yield* Layer.build(layer)
     const redis = Context.get(context, Redis.Redis)
+    const { client } = Context.get(context, NodeRedis.NodeRedis)
     holder.redis = redis
+    // Runs before NodeRedis' own `close()`, which waits for in-flight replies: against a Redis
+    // that stopped answering that would hang shutdown, so give it a second, then destroy.
     yield* Effect.addFinalizer(() =>
-      Effect.sync(() => {
+      Effect.suspend(() => {
         holder.redis = undefined
+        if (!client.isOpen) return Effect.void
+        return Effect.promise(() => client.close()).pipe(
+          Effect.timeoutOrElse({ duration: Duration.seconds(1), orElse: () => Effect.sync(() => client.destroy()) }),
+          Effect.ignoreCause
+        )
       })
     )
     yield* Deferred.succeed(holder.connected, redis)
