@@ -162,6 +162,10 @@ describe("finalisation guard (through the store)", () => {
       const [refusal] = yield* store.history()
       assert.strictEqual(refusal?.outcome, "refused")
       assert.strictEqual(refusal?.version, 0)
+      assert.deepStrictEqual(refusal?.diff, [
+        { path: "defaultMode", from: "warn", to: "enforce" },
+        { path: "enforcementPercent", from: 100, to: 10 }
+      ])
     }).pipe(Effect.provide(memoryStore(DEFAULT_DOCUMENT, BACKFILL_PENDING))))
 
   it.effect("a forced change goes through and is audited as forced", () =>

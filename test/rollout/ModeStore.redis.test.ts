@@ -262,10 +262,12 @@ describe("ModeStore.layerRedis (real Redis)", () => {
       const { document } = yield* a.set({ ...meta, document: { enforcementPercent: 10 }, expectedVersion: 3 })
       assert.strictEqual(document.version, 4)
       assert.strictEqual(a.current(), document)
-      // and a document without a usable version is replaced as if missing
+      // and a document without a usable version is replaced as if missing, even by the same content
       yield* Effect.promise(() => rawCommand("SET", `${prefix}:document`, "not json"))
-      const repaired = yield* a.modify({ ...meta, update: (d) => ({ ...d, enforcementPercent: 20 }) })
+      const repaired = yield* a.modify({ ...meta, update: (d) => d })
       assert.strictEqual(repaired.document.version, 5)
+      assert.isDefined(repaired.entry)
+      assert.strictEqual((yield* a.refresh).version, 5)
       yield* cleanup(prefix)
     }).pipe(Effect.scoped, Effect.provide(quiet), Effect.provideService(Metric.MetricRegistry, new Map())))
 })

@@ -143,7 +143,8 @@ export const makeCore = Effect.fnUntraced(function*(local: LocalState, backend: 
     const at = yield* now
     const guard = yield* withBackfill(checkFinalisation(from, to, force)).pipe(
       Effect.tapError(() =>
-        record(makeAuditEntry({ from, to: from, meta, action, outcome: "refused", forced: false, at })).pipe(
+        // the refused proposal, at the unchanged version, so the diff shows what was asked for
+        record(makeAuditEntry({ from, to: { ...to, version: from.version }, meta, action, outcome: "refused", forced: false, at })).pipe(
           Effect.ignore
         )
       )
@@ -169,6 +170,16 @@ export const makeCore = Effect.fnUntraced(function*(local: LocalState, backend: 
     return shared
   })
 
+  // Stand-ins for an unreadable stored document: a change from one always writes, even when its
+  // content equals the local document.
+  const placeholders = new WeakSet<RolloutDocument>()
+  const placeholder = (doc: RolloutDocument): RolloutDocument => {
+    placeholders.add(doc)
+    return doc
+  }
+  const unchanged = (from: RolloutDocument, to: RolloutDocument): boolean =>
+    !placeholders.has(from) && sameContent(from, to)
+
   /**
    * The document a change starts from. Like `refresh`, except that an unreadable stored document
    * does not block the change: it is compared-and-set against by its stored version (or as missing)
@@ -184,9 +195,11 @@ export const makeCore = Effect.fnUntraced(function*(local: LocalState, backend: 
             message: "the shared rollout document is unreadable; this change replaces it",
             error: error.message
           }),
-          error.reason._tag === "InvalidDocument" && error.reason.storedVersion !== undefined
-            ? { ...local.current, version: error.reason.storedVersion }
-            : local.current
+          placeholder(
+            error.reason._tag === "InvalidDocument" && error.reason.storedVersion !== undefined
+              ? { ...local.current, version: error.reason.storedVersion }
+              : { ...local.current }
+          )
         )
     )
   )
@@ -198,7 +211,7 @@ export const makeCore = Effect.fnUntraced(function*(local: LocalState, backend: 
     const from = yield* fresh
     if (from.version !== request.expectedVersion) return yield* conflict(request.expectedVersion, from.version)
     const to: RolloutDocument = { ...decoded, version: from.version + 1 }
-    if (sameContent(from, to)) return { document: from, entry: undefined } satisfies ChangeResult
+    if (unchanged(from, to)) return { document: from, entry: undefined } satisfies ChangeResult
     return yield* commit(from, to, request, request.action ?? "set", request.force === true)
   })
 
@@ -210,7 +223,7 @@ export const makeCore = Effect.fnUntraced(function*(local: LocalState, backend: 
         Effect.mapError((error) => new ModeStoreError({ reason: { _tag: "InvalidDocument", message: error.message } }))
       )
       const to: RolloutDocument = { ...decoded, version: from.version + 1 }
-      if (sameContent(from, to)) return { document: from, entry: undefined } satisfies ChangeResult
+      if (unchanged(from, to)) return { document: from, entry: undefined } satisfies ChangeResult
       const result = yield* Effect.result(commit(from, to, request, request.action ?? "set", request.force === true))
       if (result._tag === "Success") return result.success
       const error = result.failure
