@@ -1,0 +1,177 @@
+/**
+ * `stage-normalization promote` as operators run it: a child process reading a (fake) Prometheus
+ * and changing the shared rollout document in the real Redis on 127.0.0.1:6379 — it advances
+ * only on a pass, holds on a failing gate (exit 1) or an unreadable Prometheus (exit 3,
+ * inconclusive), and refuses bad input (exit 2).
+ */
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { createClient } from "redis"
+import { BLOCKING_ALERTS, DEFAULT_DOCUMENT, encodeRolloutDocument, type RolloutDocument } from "../../src/rollout/index.ts"
+import { assertRedisReachable, REDIS_URL, uniquePrefix } from "../rollout/redisHarness.ts"
+import { type FakePrometheus, type RecordedQuery, type Reply, rules, startFakePrometheus, vector } from "./fakePrometheus.ts"
+
+const bin = fileURLToPath(new URL("../../src/cli/bin.ts", import.meta.url))
+
+interface Run {
+  readonly code: number | null
+  readonly output: string
+}
+
+/** Runs the CLI without blocking this process (the fake Prometheus answers from here). */
+const cli = (args: ReadonlyArray<string>, env: Readonly<Record<string, string | undefined>> = {}): Promise<Run> =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, NO_COLOR: "1", REDIS_URL: undefined, PROMETHEUS_URL: undefined, ...env } as NodeJS.ProcessEnv,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let output = ""
+    child.stdout.on("data", (c: Buffer) => (output += c.toString("utf8")))
+    child.stderr.on("data", (c: Buffer) => (output += c.toString("utf8")))
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000)
+    child.on("exit", (code) => {
+      clearTimeout(timer)
+      resolve({ code, output })
+    })
+  })
+
+/** Prometheus answers: a healthy window, except what `override` changes. */
+const prometheus = (values: Partial<Record<"requests" | "wouldReject" | "errors" | "unknown" | "p99", string>> = {}) =>
+(q: RecordedQuery): Reply => {
+  if (q.path === "/api/v1/rules") return rules(BLOCKING_ALERTS)
+  const query = q.params["query"] ?? ""
+  const v = { requests: "50000", wouldReject: "0", errors: "0", unknown: "10", p99: "0.0003", ...values }
+  if (query.startsWith("histogram_quantile")) return vector([{ value: v.p99 }])
+  if (query.startsWith("max_over_time(ALERTS")) return vector([])
+  if (query.includes(`result="would_reject"`)) return vector([{ value: v.wouldReject }])
+  if (query.includes("stage_validation_errors_total")) return vector([{ value: v.errors }])
+  if (query.includes("stage_warn_unknown_total")) return vector([{ value: v.unknown }])
+  return vector([{ value: v.requests }])
+}
+
+// Phase 3 of the seeds: writes enforced (write-only), the percentage stepping up
+const phase3: RolloutDocument = { ...DEFAULT_DOCUMENT, defaultMode: "enforce", enforceWriteOnly: true, enforcementPercent: 10 }
+
+const args = (url: string, prefix: string, ...more: ReadonlyArray<string>) => [
+  "promote",
+  "--prometheus-url",
+  url,
+  "--redis-url",
+  REDIS_URL,
+  "--redis-prefix",
+  prefix,
+  "--windows",
+  "2",
+  ...more
+]
+
+describe("stage-normalization promote", () => {
+  const redis = createClient({ url: REDIS_URL })
+  const prefixes: Array<string> = []
+  let healthy: FakePrometheus
+  let unknownHigh: FakePrometheus
+
+  beforeAll(async () => {
+    await assertRedisReachable()
+    await redis.connect()
+    healthy = await startFakePrometheus(prometheus())
+    unknownHigh = await startFakePrometheus(prometheus({ unknown: "4000" })) // 8 %
+  })
+
+  afterAll(async () => {
+    await healthy.close()
+    await unknownHigh.close()
+    for (const prefix of prefixes) {
+      const keys: Array<string> = []
+      for await (const batch of redis.scanIterator({ MATCH: `${prefix}:*`, COUNT: 100 })) keys.push(...batch)
+      if (keys.length > 0) await redis.del(keys)
+    }
+    await redis.quit()
+  })
+
+  /** A fresh prefix holding `doc` as the shared rollout document. */
+  const seed = async (doc: RolloutDocument): Promise<string> => {
+    const prefix = uniquePrefix("promote-cli")
+    prefixes.push(prefix)
+    await redis.set(`${prefix}:document`, JSON.stringify(encodeRolloutDocument({ ...doc, version: 3 })))
+    return prefix
+  }
+  const stored = async (prefix: string) =>
+    JSON.parse((await redis.get(`${prefix}:document`)) ?? "null") as { version: number; enforcementPercent: number }
+  const history = async (prefix: string) =>
+    (await redis.lRange(`${prefix}:history`, 0, -1)).map((l) => JSON.parse(l) as { action: string; outcome: string; forced: boolean })
+  it("advances one ramp step on a pass, printing the verdict table", async () => {
+    const prefix = await seed(phase3)
+    const run = await cli(args(healthy.url, prefix, "--actor", "ops@example.com"))
+    assert.strictEqual(run.code, 0, run.output)
+    assert.match(run.output, /criterion\s+threshold\s+measured\s+result/)
+    assert.match(run.output, /unknownStageRatio\s+< 0\.5 %\s+0\.02 %\s+pass/)
+    assert.match(run.output, /validatorP99Seconds\s+< 1 ms\s+0\.3 ms\s+pass/)
+    assert.include(run.output, "promoted: enforcementPercent 10 → 25")
+    const doc = await stored(prefix)
+    assert.strictEqual(doc.enforcementPercent, 25)
+    assert.strictEqual(doc.version, 4)
+    const [latest] = await history(prefix)
+    assert.deepInclude(latest, { action: "promote", outcome: "applied", forced: false })
+  }, 60_000)
+
+  it("--to N goes straight to N on a pass", async () => {
+    const prefix = await seed(phase3)
+    const run = await cli(args(healthy.url, prefix, "--to", "50"))
+    assert.strictEqual(run.code, 0, run.output)
+    assert.strictEqual((await stored(prefix)).enforcementPercent, 50)
+  }, 60_000)
+
+  it("holds on a failing gate: exit 1, nothing changes, the attempt is audited as refused", async () => {
+    const prefix = await seed(phase3)
+    const run = await cli(args(unknownHigh.url, prefix))
+    assert.strictEqual(run.code, 1, run.output)
+    assert.match(run.output, /unknownStageRatio\s+< 0\.5 %\s+8 %\s+fail/)
+    assert.match(run.output, /verdict: fail/)
+    assert.include(run.output, "held: enforcementPercent stays at 10 %")
+    const doc = await stored(prefix)
+    assert.strictEqual(doc.enforcementPercent, 10)
+    assert.strictEqual(doc.version, 3)
+    const [latest] = await history(prefix)
+    assert.deepInclude(latest, { action: "promote", outcome: "refused" })
+  }, 60_000)
+
+  it("--force promotes past a failing gate, audited as forced", async () => {
+    const prefix = await seed(phase3)
+    const run = await cli(args(unknownHigh.url, prefix, "--force"))
+    assert.strictEqual(run.code, 0, run.output)
+    assert.include(run.output, "FORCED past the gate")
+    assert.strictEqual((await stored(prefix)).enforcementPercent, 25)
+    const [latest] = await history(prefix)
+    assert.deepInclude(latest, { action: "promote", outcome: "applied", forced: true })
+  }, 60_000)
+
+  it("an unreachable Prometheus is inconclusive (exit 3), never a pass", async () => {
+    const prefix = await seed(phase3)
+    const run = await cli(args("http://127.0.0.1:1", prefix))
+    assert.strictEqual(run.code, 3, run.output)
+    assert.include(run.output, "Prometheus could not be read")
+    assert.match(run.output, /verdict: inconclusive/)
+    assert.strictEqual((await stored(prefix)).enforcementPercent, 10)
+  }, 60_000)
+
+  it("--dry-run prints the gate and touches nothing (no Redis needed)", async () => {
+    const pass = await cli(["promote", "--prometheus-url", healthy.url, "--dry-run", "--windows", "1"])
+    assert.strictEqual(pass.code, 0, pass.output)
+    assert.match(pass.output, /verdict: pass/)
+    const fail = await cli(["promote", "--prometheus-url", unknownHigh.url, "--dry-run"])
+    assert.strictEqual(fail.code, 1, fail.output)
+  }, 60_000)
+
+  it("bad input exits 2: no shared store given, no document under the prefix, an invalid --to", async () => {
+    const noStore = await cli(["promote", "--prometheus-url", healthy.url])
+    assert.strictEqual(noStore.code, 2, noStore.output)
+    assert.include(noStore.output, "--redis-url")
+    const empty = await cli(args(healthy.url, uniquePrefix("promote-cli-empty")))
+    assert.strictEqual(empty.code, 2, empty.output)
+    assert.include(empty.output, "no rollout document")
+    const badTo = await cli(args(healthy.url, "x", "--to", "150"))
+    assert.strictEqual(badTo.code, 2, badTo.output)
+  }, 60_000)
+})
