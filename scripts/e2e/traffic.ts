@@ -1,0 +1,109 @@
+/**
+ * A bounded load driver for the reference service on loopback: small batches of valid and invalid
+ * stage requests at a steady pace, every response recorded (time, kind, status), stopped by the
+ * caller, a request budget or a deadline — whichever comes first.
+ */
+import { sleep } from "./processes.ts"
+
+export type RequestKind = "valid" | "invalid"
+
+export interface Sent {
+  readonly at: number
+  readonly kind: RequestKind
+  readonly status: number
+}
+
+export interface TrafficOptions {
+  readonly baseUrl: string
+  /** requests per batch */
+  readonly batch: number
+  /** pause between batches */
+  readonly intervalMs: number
+  /** share of invalid requests in each batch, 0..1 (may be changed while running) */
+  invalidShare: number
+  readonly maxRequests: number
+  readonly deadline: number
+}
+
+export interface Traffic {
+  readonly options: TrafficOptions
+  readonly log: ReadonlyArray<Sent>
+  readonly stop: () => Promise<void>
+  readonly done: Promise<void>
+}
+
+const VALID_STAGES = ["seed", "series-a", "Series B", "pre-seed"]
+
+const request = (baseUrl: string, kind: RequestKind, i: number): Promise<Response> => {
+  const stage = kind === "valid" ? VALID_STAGES[i % VALID_STAGES.length]! : `not-a-stage-${i % 7}`
+  // a read (GET with a query parameter) and a read-classified POST (Monte-Carlo), alternately
+  return i % 2 === 0
+    ? fetch(`${baseUrl}/api/funds/1/companies?stage=${encodeURIComponent(stage)}`, { signal: AbortSignal.timeout(5_000) })
+    : fetch(`${baseUrl}/api/monte-carlo/simulate`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ fundId: 1, runs: 10, stageDistribution: [{ stage, weight: 1 }] }),
+      signal: AbortSignal.timeout(5_000)
+    })
+}
+
+/** Starts sending; `invalidShare` can be changed on the returned options while it runs. */
+export const startTraffic = (options: TrafficOptions): Traffic => {
+  const log: Array<Sent> = []
+  const state = { running: true }
+  let n = 0
+  let invalidDebt = 0
+  const done = (async () => {
+    while (state.running && n < options.maxRequests && Date.now() < options.deadline) {
+      const batch: Array<Promise<void>> = []
+      for (let b = 0; b < options.batch && n < options.maxRequests; b++, n++) {
+        invalidDebt += options.invalidShare
+        const kind: RequestKind = invalidDebt >= 1 ? "invalid" : "valid"
+        if (kind === "invalid") invalidDebt -= 1
+        const i = n
+        batch.push(
+          request(options.baseUrl, kind, i).then(
+            async (r) => {
+              await r.arrayBuffer()
+              log.push({ at: Date.now(), kind, status: r.status })
+            },
+            () => {
+              log.push({ at: Date.now(), kind, status: 0 })
+            }
+          )
+        )
+      }
+      await Promise.all(batch)
+      await sleep(options.intervalMs)
+    }
+  })()
+  return {
+    options,
+    log,
+    done,
+    stop: async () => {
+      state.running = false
+      await done
+    }
+  }
+}
+
+/**
+ * The first time at which the share of rejected (400) responses over the trailing `windowMs`
+ * exceeded `threshold`, as the clients saw it; `undefined` if it never did.
+ */
+export const firstCrossing = (log: ReadonlyArray<Sent>, windowMs: number, threshold: number, from = 0): number | undefined => {
+  const sorted = [...log].filter((s) => s.at >= from).sort((a, b) => a.at - b.at)
+  let start = 0
+  let rejected = 0
+  for (let end = 0; end < sorted.length; end++) {
+    const s = sorted[end]!
+    if (s.status === 400) rejected++
+    while (sorted[start]!.at < s.at - windowMs) {
+      if (sorted[start]!.status === 400) rejected--
+      start++
+    }
+    if (rejected / (end - start + 1) > threshold) return s.at
+  }
+  return undefined
+}
