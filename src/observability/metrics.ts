@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Metric } from "effect"
+import { Effect, Metric } from "effect"
 
 /**
  * Histogram boundaries, in seconds, for sub-millisecond validator latencies: 25 µs … 100 ms.
@@ -64,7 +64,7 @@ export const validationsTotal: Metric.Counter<number> = Metric.counter("stage_va
  *
  * @example
  * ```ts
- * import { Metric } from "effect"
+ * import { Effect, Metric } from "effect"
  * import { validationDurationSeconds } from "stage-normalization/observability"
  * const observe = Metric.update(validationDurationSeconds, 0.00012)
  * ```
@@ -80,11 +80,30 @@ export const validationDurationSeconds: Metric.Histogram<number> = Metric.histog
 )
 
 /**
- * `stage_warn_unknown_total{endpoint}`: unknown stage values seen while not rejecting.
+ * `stage_validation_errors_total{endpoint}`: validator failures — an internal error while
+ * validating, not the rejection of invalid input. The numerator of the seeds' error ratio and of
+ * the promotion gate's `errorRatio`.
  *
  * @example
  * ```ts
  * import { Metric } from "effect"
+ * import { validationErrorsTotal } from "stage-normalization/observability"
+ * const record = Metric.update(Metric.withAttributes(validationErrorsTotal, { endpoint: "/api/allocations" }), 1)
+ * ```
+ * @since 0.1.0
+ * @category metrics
+ */
+export const validationErrorsTotal: Metric.Counter<number> = Metric.counter("stage_validation_errors_total", {
+  description: "Validator failures (internal errors, not rejections of invalid input), by endpoint template",
+  incremental: true
+})
+
+/**
+ * `stage_warn_unknown_total{endpoint}`: unknown stage values seen while not rejecting.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Metric } from "effect"
  * import { warnUnknownTotal } from "stage-normalization/observability"
  * const record = Metric.update(Metric.withAttributes(warnUnknownTotal, { endpoint: "/api/monte-carlo/simulate" }), 1)
  * ```
@@ -101,7 +120,7 @@ export const warnUnknownTotal: Metric.Counter<number> = Metric.counter("stage_wa
  *
  * @example
  * ```ts
- * import { Metric } from "effect"
+ * import { Effect, Metric } from "effect"
  * import { validationModeGauge } from "stage-normalization/observability"
  * const mark = Metric.update(Metric.withAttributes(validationModeGauge, { mode: "warn" }), 1)
  * ```
@@ -117,7 +136,7 @@ export const validationModeGauge: Metric.Gauge<number> = Metric.gauge("stage_val
  *
  * @example
  * ```ts
- * import { Metric } from "effect"
+ * import { Effect, Metric } from "effect"
  * import { enforcementPercentGauge } from "stage-normalization/observability"
  * const mark = Metric.update(enforcementPercentGauge, 25)
  * ```
@@ -134,7 +153,7 @@ export const enforcementPercentGauge: Metric.Gauge<number> = Metric.gauge("stage
  *
  * @example
  * ```ts
- * import { Metric } from "effect"
+ * import { Effect, Metric } from "effect"
  * import { modeFetchFailuresTotal } from "stage-normalization/observability"
  * const count = Metric.value(modeFetchFailuresTotal) // Effect<CounterState<number>>
  * ```
@@ -155,7 +174,7 @@ export const modeFetchFailuresTotal: Metric.Counter<number> = Metric.counter(
  *
  * @example
  * ```ts
- * import { Metric } from "effect"
+ * import { Effect, Metric } from "effect"
  * import { modeChangesTotal } from "stage-normalization/observability"
  * const record = Metric.update(Metric.withAttributes(modeChangesTotal, { source: "cli" }), 1)
  * ```
@@ -173,7 +192,7 @@ export const modeChangesTotal: Metric.Counter<number> = Metric.counter("stage_va
  *
  * @example
  * ```ts
- * import { Metric } from "effect"
+ * import { Effect, Metric } from "effect"
  * import { webhookTotal } from "stage-normalization/observability"
  * const record = Metric.update(Metric.withAttributes(webhookTotal, { outcome: "downgraded" }), 1)
  * ```
@@ -191,7 +210,7 @@ export const webhookTotal: Metric.Counter<number> = Metric.counter("stage_valida
  *
  * @example
  * ```ts
- * import { Metric } from "effect"
+ * import { Effect, Metric } from "effect"
  * import { migrationRowsTotal } from "stage-normalization/observability"
  * const record = Metric.update(Metric.withAttributes(migrationRowsTotal, { result: "updated" }), 500)
  * ```
@@ -209,7 +228,7 @@ export const migrationRowsTotal: Metric.Counter<number> = Metric.counter("stage_
  *
  * @example
  * ```ts
- * import { Metric } from "effect"
+ * import { Effect, Metric } from "effect"
  * import { migrationBatchesTotal } from "stage-normalization/observability"
  * const record = Metric.update(Metric.withAttributes(migrationBatchesTotal, { status: "completed" }), 1)
  * ```
@@ -235,6 +254,7 @@ export const migrationBatchesTotal: Metric.Counter<number> = Metric.counter("sta
 export const METRIC_NAMES = [
   "stage_validation_validations_total",
   "stage_validation_duration_seconds",
+  "stage_validation_errors_total",
   "stage_warn_unknown_total",
   "stage_validation_mode",
   "stage_validation_enforcement_percent",
@@ -244,3 +264,38 @@ export const METRIC_NAMES = [
   "stage_migration_rows_total",
   "stage_migration_batches_total"
 ] as const
+
+/**
+ * Registers every metric of the catalogue in the current `MetricRegistry` without changing any
+ * value, so that each name is present in `/metrics` from boot (a counter nobody incremented yet
+ * shows as a label-less `0` series). Alert rules and dashboards then never look at a missing
+ * series. Run it once when the service starts.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { registerMetricCatalogue } from "stage-normalization/observability"
+ * const boot = Effect.andThen(registerMetricCatalogue, Effect.log("metrics registered"))
+ * ```
+ * @since 0.1.0
+ * @category metrics
+ */
+export const registerMetricCatalogue: Effect.Effect<void> = Effect.suspend(() =>
+  Effect.forEach(
+    [
+      validationsTotal,
+      validationDurationSeconds,
+      validationErrorsTotal,
+      warnUnknownTotal,
+      validationModeGauge,
+      enforcementPercentGauge,
+      modeFetchFailuresTotal,
+      modeChangesTotal,
+      webhookTotal,
+      migrationRowsTotal,
+      migrationBatchesTotal
+    ] as ReadonlyArray<Metric.Metric<never, unknown>>,
+    (metric) => Metric.value(metric),
+    { discard: true }
+  )
+)

@@ -22,7 +22,12 @@ import { decodeRolloutDocument, MODES, type RolloutDocument } from "../Config.ts
 import { checkFinalisation, enforcesReads } from "../FinalisationGuard.ts"
 import { ModeStoreError } from "../ModeStoreError.ts"
 import type { ChangeResult, ModeStoreService, ModifyRequest, RecordRequest, SetRequest } from "../ModeStore.ts"
-import { enforcementPercentGauge, modeChangesTotal, validationModeGauge } from "../../observability/metrics.ts"
+import {
+  enforcementPercentGauge,
+  modeChangesTotal,
+  modeFetchFailuresTotal,
+  validationModeGauge
+} from "../../observability/metrics.ts"
 
 /** @internal */
 export type CasResult =
@@ -111,6 +116,7 @@ export const makeCore = Effect.fnUntraced(function*(local: LocalState, backend: 
     Effect.provideService(effect, BackfillStatus, backfill)
 
   yield* recordGauges(local.current)
+  yield* Metric.value(modeFetchFailuresTotal) // present (at 0) in /metrics from boot
   if (enforcesReads(local.current)) {
     const state = yield* backfill.status.pipe(Effect.orElseSucceed(() => undefined))
     if (state === undefined || !state.migrated || !state.verified) {
