@@ -97,18 +97,7 @@ const notFound = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
   )
 })
 
-/**
- * The routes layer.
- *
- * @example
- * ```ts
- * import { serviceRoutes } from "stage-normalization/http"
- * const Routes = serviceRoutes({ boundary: true })
- * ```
- * @since 0.1.0
- * @category layers
- */
-export const serviceRoutes = (options: { readonly boundary?: boolean | undefined } = {}) => {
+const routeList = (options: { readonly boundary?: boolean | undefined }) => {
   const validate = options.boundary === false ? withStageParsingOnly : withStageValidation
   const readiness = readyzHandler<ModeStore | SqlClient.SqlClient>([
     { name: "modeStore", check: ModeStore.use((store) => Effect.sync(() => store.current().version)) },
@@ -124,26 +113,56 @@ export const serviceRoutes = (options: { readonly boundary?: boolean | undefined
   const allocations = createAllocationHandler.pipe(validate(SERVICE_STAGE_ROUTES.allocations))
   const allocationUpdate = (kind: "put" | "patch") =>
     updateAllocationHandler(kind).pipe(validate(SERVICE_STAGE_ROUTES.allocations))
-  return Layer.mergeAll(
-    HttpRouter.addAll([
-      HttpRouter.route("GET", "/healthz", healthzHandler),
-      HttpRouter.route("GET", "/readyz", safe(readiness)),
-      HttpRouter.route("GET", "/api/deprecations", safe(deprecationsHandler(SERVICE_LISTED_ROUTES))),
-      HttpRouter.route("POST", "/api/monte-carlo/simulate", safe(simulate)),
-      HttpRouter.route("GET", "/api/portfolio/strategies", safe(listStrategiesHandler)),
-      HttpRouter.route("POST", "/api/portfolio/strategies", safe(strategy("insert"))),
-      HttpRouter.route("PUT", "/api/portfolio/strategies", safe(strategy("upsert"))),
-      HttpRouter.route("PATCH", "/api/portfolio/strategies", safe(strategy("update"))),
-      HttpRouter.route("GET", "/api/funds/:fundId/companies", safe(companies)),
-      HttpRouter.route("POST", "/api/allocations", safe(allocations)),
-      HttpRouter.route("PUT", "/api/allocations", safe(allocationUpdate("put"))),
-      HttpRouter.route("PATCH", "/api/allocations", safe(allocationUpdate("patch"))),
-      HttpRouter.route("GET", "/_ops/stage-validation/mode", safe(getModeHandler)),
-      HttpRouter.route("PUT", "/_ops/stage-validation/mode", safe(putModeHandler)),
-      HttpRouter.route("POST", "/_ops/stage-validation/toggle", safe(toggleHandler)),
-      HttpRouter.route("POST", "/_ops/stage-validation/auto-downgrade", safe(autoDowngradeHandler)),
-      HttpRouter.route("*", "*", notFound)
-    ]),
+  return [
+    HttpRouter.route("GET", "/healthz", healthzHandler),
+    HttpRouter.route("GET", "/readyz", safe(readiness)),
+    HttpRouter.route("GET", "/api/deprecations", safe(deprecationsHandler(SERVICE_LISTED_ROUTES))),
+    HttpRouter.route("POST", "/api/monte-carlo/simulate", safe(simulate)),
+    HttpRouter.route("GET", "/api/portfolio/strategies", safe(listStrategiesHandler)),
+    HttpRouter.route("POST", "/api/portfolio/strategies", safe(strategy("insert"))),
+    HttpRouter.route("PUT", "/api/portfolio/strategies", safe(strategy("upsert"))),
+    HttpRouter.route("PATCH", "/api/portfolio/strategies", safe(strategy("update"))),
+    HttpRouter.route("GET", "/api/funds/:fundId/companies", safe(companies)),
+    HttpRouter.route("POST", "/api/allocations", safe(allocations)),
+    HttpRouter.route("PUT", "/api/allocations", safe(allocationUpdate("put"))),
+    HttpRouter.route("PATCH", "/api/allocations", safe(allocationUpdate("patch"))),
+    HttpRouter.route("GET", "/_ops/stage-validation/mode", safe(getModeHandler)),
+    HttpRouter.route("PUT", "/_ops/stage-validation/mode", safe(putModeHandler)),
+    HttpRouter.route("POST", "/_ops/stage-validation/toggle", safe(toggleHandler)),
+    HttpRouter.route("POST", "/_ops/stage-validation/auto-downgrade", safe(autoDowngradeHandler))
+  ] as const
+}
+
+/**
+ * Every (method, path template) the service answers, `/metrics` included; `docs/openapi.yaml`
+ * documents exactly these (a test checks it).
+ *
+ * @example
+ * ```ts
+ * import { SERVICE_ROUTE_TABLE } from "stage-normalization/http"
+ * SERVICE_ROUTE_TABLE.some((r) => r.method === "POST" && r.path === "/api/monte-carlo/simulate") // => true
+ * ```
+ * @since 0.1.0
+ * @category constants
+ */
+export const SERVICE_ROUTE_TABLE: ReadonlyArray<{ readonly method: string; readonly path: string }> = [
+  ...routeList({}).map((route) => ({ method: route.method, path: route.path })),
+  { method: "GET", path: "/metrics" }
+]
+
+/**
+ * The routes layer.
+ *
+ * @example
+ * ```ts
+ * import { serviceRoutes } from "stage-normalization/http"
+ * const Routes = serviceRoutes({ boundary: true })
+ * ```
+ * @since 0.1.0
+ * @category layers
+ */
+export const serviceRoutes = (options: { readonly boundary?: boolean | undefined } = {}) =>
+  Layer.mergeAll(
+    HttpRouter.addAll([...routeList(options), HttpRouter.route("*", "*", notFound)]),
     PrometheusMetrics.layerHttp({ path: "/metrics" })
   )
-}
