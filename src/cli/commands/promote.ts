@@ -56,7 +56,9 @@ export const renderGateRows = (rows: ReadonlyArray<GateRow>): string =>
     ["criterion", "threshold", "measured", "result"],
     rows.map((r) => [
       r.criterion,
-      `${r.comparison} ${formatValue(r.criterion, r.threshold)}`,
+      typeof r.threshold === "number"
+        ? `${r.comparison} ${formatValue(r.criterion, r.threshold)}`
+        : `none of ${r.threshold.length} blocking alerts`,
       formatValue(r.criterion, r.measured),
       r.status
     ])
