@@ -65,9 +65,7 @@ export interface BoundaryRequest {
  * @since 0.1.0
  * @category models
  */
-export interface BoundaryOutcome extends StageEvaluation {
-  readonly decision: ValidationDecision
-}
+export type BoundaryOutcome = StageEvaluation<ValidationDecision>
 
 /**
  * Runs the pipeline for one request; `metricsContext` is where the metrics are recorded.
@@ -122,5 +120,5 @@ export const runBoundary = (
       })
     }
   }
-  return { ...evaluation, decision }
+  return evaluation
 }

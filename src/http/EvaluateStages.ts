@@ -154,7 +154,9 @@ export const extractFromQuery = (
  * @since 0.1.0
  * @category models
  */
-export interface StageEvaluation {
+export interface StageEvaluation<D extends BoundaryDecision = BoundaryDecision> {
+  /** the decision the evaluation was made under */
+  readonly decision: D
   readonly result: ValidationResult
   readonly invalid: boolean
   /** unknown stage strings (raw), for the offender log; never a metric label */
@@ -241,12 +243,12 @@ const distributionIssues = (field: string, value: unknown): {
  * @since 0.1.0
  * @category evaluating
  */
-export const evaluateStages = (
+export const evaluateStages = <D extends BoundaryDecision>(
   location: StageLocation,
   value: unknown,
-  decision: BoundaryDecision,
+  decision: D,
   settings: HeaderSettings
-): StageEvaluation => {
+): StageEvaluation<D> => {
   let invalid: boolean
   let unknownStages: ReadonlyArray<string>
   let deprecatedInputs: ReadonlyArray<string>
@@ -337,6 +339,7 @@ export const evaluateStages = (
   const result = classify(invalid, deprecatedInputs.length > 0, decision)
   const rejected = result === "rejected"
   return {
+    decision,
     result,
     invalid,
     unknownStages,

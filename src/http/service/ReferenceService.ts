@@ -290,8 +290,8 @@ export const startupBanner = (url: string, options: {
  * @since 0.1.0
  * @category running
  */
-export const runReferenceService = (overrides: ReferenceServiceOptions = {}) =>
-  Effect.gen(function*() {
+export const runReferenceService = Effect.fn("stage-normalization/serve")(
+  function*(overrides: ReferenceServiceOptions = {}) {
     const options = yield* resolveServiceOptions(overrides)
     const banner = Layer.effectDiscard(Effect.gen(function*() {
       const server = yield* HttpServer.HttpServer
@@ -307,4 +307,5 @@ export const runReferenceService = (overrides: ReferenceServiceOptions = {}) =>
       }))
     }))
     return yield* Layer.launch(banner.pipe(Layer.provide(referenceServiceLayer(options))))
-  })
+  }
+)
