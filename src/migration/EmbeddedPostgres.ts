@@ -12,8 +12,55 @@
  */
 import { PgClient } from "@effect/sql-pg"
 import { Context, Effect, Layer, Redacted } from "effect"
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { dirname } from "node:path"
 import type { SqlClient } from "effect/sql"
 import { describeCause, MigrationError } from "./MigrationError.ts"
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
+/**
+ * PGlite does not lock its data directory, and two processes opening one would corrupt it: take
+ * `<dataDir>.lock` (holding our pid) for the scope, refusing while a live process holds it and
+ * taking over a stale one.
+ */
+const lockDataDir = (dataDir: string) =>
+  Effect.acquireRelease(
+    Effect.try({
+      try: () => {
+        const file = `${dataDir.replace(/\/+$/, "")}.lock`
+        mkdirSync(dirname(file), { recursive: true })
+        for (let attempt = 0; attempt < 2; attempt++) {
+          try {
+            writeFileSync(file, String(process.pid), { flag: "wx" })
+            return file
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
+            const owner = Number(readFileSync(file, "utf8").trim())
+            if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+              throw new Error(`it is in use by process ${owner} (${file}); one process at a time`, { cause: e })
+            }
+            rmSync(file, { force: true })
+          }
+        }
+        throw new Error(`could not take ${file}`)
+      },
+      catch: (cause) =>
+        new MigrationError({
+          reason: "EmbeddedStartFailed",
+          detail: `cannot open the embedded database in ${dataDir}: ${describeCause(cause)}`,
+          cause
+        })
+    }),
+    (file) => Effect.sync(() => rmSync(file, { force: true }))
+  )
 
 /**
  * @since 0.1.0
@@ -53,7 +100,9 @@ export class EmbeddedPostgres extends Context.Service<EmbeddedPostgres, {
   static readonly layer = (options: EmbeddedPostgresOptions = {}): Layer.Layer<EmbeddedPostgres, MigrationError> =>
     Layer.effect(
       EmbeddedPostgres,
-      Effect.acquireRelease(
+      Effect.andThen(
+        options.dataDir === undefined ? Effect.void : lockDataDir(options.dataDir),
+        Effect.acquireRelease(
         Effect.tryPromise({
           try: async () => {
             const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([
@@ -83,7 +132,7 @@ export class EmbeddedPostgres extends Context.Service<EmbeddedPostgres, {
           await server.stop().catch(() => undefined)
           await db.close().catch(() => undefined)
         })
-      ).pipe(Effect.map(({ url }) => EmbeddedPostgres.of({ url, dataDir: options.dataDir })))
+      ).pipe(Effect.map(({ url }) => EmbeddedPostgres.of({ url, dataDir: options.dataDir }))))
     )
 }
 

@@ -447,6 +447,19 @@ export const migrate = Effect.fn("Migration.run")(function*(options: MigrateOpti
     : "id"
   const owner = options.owner ?? defaultOwner()
 
+  if (options.resume === true) {
+    // Refuse before writing anything (not even the tracking schema) when there is nothing to resume.
+    const sql = yield* SqlClient.SqlClient
+    const tracked = yield* sql<{ ok: boolean }>`SELECT to_regclass('stage_migration_runs') IS NOT NULL AS ok`.pipe(
+      Effect.mapError(sqlFailed("looking for the tracking tables"))
+    )
+    if (tracked[0]?.ok !== true || (yield* RunStore.findIncompleteRun(target)) === undefined) {
+      return yield* new MigrationError({
+        reason: "NothingToResume",
+        detail: `${target.label}.${target.column.name} has no incomplete run to resume (run without --resume to start one)`
+      })
+    }
+  }
   yield* ensureTrackingSchema
   const twin = target.kind === "scalar" ? (yield* ensureSqlTwin(settings.vocabulary, options.twin ?? {})).twin.qualifiedName : ""
 
