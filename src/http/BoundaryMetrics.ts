@@ -17,15 +17,19 @@ import { Context, Metric } from "effect"
 import { validationDurationSeconds, validationsTotal, warnUnknownTotal } from "../observability/metrics.ts"
 import type { ValidationResult } from "./EvaluateStages.ts"
 
-const counters = new Map<string, Metric.Counter<number>>()
+// endpoint → mode → result → attributed counter: three lookups, no key string built per request
+const counters = new Map<string, Map<string, Map<ValidationResult, Metric.Counter<number>>>>()
 const unknownCounters = new Map<string, Metric.Counter<number>>()
 
 const validationCounter = (endpoint: string, mode: string, result: ValidationResult): Metric.Counter<number> => {
-  const key = endpoint + "\u0000" + mode + "\u0000" + result
-  let metric = counters.get(key)
+  let byMode = counters.get(endpoint)
+  if (byMode === undefined) counters.set(endpoint, byMode = new Map())
+  let byResult = byMode.get(mode)
+  if (byResult === undefined) byMode.set(mode, byResult = new Map())
+  let metric = byResult.get(result)
   if (metric === undefined) {
     metric = Metric.withAttributes(validationsTotal, { endpoint, mode, result })
-    counters.set(key, metric)
+    byResult.set(result, metric)
   }
   return metric
 }
