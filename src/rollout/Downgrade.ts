@@ -79,7 +79,7 @@ export interface DowngradeRequest {
 }
 
 /**
- * What happened: `downgraded`, `duplicate` (already non-rejecting, or within the cooldown), or
+ * What happened: `downgraded`, `duplicate` (nothing is enforcing any more: a repeat), or
  * `ignored` (a resolved signal).
  *
  * @example
@@ -120,18 +120,22 @@ export const downgrade = Effect.fn("downgrade")(function*(request: DowngradeRequ
   const target = downgradeDocument(current)
   const nothingToDo = JSON.stringify(target) === JSON.stringify(current)
 
-  const cooldown = Duration.fromInputUnsafe(request.cooldown ?? DEFAULT_DOWNGRADE_COOLDOWN)
-  const now = yield* Clock.currentTimeMillis
-  const recent = yield* store.history(200).pipe(Effect.orElseSucceed(() => []))
-  const inCooldown = recent.some((entry) =>
-    entry.outcome === "applied" && entry.action === "downgrade" && entry.reason === request.reason &&
-    now - Date.parse(entry.at) < Duration.toMillis(cooldown)
-  )
-
-  if (nothingToDo || inCooldown) {
+  // Only a document with nothing left to downgrade makes a firing a duplicate. Within the cooldown
+  // a repeat is labelled as such, but a firing that meets enforcement again (a person re-armed it
+  // and the incident came back) always downgrades: the safety net is never switched off by a
+  // timer. Alertmanager's redeliveries of one notification are deduplicated before this, by the
+  // webhook's idempotency key.
+  if (nothingToDo) {
+    const cooldown = Duration.fromInputUnsafe(request.cooldown ?? DEFAULT_DOWNGRADE_COOLDOWN)
+    const now = yield* Clock.currentTimeMillis
+    const recent = yield* store.history(200).pipe(Effect.orElseSucceed(() => []))
+    const inCooldown = recent.some((entry) =>
+      entry.outcome === "applied" && entry.action === "downgrade" && entry.reason === request.reason &&
+      now - Date.parse(entry.at) < Duration.toMillis(cooldown)
+    )
     yield* store.audit({
       ...meta,
-      reason: `${request.reason} (${nothingToDo ? "nothing is enforcing" : "repeat within the cooldown"})`,
+      reason: `${request.reason} (${inCooldown ? "repeat within the cooldown" : "nothing is enforcing"})`,
       action: "downgrade",
       outcome: "duplicate"
     })

@@ -161,7 +161,9 @@ export const promote = Effect.fn("promote")(function*(request: PromoteRequest) {
   const evaluation = snapshots._tag === "Success"
     ? evaluatePromotionWindows(snapshots.success, policy.criteria, policy.requiredPasses)
     : {
-      verdict: "fail" as const,
+      // No measurement is not a measurement of failure: unreachable metrics are inconclusive
+      // (never a pass). A metric that is reachable but missing fails inside the gate.
+      verdict: "inconclusive" as const,
       reasons: [`metrics unavailable: ${snapshots.failure.message}`],
       table: [],
       windows: []

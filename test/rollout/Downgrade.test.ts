@@ -67,11 +67,16 @@ describe("downgrade", () => {
       assert.deepStrictEqual(history.map((e) => e.outcome), ["duplicate", "duplicate", "applied"])
     }).pipe(Effect.provide(memoryStore(PRODUCTION_CONFIG))))
 
-  it.effect("a repeat of the same alert within the cooldown does not undo a re-promotion; after it, it does", () =>
+  it.effect("within the cooldown a repeat is a duplicate, but re-armed enforcement is always downgraded", () =>
     Effect.gen(function*() {
       const store = yield* ModeStore
       yield* downgrade({ ...firing, cooldown: "10 minutes" })
-      // a person re-arms enforcement while Alertmanager keeps re-sending
+      yield* TestClock.adjust("1 minute")
+      const repeat = yield* downgrade({ ...firing, cooldown: "10 minutes" })
+      assert.strictEqual(repeat.outcome, "duplicate")
+      const [last] = yield* store.history(1)
+      assert.match(last!.reason, /repeat within the cooldown/)
+      // a person re-arms enforcement and the incident comes back within the cooldown
       yield* store.modify({
         actor: "ops@example.com",
         reason: "re-enable",
@@ -83,28 +88,11 @@ describe("downgrade", () => {
           endpointMode: { ...d.endpointMode, "/api/portfolio/strategies": "enforce" }
         })
       })
-      yield* TestClock.adjust("5 minutes")
-      const repeat = yield* downgrade({ ...firing, cooldown: "10 minutes" })
-      assert.strictEqual(repeat.outcome, "duplicate")
-      assert.strictEqual(store.current().endpointMode["/api/portfolio/strategies"], "enforce")
-      // a different alert is not a repeat
-      const different = yield* downgrade({ ...firing, reason: "StageValidatorLatencyRegression firing", cooldown: "10 minutes" })
-      assert.strictEqual(different.outcome, "downgraded")
-      yield* store.modify({
-        actor: "ops@example.com",
-        reason: "re-enable again",
-        source: "cli",
-        action: "promote",
-        update: (d) => ({
-          ...d,
-          enforceWriteOnly: true,
-          endpointMode: { ...d.endpointMode, "/api/portfolio/strategies": "enforce" }
-        })
-      })
-      yield* TestClock.adjust("11 minutes")
-      const late = yield* downgrade({ ...firing, cooldown: "10 minutes" })
-      assert.strictEqual(late.outcome, "downgraded")
+      yield* TestClock.adjust("4 minutes")
+      const again = yield* downgrade({ ...firing, cooldown: "10 minutes" })
+      assert.strictEqual(again.outcome, "downgraded")
       assert.strictEqual(store.current().endpointMode["/api/portfolio/strategies"], "warn")
+      assert.isFalse(store.current().enforceWriteOnly)
     }).pipe(Effect.provide(memoryStore(PRODUCTION_CONFIG))))
 
   it.effect("a resolved signal never re-arms enforcement; it is audited as ignored", () =>

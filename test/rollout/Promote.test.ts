@@ -114,10 +114,10 @@ describe("promote", () => {
       assert.include(entry?.reason ?? "", "forced past the gate")
     }).pipe(Effect.provide(env(phase3, [{ ...healthy, activeAlerts: ["StageValidationBlastRadius"] }]))))
 
-  it.effect("a metrics outage is a failing gate, not a pass", () =>
+  it.effect("a metrics outage is inconclusive and holds the ramp, never a pass", () =>
     Effect.gen(function*() {
       const result = yield* promote(meta)
-      assert.strictEqual(result.verdict, "fail")
+      assert.strictEqual(result.verdict, "inconclusive")
       assert.strictEqual(result.outcome, "held")
       assert.include(result.reasons[0]!, "prometheus down")
     }).pipe(
