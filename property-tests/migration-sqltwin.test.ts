@@ -11,7 +11,7 @@ import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import fc from "fast-check"
 import { ensureSqlTwin } from "../src/migration/SqlTwinInstaller.ts"
-import { CANONICAL_STAGES, normalizeStage, STAGE_ALIASES } from "../src/normalizer/index.ts"
+import { CANONICAL_STAGES, normalizeStage, STAGE_ALIASES, Vocabulary } from "../src/normalizer/index.ts"
 import { layerScratchEmbedded, layerScratchPostgres } from "../test/migration/support/Databases.ts"
 
 const BATCH = 500
@@ -139,11 +139,26 @@ describe("SQL twin ≡ normalizeStage", () => {
         const checked = yield* agreement(12)
         assert.isAtLeast(checked, 5_000)
       }), { timeout: 60_000 })
-    it.effect("re-installing the same vocabulary is a no-op", () =>
+    it.effect("re-installing the same vocabulary is a no-op; another vocabulary version re-creates it", () =>
       Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
         yield* ensureSqlTwin()
         const again = yield* ensureSqlTwin()
         assert.strictEqual(again.action, "unchanged")
+        const custom = Vocabulary.makeUnsafe({
+          name: "stage",
+          canonical: CANONICAL_STAGES,
+          aliases: [...STAGE_ALIASES, { alias: "angel", stage: "pre-seed", since: "9.9.9" }]
+        })
+        assert.notStrictEqual(custom.version, again.twin.version)
+        const replaced = yield* ensureSqlTwin(custom)
+        assert.strictEqual(replaced.action, "replaced")
+        assert.strictEqual(replaced.previousComment, again.twin.comment)
+        const angel = yield* sql<{ s: string | null }>`SELECT stage_normalization.normalize_stage('Angel') AS s`
+        assert.strictEqual(angel[0]!.s, "pre-seed")
+        assert.strictEqual((yield* ensureSqlTwin()).action, "replaced")
+        const back = yield* sql<{ s: string | null }>`SELECT stage_normalization.normalize_stage('Angel') AS s`
+        assert.strictEqual(back[0]!.s, null)
       }))
   })
 

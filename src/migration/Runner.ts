@@ -16,12 +16,13 @@
  *
  * @since 0.1.0
  */
-import { Cause, Effect, Exit } from "effect"
+import { Cause, Effect, Exit, Metric } from "effect"
 import { SqlClient, SqlError } from "effect/sql"
 import { normalizeStage } from "../normalizer/NormalizeStage.ts"
 import type { SqlTwinOptions } from "../normalizer/SqlTwin.ts"
 import { stageVocabulary } from "../normalizer/StageVocabulary.ts"
 import type { Vocabulary } from "../normalizer/Vocabulary.ts"
+import { migrationBatchesTotal, migrationRowsTotal } from "../observability/metrics.ts"
 import { type BatchSizing, DEFAULT_BATCH_SIZING, nextBatchSize } from "./AdaptiveBatchSize.ts"
 import {
   ALL_ROWS,
@@ -187,6 +188,21 @@ const sqlFailed = (what: string) => (cause: unknown) =>
   cause instanceof MigrationError
     ? cause
     : new MigrationError({ reason: "QueryFailed", detail: `${what}: ${describeCause(cause)}`, cause })
+
+const countBatch = (status: "completed" | "failed" | "retried" | "split") =>
+  Metric.update(Metric.withAttributes(migrationBatchesTotal, { status }), 1)
+
+const countRows = (r: { readonly scanned: number; readonly updated: number; readonly skipped: number; readonly failed: number }) =>
+  Effect.forEach(
+    [
+      ["updated", r.updated],
+      ["unknown", r.skipped],
+      ["failed", r.failed],
+      ["unchanged", r.scanned - r.updated - r.skipped - r.failed]
+    ] as const,
+    ([result, n]) => (n > 0 ? Metric.update(Metric.withAttributes(migrationRowsTotal, { result }), n) : Effect.void),
+    { discard: true }
+  )
 
 const exec = <A extends object>(statement: BoundStatement) =>
   Effect.gen(function*() {
@@ -360,6 +376,7 @@ const executeBatch = (
         }
         const message = `statement timeout with ${claim.size} rows: split at ${mid}`
         yield* RunStore.recordAttempt(claim.batchId, message, mid).pipe(Effect.ignore)
+        yield* countBatch("split")
         yield* settings.emit({ _tag: "BatchSplit", runId, batchId: claim.batchId, fromSize: claim.size, toSize: half, error: failure.message })
         claim = { ...claim, hi: mid, size: half }
         splits++
@@ -369,6 +386,7 @@ const executeBatch = (
       if (failure._tag === "Transient" && attempts < settings.maxAttempts) {
         const delayMs = settings.retryDelayMs * 2 ** (attempts - 1) + Math.floor(Math.random() * settings.retryDelayMs)
         yield* RunStore.recordAttempt(claim.batchId, failure.message, null).pipe(Effect.ignore)
+        yield* countBatch("retried")
         yield* settings.emit({ _tag: "BatchRetrying", runId, batchId: claim.batchId, attempt: attempts + 1, delayMs, error: failure.message })
         yield* Effect.sleep(delayMs)
         attempts++
@@ -602,9 +620,12 @@ export const migrate = Effect.fn("Migration.run")(function*(options: MigrateOpti
           const outcome = yield* executeBatch(target, runId, twin, claim, settings)
           if (outcome._tag === "Failed") {
             yield* RunStore.failBatch(claim.batchId, outcome.error).pipe(Effect.ignore)
+            yield* countBatch("failed")
             return yield* close("failed", `batch ${claim.batchId} failed: ${outcome.error}`, batches)
           }
           const r = outcome.result
+          yield* countBatch("completed")
+          yield* countRows(r)
           batches++
           totals.scanned += r.scanned
           totals.updated += r.updated

@@ -123,6 +123,26 @@ describe("migration operations", () => {
         assert.strictEqual((yield* auditRows(table)).length, 40)
       }))
 
+    it.effect("a batch running longer than the stuck limit is abandoned and retried; the run fails after 3 attempts", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const table = yield* createScalarTable("stuck", rowsOf(20, "Series A"))
+        yield* sql.unsafe(`CREATE FUNCTION ${table}_slow() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN PERFORM pg_sleep(0.05); RETURN NEW; END $$`).unprepared
+        yield* sql.unsafe(`CREATE TRIGGER ${table}_slow BEFORE UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${table}_slow()`).unprepared
+        const summary = yield* migrate({ table, ...fast, stuckAfterMs: 250 })
+        assert.strictEqual(summary.status, "failed")
+        assert.include(summary.error ?? "", "stuck")
+        assert.strictEqual((yield* auditRows(table)).length, 0)
+        const failures = yield* sql<{ attempts: number }>`
+          SELECT attempts FROM stage_migration_failures WHERE run_id = ${summary.runId}::bigint`
+        assert.deepStrictEqual(failures, [{ attempts: 3 }])
+        yield* sql.unsafe(`DROP TRIGGER ${table}_slow ON ${table}`).unprepared
+        const resumed = yield* migrate({ table, ...fast, resume: true })
+        assert.strictEqual(resumed.status, "succeeded")
+        assert.strictEqual((yield* auditRows(table)).length, 20)
+      }))
+
     it.effect("sessions waiting for a lock on the target throttle the run until they are gone", () =>
       Effect.gen(function*() {
         const table = yield* createScalarTable("throttle", rowsOf(30, "Seed"))

@@ -6,7 +6,7 @@
  * cancel; bad input; BackfillStatus.
  */
 import { assert, describe, layer, type Vitest } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Ref } from "effect"
+import { Deferred, Effect, Fiber, Metric, Ref } from "effect"
 import { SqlClient } from "effect/sql"
 import { backfillStatusFromPostgres } from "../../src/migration/BackfillStatusPostgres.ts"
 import { cancelRun } from "../../src/migration/Cancel.ts"
@@ -14,6 +14,7 @@ import type { MigrationEvent } from "../../src/migration/MigrationEvent.ts"
 import { preview } from "../../src/migration/Preview.ts"
 import { migrate, type MigrateOptions } from "../../src/migration/Runner.ts"
 import { normalizeStage } from "../../src/normalizer/NormalizeStage.ts"
+import { migrationBatchesTotal, migrationRowsTotal } from "../../src/observability/metrics.ts"
 import { isCanonicalStage } from "../../src/normalizer/Stages.ts"
 import { layerScratchEmbedded, layerScratchPostgres } from "./support/Databases.ts"
 import {
@@ -66,7 +67,12 @@ const suite = (it: Vitest.MethodsNonLive<SqlClient.SqlClient>, kind: "postgres" 
       const table = yield* createScalarTable("apply", scalarRows(300))
       const before = yield* snapshot(table)
       const events: Array<MigrationEvent> = []
-      const summary = yield* migrate({ table, ...fast, onEvent: (e) => Effect.sync(() => events.push(e)) })
+      const { summary, updatedMetric, batchesMetric } = yield* Effect.gen(function*() {
+        const summary = yield* migrate({ table, ...fast, onEvent: (e) => Effect.sync(() => events.push(e)) })
+        const updatedMetric = yield* Metric.value(Metric.withAttributes(migrationRowsTotal, { result: "updated" }))
+        const batchesMetric = yield* Metric.value(Metric.withAttributes(migrationBatchesTotal, { status: "completed" }))
+        return { summary, updatedMetric, batchesMetric }
+      }).pipe(Effect.provideService(Metric.MetricRegistry, new Map()))
       assert.strictEqual(summary.status, "succeeded")
       const after = yield* snapshot(table)
       assert.strictEqual(after.length, before.length)
@@ -79,6 +85,8 @@ const suite = (it: Vitest.MethodsNonLive<SqlClient.SqlClient>, kind: "postgres" 
       const audit = yield* auditRows(table)
       assert.strictEqual(audit.length, changed.length)
       assert.strictEqual(summary.totals.updated, changed.length)
+      assert.strictEqual(updatedMetric.count, changed.length)
+      assert.strictEqual(batchesMetric.count, 6)
       const got = audit.map((a) => [a.pk, a.old, a.new])
       const want = changed.map(([id, old]) => [id, old, expectedStage(old)])
       const k = got.findIndex((g, i) => JSON.stringify(g) !== JSON.stringify(want[i]))
