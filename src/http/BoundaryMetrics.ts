@@ -9,17 +9,34 @@
  * `stage_validation_validations_total{endpoint,mode,result}` increment, and one
  * `stage_warn_unknown_total{endpoint}` increment when the request carried at least one unknown
  * stage and was not rejected (the numerator of the unknown-stage ratio; it is per request, like
- * its denominator). Label values are route templates and closed sets only.
+ * its denominator). `stage_validation_errors_total{endpoint}` counts validator failures (an
+ * internal error while validating — a bug — never the rejection of invalid input). Label values
+ * are route templates and closed sets only.
  *
  * @since 0.1.0
  */
 import { Context, Metric } from "effect"
-import { validationDurationSeconds, validationsTotal, warnUnknownTotal } from "../observability/metrics.ts"
+import {
+  validationDurationSeconds,
+  validationErrorsTotal,
+  validationsTotal,
+  warnUnknownTotal
+} from "../observability/metrics.ts"
 import type { ValidationResult } from "./EvaluateStages.ts"
 
 // endpoint → mode → result → attributed counter: three lookups, no key string built per request
 const counters = new Map<string, Map<string, Map<ValidationResult, Metric.Counter<number>>>>()
 const unknownCounters = new Map<string, Metric.Counter<number>>()
+const errorCounters = new Map<string, Metric.Counter<number>>()
+
+const errorCounter = (endpoint: string): Metric.Counter<number> => {
+  let metric = errorCounters.get(endpoint)
+  if (metric === undefined) {
+    metric = Metric.withAttributes(validationErrorsTotal, { endpoint })
+    errorCounters.set(endpoint, metric)
+  }
+  return metric
+}
 
 const validationCounter = (endpoint: string, mode: string, result: ValidationResult): Metric.Counter<number> => {
   let byMode = counters.get(endpoint)
@@ -80,6 +97,22 @@ export const recordValidation = (
 }
 
 /**
+ * Counts a validator failure (an internal error while validating, not a rejection).
+ *
+ * @example
+ * ```ts
+ * import { Context, Metric } from "effect"
+ * import { recordValidationError } from "stage-normalization/http"
+ * recordValidationError(Context.make(Metric.MetricRegistry, new Map()), "/api/allocations")
+ * ```
+ * @since 0.1.0
+ * @category metrics
+ */
+export const recordValidationError = (context: Context.Context<never>, endpoint: string): void => {
+  errorCounter(endpoint).updateUnsafe(1, context)
+}
+
+/**
  * Pre-registers the series of an endpoint at zero (every mode × result, and the unknown
  * counter), so that dashboards and alert rules see the series before the first request.
  *
@@ -99,4 +132,5 @@ export const registerEndpointSeries = (context: Context.Context<never>, endpoint
     }
   }
   unknownCounter(endpoint).updateUnsafe(0, context)
+  errorCounter(endpoint).updateUnsafe(0, context)
 }

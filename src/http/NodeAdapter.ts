@@ -8,7 +8,8 @@
  * - On success it rewrites `req.body` with the stage field in canonical form, attaches
  *   `req.stageValidation` (the same data the Effect handler gets from `NormalizedStages`), sets
  *   the headers and calls `next()`; on rejection it answers the contract's 400 itself.
- * - It never throws: an unexpected failure is passed to `next(error)`.
+ * - It never throws: an unexpected failure is passed to `next(error)` (a validator failure is also
+ *   counted in `stage_validation_errors_total`).
  * - Metrics go to the global registry (what effect's `PrometheusMetrics` serves) unless a
  *   `metricsContext` is given.
  *
@@ -25,8 +26,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Context } from "effect"
 import { getValidationDecision, type ValidationDecision } from "../rollout/Decision.ts"
-import { type BoundaryOptions, runBoundary } from "./BoundaryEngine.ts"
-import { GLOBAL_METRICS_CONTEXT } from "./BoundaryMetrics.ts"
+import { type BoundaryOptions, type BoundaryOutcome, runBoundary } from "./BoundaryEngine.ts"
+import { GLOBAL_METRICS_CONTEXT, recordValidationError } from "./BoundaryMetrics.ts"
 import { requestErrorBody } from "./ErrorBody.ts"
 import {
   type ExtractedValue,
@@ -203,15 +204,21 @@ export const createStageValidationHandler = (options: StageValidationHandlerOpti
           if (location._tag !== "QueryStage") request.body = body
           return next()
         }
-        const outcome = runBoundary(options, {
-          endpoint: options.endpoint,
-          method,
-          location,
-          value: extracted.value,
-          requestId,
-          header: (name) => headerOf(req, name),
-          userAgent: headerOf(req, "user-agent")
-        }, metricsContext)
+        let outcome: BoundaryOutcome
+        try {
+          outcome = runBoundary(options, {
+            endpoint: options.endpoint,
+            method,
+            location,
+            value: extracted.value,
+            requestId,
+            header: (name) => headerOf(req, name),
+            userAgent: headerOf(req, "user-agent")
+          }, metricsContext)
+        } catch (defect) {
+          recordValidationError(metricsContext, options.endpoint)
+          return next(defect)
+        }
         for (const [name, value] of outcome.headers) res.setHeader(name, value)
         if (outcome.errorBody !== undefined) return sendJson(res, 400, outcome.errorBody)
         request.stageValidation = {

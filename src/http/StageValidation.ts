@@ -15,7 +15,9 @@
  * the in-process rollout document, normalisation, headers, metrics, sampled offender log), then
  * either answers the contract's 400 or runs the handler with {@link NormalizedStages} provided
  * and adds the stage headers to its response. A request without the stage field is not
- * validated or counted; the handler sees `stages: { _tag: "Absent" }`.
+ * validated or counted; the handler sees `stages: { _tag: "Absent" }`. A failure of the validator
+ * itself (a bug, not invalid input) is counted in `stage_validation_errors_total` and answered
+ * with a JSON 500.
  *
  * @since 0.1.0
  */
@@ -23,7 +25,8 @@ import { ByteSize, Context, Effect } from "effect"
 import { HttpIncomingMessage, HttpServerRequest, type HttpServerResponse } from "effect/http"
 import * as Response from "effect/http/HttpServerResponse"
 import { getValidationDecision } from "../rollout/Decision.ts"
-import { runBoundary } from "./BoundaryEngine.ts"
+import { type BoundaryOutcome, runBoundary } from "./BoundaryEngine.ts"
+import { recordValidationError } from "./BoundaryMetrics.ts"
 import { requestErrorBody } from "./ErrorBody.ts"
 import { type ExtractedValue, extractFromBody, extractFromQuery } from "./EvaluateStages.ts"
 import { NormalizedStages } from "./NormalizedStages.ts"
@@ -121,15 +124,27 @@ export const withStageValidation = (route: StageRoute) =>
           (response) => withHeaders(response, [], requestId)
         )
       }
-      const outcome = runBoundary(boundary.options, {
-        endpoint: route.endpoint,
-        method: request.method,
-        location,
-        value: extracted.value,
-        requestId,
-        header: (name) => headers[name],
-        userAgent: headers["user-agent"]
-      }, context as Context.Context<never>)
+      let outcome: BoundaryOutcome
+      try {
+        outcome = runBoundary(boundary.options, {
+          endpoint: route.endpoint,
+          method: request.method,
+          location,
+          value: extracted.value,
+          requestId,
+          header: (name) => headers[name],
+          userAgent: headers["user-agent"]
+        }, context as Context.Context<never>)
+      } catch (defect) {
+        // a validator bug, never invalid input: counted, logged, answered 500
+        recordValidationError(context as Context.Context<never>, route.endpoint)
+        return Effect.as(
+          Effect.logError("stage_validation.validator_error").pipe(
+            Effect.annotateLogs({ event: "stage_validation.validator_error", endpoint: route.endpoint, requestId, cause: String(defect) })
+          ),
+          errorResponse(500, "VALIDATION_ERROR", "the stage validator failed", requestId)
+        )
+      }
       if (outcome.errorBody !== undefined) {
         return Effect.succeed(
           withHeaders(Response.jsonUnsafe(outcome.errorBody, { status: 400 }), outcome.headers, requestId)

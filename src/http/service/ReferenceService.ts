@@ -30,6 +30,7 @@ import { Config, Console, Context, Effect, Layer, Option } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import type { SqlClient } from "effect/sql"
 import { layerFromUrl } from "../../migration/Database.ts"
+import { registerMetricCatalogue } from "../../observability/metrics.ts"
 import type { OffenderLogSink } from "../../observability/OffenderLog.ts"
 import { BACKFILL_PENDING, type BackfillState, BackfillStatus } from "../../rollout/BackfillStatus.ts"
 import type { StageValidationConfig } from "../../rollout/Config.ts"
@@ -206,6 +207,7 @@ export const serviceLayer = (options: ReferenceServiceOptions) => {
       prefix: `${options.redisPrefix ?? "stage-validation"}:webhook:`
     })
   const series = Layer.effectDiscard(Effect.gen(function*() {
+    yield* registerMetricCatalogue
     const context = yield* Effect.context<never>()
     for (const route of Object.values(SERVICE_STAGE_ROUTES)) registerEndpointSeries(context, route.endpoint)
     yield* registerWebhookSeries
