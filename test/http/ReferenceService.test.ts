@@ -199,6 +199,16 @@ describe("boundary details", () => {
     assert.match((await request(`${service.url}/api/funds/1/companies`)).headers.get("x-request-id")!, /^[0-9a-f-]{36}$/)
   })
 
+  it("a stage string with CR/LF is echoed percent-encoded: no split header, no 500", async () => {
+    const r = await simulate([{ stage: "Series\r\nA", weight: 0.5 }, { stage: "seed\r\nSet-Cookie: pwned=1", weight: 0.5 }])
+    assert.strictEqual(r.status, 200)
+    assert.strictEqual(r.headers.get("x-stage-deprecated-variants"), "Series%0D%0AA")
+    assert.isNull(r.headers.get("set-cookie"))
+    const invalid = await simulate([{ stage: "x\r\nX-Injected: 1", weight: 1 }])
+    assert.strictEqual(invalid.status, 200)
+    assert.isNull(invalid.headers.get("x-injected"))
+  })
+
   it("logs offenders as structured lines, with the request id and a UA hash", async () => {
     const before = service.offenders.length
     await simulate([{ stage: "bogus-stage", weight: 1 }], { "x-request-id": "offender-1", "user-agent": "secret-agent/1.0" })
