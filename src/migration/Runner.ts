@@ -293,7 +293,7 @@ const distributionAttempt = (target: ResolvedTarget, runId: string, claim: Claim
             ids.push(row.id)
             olds.push(row.value)
             news.push(JSON.stringify(plan.value))
-          } else if (plan._tag === "Skipped" && round === 0) {
+          } else if (plan._tag === "Skipped") {
             skipped++
             const seen = new Set<string>()
             for (const issue of plan.issues) {
@@ -483,7 +483,12 @@ export const migrate = Effect.fn("Migration.run")(function*(options: MigrateOpti
 
   return yield* Effect.scoped(Effect.gen(function*() {
     const lock = yield* acquireTargetLock(target)
-    const incomplete = yield* RunStore.findIncompleteRun(target)
+    let incomplete = yield* RunStore.findIncompleteRun(target)
+    if (incomplete !== undefined && (yield* RunStore.readCheckpoint(incomplete.runId)).cancelRequested) {
+      // its runner died before it could honour the cancel request: honour it now
+      yield* RunStore.closeRun(incomplete.runId, "cancelled", "cancelled by operator")
+      incomplete = undefined
+    }
     let runId: string
     let resumed = false
     let interruptedBatches: ReadonlyArray<string> = []
@@ -594,12 +599,17 @@ export const migrate = Effect.fn("Migration.run")(function*(options: MigrateOpti
         ? (yield* RunStore.runFunds(runId)).map((fund): Partition => ({ _tag: "Fund", fund }))
         : [ALL_ROWS]
       let start = 0
+      let startLo = checkpoint.lastId
       if (checkpoint.lastId !== null && runBatchBy === "fund") {
-        start = Math.max(0, partitions.findIndex((p) => p._tag === "Fund" && p.fund === checkpoint.fundPosition))
+        start = partitions.findIndex((p) => p._tag === "Fund" && p.fund === checkpoint.fundPosition)
+        if (start < 0) {
+          start = 0
+          startLo = null
+        }
       }
       for (let i = start; i < partitions.length; i++) {
         const partition = partitions[i]!
-        let lo = i === start ? checkpoint.lastId : null
+        let lo = i === start ? startLo : null
         while (true) {
           if (yield* settings.shouldStop) return yield* close("paused", null, batches)
           if (yield* RunStore.cancelRequested(runId)) return yield* close("cancelled", "cancelled by operator", batches)

@@ -182,6 +182,30 @@ const suite = (it: Vitest.MethodsNonLive<SqlClient.SqlClient>, kind: "postgres" 
       for (const f of byFund) assert.strictEqual(f.rows_scanned, f.rows_total)
     }))
 
+  it.effect("per-fund batching pauses and resumes at the right fund and id", () =>
+    Effect.gen(function*() {
+      const table = yield* createScalarTable("fundpause", scalarRows(300), { fundIdIndex: true })
+      const before = yield* snapshot(table)
+      for (const stopAfter of [2, 3, 1]) {
+        const done = yield* Ref.make(0)
+        const partial = yield* migrate({
+          table,
+          ...fast,
+          batchSize: 40,
+          onEvent: (e) => (e._tag === "BatchCompleted" ? Ref.update(done, (n) => n + 1) : Effect.void),
+          shouldStop: Ref.get(done).pipe(Effect.map((n) => n >= stopAfter))
+        })
+        assert.strictEqual(partial.status, "paused")
+      }
+      const finished = yield* migrate({ table, ...fast, batchSize: 40 })
+      assert.strictEqual(finished.status, "succeeded")
+      assert.strictEqual(finished.totals.scanned, 300)
+      assert.deepStrictEqual((yield* snapshot(table)).map(([, v]) => v), before.map(([, v]) => expectedStage(v)))
+      const audit = yield* auditRows(table)
+      assert.strictEqual(audit.length, before.filter(([, v]) => expectedStage(v) !== v).length)
+      assert.strictEqual(new Set(audit.map((a) => a.pk)).size, audit.length)
+    }))
+
   it.effect("two concurrent applies on one target: one is refused with RunInProgress", () =>
     Effect.gen(function*() {
       const table = yield* createScalarTable("conc", scalarRows(200))
@@ -246,6 +270,16 @@ const suite = (it: Vitest.MethodsNonLive<SqlClient.SqlClient>, kind: "postgres" 
       assert.include(again.message, "already cancelled")
       const fresh = yield* migrate({ table, ...fast })
       assert.notStrictEqual(fresh.runId, paused.runId)
+      // a cancel requested from an active runner that then died is honoured by the next apply
+      const sql = yield* SqlClient.SqlClient
+      const other = yield* createScalarTable("cancel2", scalarRows(60))
+      const stopped = yield* migrate({ table: other, ...fast, shouldStop: Effect.succeed(true) })
+      yield* sql`UPDATE stage_migration_control SET cancel_requested = true WHERE run_id = ${stopped.runId}::bigint`
+      const next = yield* migrate({ table: other, ...fast })
+      assert.notStrictEqual(next.runId, stopped.runId)
+      const statuses = yield* sql<{ status: string }>`
+        SELECT status FROM stage_migration_runs WHERE run_id IN (${stopped.runId}::bigint, ${next.runId}::bigint) ORDER BY run_id`
+      assert.deepStrictEqual(statuses.map((r) => r.status), ["cancelled", "succeeded"])
       assert.isFalse(fresh.resumed)
       assert.strictEqual(fresh.status, "succeeded")
     }))
