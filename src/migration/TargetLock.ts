@@ -46,7 +46,14 @@ export const targetLockName = (target: { readonly label: string; readonly column
   `stage-normalization:migrate:${target.label}.${target.column.name}`
 
 /**
- * Is the connected database the embedded one (PGlite)?
+ * Is the connected database the embedded one (PGlite)? (Its version string names PGlite.)
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { isEmbeddedDatabase, layerFromUrl } from "stage-normalization/migration"
+ * const program = isEmbeddedDatabase.pipe(Effect.provide(layerFromUrl("pglite://memory"))) // => true
+ * ```
  *
  * @since 0.1.0
  * @category locking
@@ -134,6 +141,13 @@ export const acquireTargetLock = (
 
 /**
  * Is a runner holding the target's lock right now? Takes and releases the lock to find out.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { isTargetLocked, resolveTarget } from "stage-normalization/migration"
+ * const program = resolveTarget({ table: "portfolio_companies" }).pipe(Effect.flatMap(isTargetLocked))
+ * ```
  *
  * @since 0.1.0
  * @category locking
