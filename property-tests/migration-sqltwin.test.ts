@@ -6,13 +6,13 @@
  * (required: the suite fails when it is unreachable) and on the embedded database. Each fast-check
  * run sends 500 strings in one query (`unnest … WITH ORDINALITY`).
  */
-import { assert, describe, layer } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import fc from "fast-check"
 import { ensureSqlTwin } from "../src/migration/SqlTwinInstaller.ts"
 import { CANONICAL_STAGES, normalizeStage, STAGE_ALIASES, Vocabulary } from "../src/normalizer/index.ts"
-import { layerScratchEmbedded, layerScratchPostgres } from "../test/migration/support/Databases.ts"
+import { layerScratchEmbedded, layerScratchPostgres, requirePostgres } from "../test/migration/support/Databases.ts"
 
 const BATCH = 500
 
@@ -132,6 +132,7 @@ const fixedAgreement = Effect.gen(function*() {
 })
 
 describe("SQL twin ≡ normalizeStage", () => {
+  it.effect("the real PostgreSQL is reachable (required)", () => requirePostgres)
   layer(layerScratchPostgres("twin"), { timeout: "60 seconds" })("real PostgreSQL", (it) => {
     it.effect("agrees on hand-picked edge cases", () => fixedAgreement)
     it.effect("agrees on ≥ 5,000 generated strings", () =>

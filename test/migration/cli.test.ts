@@ -6,10 +6,10 @@
  * between batches and in the middle of one resumes to the same table as an uninterrupted run
  * with exactly one audit row per changed row.
  */
-import { assert, describe, layer } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
-import { layerScratchPostgres, ScratchDatabase } from "./support/Databases.ts"
+import { layerScratchPostgres, requirePostgres, ScratchDatabase } from "./support/Databases.ts"
 import { runCli, startCli } from "./support/Cli.ts"
 import { auditRows, createScalarTable, scalarRows, snapshot } from "./support/Fixtures.ts"
 
@@ -35,6 +35,7 @@ const batchStates = (table: string) =>
   })
 
 describe("migrate CLI", () => {
+  it.effect("the real PostgreSQL is reachable (required)", () => requirePostgres)
   layer(layerScratchPostgres("cli"), { timeout: "60 seconds", excludeTestServices: true })("real PostgreSQL", (it) => {
     it.effect("sql prints the generated twin; bad input exits 2 naming the problem", () =>
       Effect.gen(function*() {

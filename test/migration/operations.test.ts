@@ -4,7 +4,7 @@
  * batch, lock waiters throttle the run, an interrupted batch is failed and redone on resume.
  * Plus the index helper (both databases) and the rollout engine's BackfillStatus layer.
  */
-import { assert, describe, layer, type Vitest } from "@effect/vitest"
+import { assert, describe, it, layer, type Vitest } from "@effect/vitest"
 import { Deferred, Effect, Fiber } from "effect"
 import { SqlClient } from "effect/sql"
 import { BackfillStatus } from "../../src/rollout/BackfillStatus.ts"
@@ -13,7 +13,7 @@ import { applyIndexes, planIndexes } from "../../src/migration/Indexes.ts"
 import type { MigrationEvent } from "../../src/migration/MigrationEvent.ts"
 import { migrate, type MigrateOptions } from "../../src/migration/Runner.ts"
 import { resolveTarget } from "../../src/migration/Target.ts"
-import { layerScratchEmbedded, layerScratchPostgres } from "./support/Databases.ts"
+import { layerScratchEmbedded, layerScratchPostgres, requirePostgres } from "./support/Databases.ts"
 import { auditRows, createScalarTable, scalarRows, snapshot } from "./support/Fixtures.ts"
 
 const fast: Partial<MigrateOptions> = { sleepMs: 0, batchSize: 50, adaptive: false, retryDelayMs: 20 }
@@ -28,6 +28,7 @@ const session = Effect.gen(function*() {
 const rowsOf = (n: number, stage: string) => Array.from({ length: n }, (_, i) => ({ id: i + 1, fund: 0, stage }))
 
 describe("migration operations", () => {
+  it.effect("the real PostgreSQL is reachable (required)", () => requirePostgres)
   layer(layerScratchPostgres("ops", 8), { timeout: "60 seconds", excludeTestServices: true })("real PostgreSQL", (it) => {
     it.effect("a concurrent write is never lost: the new value is derived from it, and audited as the old value", () =>
       Effect.gen(function*() {

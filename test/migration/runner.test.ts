@@ -5,7 +5,7 @@
  * keep their weights; --fund-id; per-fund batching; one active run per target; pause and resume;
  * cancel; bad input; BackfillStatus.
  */
-import { assert, describe, layer, type Vitest } from "@effect/vitest"
+import { assert, describe, it, layer, type Vitest } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Metric, Ref } from "effect"
 import { SqlClient } from "effect/sql"
 import { backfillStatusFromPostgres } from "../../src/migration/BackfillStatusPostgres.ts"
@@ -16,7 +16,7 @@ import { migrate, type MigrateOptions } from "../../src/migration/Runner.ts"
 import { normalizeStage } from "../../src/normalizer/NormalizeStage.ts"
 import { migrationBatchesTotal, migrationRowsTotal } from "../../src/observability/metrics.ts"
 import { isCanonicalStage } from "../../src/normalizer/Stages.ts"
-import { layerScratchEmbedded, layerScratchPostgres } from "./support/Databases.ts"
+import { layerScratchEmbedded, layerScratchPostgres, requirePostgres } from "./support/Databases.ts"
 import {
   auditRows,
   createDistributionTable,
@@ -341,6 +341,7 @@ const suite = (it: Vitest.MethodsNonLive<SqlClient.SqlClient>, kind: "postgres" 
 }
 
 describe("migration runner", () => {
+  it.effect("the real PostgreSQL is reachable (required)", () => requirePostgres)
   layer(layerScratchPostgres("runner"), { timeout: "60 seconds", excludeTestServices: true })("real PostgreSQL", (it) => suite(it, "postgres"))
   layer(layerScratchEmbedded, { timeout: "120 seconds", excludeTestServices: true })("embedded database", (it) => suite(it, "embedded"))
 })

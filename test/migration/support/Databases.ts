@@ -63,3 +63,12 @@ export const layerScratchEmbedded = Layer.succeed(
 /** A fresh schema per test on the current session/connection pool: `search_path` set per query. */
 export const uniqueName = (prefix: string): string =>
   `${prefix}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e9).toString(36)}`
+
+/**
+ * A test that fails, naming the URL, when the real PostgreSQL is unreachable: suites that need it
+ * fail loudly instead of reporting their tests as skipped.
+ */
+export const requirePostgres = admin((sql) => sql`SELECT 1`).pipe(
+  Effect.mapError((e) => new Error(`the real PostgreSQL at ${ADMIN_URL} is required by this suite and unreachable: ${String(e)}`)),
+  Effect.asVoid
+)
