@@ -70,7 +70,7 @@ export const withDatabase = <A>(
       Effect.fail(e.isInputError ? new CliInputError({ message: e.message }) : new CliExitCode({ code: 1, reason: e.message })))
   )
 
-const printable = (s: string): string => JSON.stringify(s)
+const printable = (s: string): string => JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}…` : s)
 
 const unknownTable = (unknowns: ReadonlyArray<UnknownValue>): string =>
   renderTable(
