@@ -1,7 +1,9 @@
 /**
  * The migration module's one error: `MigrationError`, whose `reason` says what went wrong.
- * Reasons caused by the operator's input (a table or column that does not exist, a column of the
- * wrong type, an unreachable database, conflicting options, a second run on a busy target) are
+ * Reasons caused by the operator's input or environment (a table or column that does not exist, a
+ * column of the wrong type, an unreachable database, conflicting options, a second run on a busy
+ * target, a malformed mapping file, a missing confirmation, no fresh backup, a missing or
+ * mismatched `pg_dump`, a backup whose checksum does not match) are
  * {@link MigrationError.isInputError input errors}: the CLI prints them plainly and exits 2,
  * having written nothing.
  *
@@ -32,6 +34,15 @@ export const MigrationErrorReason = Schema.Literals([
   "NothingToResume",
   "ResumeMismatch",
   "LockLost",
+  // safety (issue 7)
+  "InvalidMapping",
+  "ConfirmationRequired",
+  "BackupRequired",
+  "BackupToolMissing",
+  "BackupInvalid",
+  "BackupFailed",
+  "RestoreTestFailed",
+  "EmbeddedUnsupported",
   // running
   "SchemaMigrationFailed",
   "SqlTwinFailed",
@@ -57,7 +68,13 @@ const INPUT_REASONS: ReadonlySet<MigrationErrorReason> = new Set<MigrationErrorR
   "RunInProgress",
   "RunNotFound",
   "NothingToResume",
-  "ResumeMismatch"
+  "ResumeMismatch",
+  "InvalidMapping",
+  "ConfirmationRequired",
+  "BackupRequired",
+  "BackupToolMissing",
+  "BackupInvalid",
+  "EmbeddedUnsupported"
 ])
 
 /**

@@ -31,6 +31,10 @@ export interface RunRow {
   readonly rowsUpdated: number
   readonly rowsSkipped: number
   readonly rowsFailed: number
+  /** `normalize` (a `migrate` run) or `rollback` (a `rollback` run). */
+  readonly operation: "normalize" | "rollback"
+  /** For a rollback: the run it undoes. */
+  readonly rollbackOf: string | null
 }
 
 /**
@@ -63,6 +67,8 @@ interface RunRecord {
   rows_updated: string
   rows_skipped: string
   rows_failed: string
+  operation: "normalize" | "rollback"
+  rollback_of: string | null
 }
 
 const toRunRow = (r: RunRecord): RunRow => ({
@@ -77,12 +83,17 @@ const toRunRow = (r: RunRecord): RunRow => ({
   rowsScanned: Number(r.rows_scanned),
   rowsUpdated: Number(r.rows_updated),
   rowsSkipped: Number(r.rows_skipped),
-  rowsFailed: Number(r.rows_failed)
+  rowsFailed: Number(r.rows_failed),
+  operation: r.operation,
+  rollbackOf: r.rollback_of
 })
 
-const runColumns = `run_id::text AS run_id, kind, id_column, fund_column, fund_id, batch_by, status,
-  rows_total::text AS rows_total, rows_scanned::text AS rows_scanned, rows_updated::text AS rows_updated,
-  rows_skipped::text AS rows_skipped, rows_failed::text AS rows_failed`
+// `operation` / `rollback_of` through to_jsonb: readable before migration 3 is applied (the
+// pre-checks of `--resume` and the backup gate run before the tracking schema is brought up to date).
+const runColumns = `r.run_id::text AS run_id, r.kind, r.id_column, r.fund_column, r.fund_id, r.batch_by, r.status,
+  r.rows_total::text AS rows_total, r.rows_scanned::text AS rows_scanned, r.rows_updated::text AS rows_updated,
+  r.rows_skipped::text AS rows_skipped, r.rows_failed::text AS rows_failed,
+  coalesce(to_jsonb(r) ->> 'operation', 'normalize') AS operation, to_jsonb(r) ->> 'rollback_of' AS rollback_of`
 
 /**
  * The incomplete (running, paused or failed) applied run of a target, if any.
@@ -94,7 +105,7 @@ export const findIncompleteRun = (target: ResolvedTarget) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const rows = yield* sql.unsafe<RunRecord>(
-      `SELECT ${runColumns} FROM stage_migration_runs
+      `SELECT ${runColumns} FROM stage_migration_runs r
        WHERE target_table = $1 AND target_column = $2 AND status IN ('running', 'paused', 'failed') AND NOT dry_run
        ORDER BY run_id DESC LIMIT 1`,
       [target.label, target.column.name]
@@ -112,7 +123,7 @@ export const findRun = (runId: string) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const rows = yield* sql.unsafe<RunRecord & { target_table: string; target_column: string }>(
-      `SELECT ${runColumns}, target_table, target_column FROM stage_migration_runs WHERE run_id = $1::text::bigint`,
+      `SELECT ${runColumns}, r.target_table, r.target_column FROM stage_migration_runs r WHERE r.run_id = $1::text::bigint`,
       [runId]
     ).pipe(Effect.mapError(failed(`reading run ${runId}`)))
     const row = rows[0]
@@ -418,3 +429,38 @@ export const storeSuggestions = (
  */
 export const cancelRequested = (runId: string) =>
   Effect.map(readCheckpoint(runId), (c) => c.cancelRequested)
+
+/**
+ * The parameters a run was started with.
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const readParameters = (runId: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql.unsafe<{ parameters: string }>(
+      `SELECT parameters::text AS parameters FROM stage_migration_runs WHERE run_id = $1::bigint`,
+      [runId]
+    ).pipe(Effect.mapError(failed(`reading the parameters of run ${runId}`)))
+    return (rows[0] === undefined ? {} : JSON.parse(rows[0].parameters)) as Record<string, unknown>
+  })
+
+/**
+ * The values a run forced (`--force-unknown`), from its audit rows, most rows first.
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const readForced = (runId: string, limit: number) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql.unsafe<{ value: string; stage: string; reason: string; n: string }>(
+      `SELECT coalesce(old_value, old_json::text) AS value, coalesce(new_value, new_json::text) AS stage, reason,
+              count(*)::text AS n
+       FROM stage_normalization_log WHERE run_id = $1::bigint AND reason LIKE 'forced:%'
+       GROUP BY 1, 2, 3 ORDER BY count(*) DESC, 1 LIMIT $2::int`,
+      [runId, limit]
+    ).pipe(Effect.mapError(failed(`reading the forced values of run ${runId}`)))
+    return rows.map((r) => ({ value: r.value, stage: r.stage, reason: r.reason, rows: Number(r.n) }))
+  })

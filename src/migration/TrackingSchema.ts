@@ -13,6 +13,7 @@ import * as Migrator from "effect/sql/Migrator"
 import { describeCause, MigrationError } from "./MigrationError.ts"
 import trackingTables from "./migrations/0001_tracking_tables.ts"
 import progressViews from "./migrations/0002_progress_views.ts"
+import safety from "./migrations/0003_safety.ts"
 
 /**
  * The table recording which tracking-schema migrations were applied.
@@ -30,7 +31,8 @@ export const MIGRATIONS_TABLE = "stage_normalization_migrations"
  */
 export const trackingMigrations = {
   "1_tracking_tables": trackingTables,
-  "2_progress_views": progressViews
+  "2_progress_views": progressViews,
+  "3_safety": safety
 }
 
 const runMigrator = Migrator.make({})

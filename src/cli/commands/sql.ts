@@ -9,6 +9,7 @@ import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { statements as trackingStatements } from "../../migration/migrations/0001_tracking_tables.ts"
 import { statements as viewStatements } from "../../migration/migrations/0002_progress_views.ts"
+import { statements as safetyStatements } from "../../migration/migrations/0003_safety.ts"
 import { makeSqlTwinResult } from "../../normalizer/SqlTwin.ts"
 import { stageVocabulary } from "../../normalizer/StageVocabulary.ts"
 import { CliInputError } from "../CliInputError.ts"
@@ -36,7 +37,7 @@ export const sqlCommand = Command.make(
   },
   Effect.fnUntraced(function*({ schema, functionName, tracking }) {
     if (tracking) {
-      yield* Console.log([...trackingStatements, ...viewStatements].map((s) => s.trim() + ";").join("\n\n"))
+      yield* Console.log([...trackingStatements, ...viewStatements, ...safetyStatements].map((s) => s.trim() + ";").join("\n\n"))
       return
     }
     const twin = makeSqlTwinResult(stageVocabulary, {
