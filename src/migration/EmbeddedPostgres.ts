@@ -89,6 +89,11 @@ export interface EmbeddedPostgresOptions {
 export class EmbeddedPostgres extends Context.Service<EmbeddedPostgres, {
   readonly url: string
   readonly dataDir: string | undefined
+  /**
+   * PGlite's own dump of the whole data directory (a gzip tar, `dumpDataDir("gzip")`), which
+   * `new PGlite({ loadDataDir })` restores: the embedded database's backup format.
+   */
+  readonly dumpDataDir: Effect.Effect<Blob, MigrationError>
 }>()("stage-normalization/migration/EmbeddedPostgres") {
   /**
    * Start PGlite and its socket server for the lifetime of the layer; both are stopped when
@@ -132,7 +137,21 @@ export class EmbeddedPostgres extends Context.Service<EmbeddedPostgres, {
           await server.stop().catch(() => undefined)
           await db.close().catch(() => undefined)
         })
-      ).pipe(Effect.map(({ url }) => EmbeddedPostgres.of({ url, dataDir: options.dataDir }))))
+      ).pipe(Effect.map(({ db, url }) =>
+        EmbeddedPostgres.of({
+          url,
+          dataDir: options.dataDir,
+          dumpDataDir: Effect.tryPromise({
+            try: () => db.dumpDataDir("gzip"),
+            catch: (cause) =>
+              new MigrationError({
+                reason: "BackupFailed",
+                detail: `the embedded database's dumpDataDir failed: ${describeCause(cause)}`,
+                cause
+              })
+          })
+        })
+      )))
     )
 }
 
