@@ -76,6 +76,38 @@ const rangePredicate = (
 }
 
 /**
+ * Forced mappings for one batch, as parallel arrays (stored value, stage, audit reason).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ForcedValues {
+  readonly olds: ReadonlyArray<string>
+  readonly news: ReadonlyArray<string>
+  readonly reasons: ReadonlyArray<string>
+}
+
+/**
+ * The distinct non-NULL values of a range the SQL twin does not recognise (the candidates for
+ * `--force-unknown`).
+ *
+ * @since 0.1.0
+ * @category statements
+ */
+export const unknownValuesInRange = (
+  target: ResolvedTarget,
+  args: { readonly twin: string; readonly partition: Partition; readonly lo: string | null; readonly hi: string }
+): BoundStatement => {
+  const p = new Params()
+  const where = `${partitionPredicate(target, args.partition, p)} AND ${rangePredicate(target, p, args.lo, args.hi)}`
+  return {
+    text: `SELECT DISTINCT t.${target.column.sql}::text AS value FROM ${target.sql} AS t
+WHERE ${where} AND t.${target.column.sql} IS NOT NULL AND ${args.twin}(t.${target.column.sql}::text) IS NULL`,
+    params: p.values
+  }
+}
+
+/**
  * Claim the next range: insert the batch row as `running` (committed on its own, so a batch that
  * never finishes is visible) with `range_end` = the id of the `limit`-th row after `lo`.
  * Returns no row when the partition is exhausted.
@@ -154,11 +186,20 @@ export const scalarBatch = (
     readonly lo: string | null
     readonly hi: string
     readonly countUnknowns: boolean
+    /** Forced mappings of unknown values (`--force-unknown`): stored value → stage, audit reason. */
+    readonly forced?: ForcedValues | undefined
   }
 ): BoundStatement => {
   const p = new Params()
   const col = target.column.sql
   const id = target.id.sql
+  const forced = args.forced !== undefined && args.forced.olds.length > 0 ? args.forced : undefined
+  const mapping = forced === undefined
+    ? ""
+    : `m AS (
+  SELECT * FROM unnest(${p.add(forced.olds, "text[]")}, ${p.add(forced.news, "text[]")}, ${p.add(forced.reasons, "text[]")})
+    AS m(old, new, reason)
+), `
   const scanWhere = `${partitionPredicate(target, args.partition, p)} AND ${rangePredicate(target, p, args.lo, args.hi)}`
   const updateRange = rangePredicate(target, p, args.lo, args.hi)
   const run = p.add(args.runId, "bigint")
@@ -166,20 +207,31 @@ export const scalarBatch = (
   const label = p.add(target.label, "text")
   const column = p.add(target.column.name, "text")
   const countUnknowns = p.add(args.countUnknowns, "boolean")
-  return {
-    text: `WITH scan AS MATERIALIZED (
-  SELECT t.${id} AS id, t.${col}::text AS old, ${args.twin}(t.${col}::text) AS new
+  // Without forced values the statement is exactly issue 6's (the audit's reason defaults to
+  // 'normalized'); with them, an unknown value found in the mapping gets its forced stage and reason.
+  const scan = forced === undefined
+    ? `SELECT t.${id} AS id, t.${col}::text AS old, ${args.twin}(t.${col}::text) AS new
   FROM ${target.sql} AS t
-  WHERE ${scanWhere}
+  WHERE ${scanWhere}`
+    : `SELECT x.id, x.old, coalesce(x.twin, m.new) AS new,
+         CASE WHEN x.twin IS NULL AND m.new IS NOT NULL THEN m.reason ELSE 'normalized' END AS reason
+  FROM (SELECT t.${id} AS id, t.${col}::text AS old, ${args.twin}(t.${col}::text) AS twin
+        FROM ${target.sql} AS t WHERE ${scanWhere}) x
+  LEFT JOIN m ON m.old = x.old`
+  return {
+    text: `WITH ${mapping}scan AS MATERIALIZED (
+  ${scan}
 ), upd AS (
   UPDATE ${target.sql} AS t SET ${col} = s.new
   FROM scan s
   WHERE ${updateRange} AND t.${id} = s.id
     AND s.new IS NOT NULL AND s.old <> s.new AND t.${col} = s.old
-  RETURNING t.${id} AS id, s.old, s.new
+  RETURNING t.${id} AS id, s.old, s.new${forced === undefined ? "" : ", s.reason"}
 ), audit AS (
-  INSERT INTO stage_normalization_log (run_id, batch_id, table_name, pk, column_name, old_value, new_value)
-  SELECT ${run}, ${batch}, ${label}, upd.id::text, ${column}, upd.old, upd.new FROM upd
+  INSERT INTO stage_normalization_log (run_id, batch_id, table_name, pk, column_name, old_value, new_value${
+      forced === undefined ? "" : ", reason"
+    })
+  SELECT ${run}, ${batch}, ${label}, upd.id::text, ${column}, upd.old, upd.new${forced === undefined ? "" : ", upd.reason"} FROM upd
   RETURNING 1
 ), unknown AS (
   SELECT s.old AS value, count(*) AS n, min(s.id)::text AS example
@@ -238,6 +290,8 @@ export const writeDistributions = (
     readonly ids: ReadonlyArray<string>
     readonly olds: ReadonlyArray<string>
     readonly news: ReadonlyArray<string>
+    /** Audit reason per row (`normalized`, or a `forced:…` reason). */
+    readonly reasons: ReadonlyArray<string>
   }
 ): BoundStatement => {
   const p = new Params()
@@ -245,21 +299,22 @@ export const writeDistributions = (
   const ids = p.add(args.ids, "text[]")
   const olds = p.add(args.olds, "text[]")
   const news = p.add(args.news, "text[]")
+  const reasons = p.add(args.reasons, "text[]")
   const run = p.add(args.runId, "bigint")
   const batch = p.add(args.batchId, "bigint")
   const label = p.add(target.label, "text")
   const column = p.add(target.column.name, "text")
   return {
     text: `WITH v AS (
-  SELECT * FROM unnest(${ids}, ${olds}, ${news}) AS v(id, old, new)
+  SELECT * FROM unnest(${ids}, ${olds}, ${news}, ${reasons}) AS v(id, old, new, reason)
 ), upd AS (
   UPDATE ${target.sql} AS t SET ${target.column.sql} = v.new::jsonb
   FROM v
   WHERE ${range} AND t.${target.id.sql} = v.id::${target.id.type} AND t.${target.column.sql} = v.old::jsonb
-  RETURNING t.${target.id.sql}::text AS id, v.old, v.new
+  RETURNING t.${target.id.sql}::text AS id, v.old, v.new, v.reason
 )
-INSERT INTO stage_normalization_log (run_id, batch_id, table_name, pk, column_name, old_json, new_json)
-SELECT ${run}, ${batch}, ${label}, upd.id, ${column}, upd.old::jsonb, upd.new::jsonb FROM upd
+INSERT INTO stage_normalization_log (run_id, batch_id, table_name, pk, column_name, old_json, new_json, reason)
+SELECT ${run}, ${batch}, ${label}, upd.id, ${column}, upd.old::jsonb, upd.new::jsonb, upd.reason FROM upd
 RETURNING pk AS id`,
     params: p.values
   }

@@ -18,6 +18,7 @@ import { normalizeStage } from "../normalizer/NormalizeStage.ts"
 import { parseStageDistribution } from "../normalizer/StageDistribution.ts"
 import { stageVocabulary } from "../normalizer/StageVocabulary.ts"
 import type { Vocabulary } from "../normalizer/Vocabulary.ts"
+import { forcedStage, type ForceUnknownOptions } from "./ForceUnknown.ts"
 
 /**
  * Why a distribution was left unchanged although it is not canonical.
@@ -150,4 +151,92 @@ export const planDistribution = (value: unknown, vocabulary: Vocabulary<string> 
     return { _tag: "Skipped", issues: [{ kind: "weight-sum-drift", value: `${oldSum} → ${newSum}` }] }
   }
   return { _tag: "Changed", value: next, oldSum, newSum }
+}
+
+const weightsSum = (v: unknown): number =>
+  Array.isArray(v)
+    ? sumOf(v.map((e) => (e as Record<string, number>)["weight"] ?? 0))
+    : sumOf(Object.values(v as Record<string, number>))
+
+/**
+ * A plan with the audit reason of a change: `normalized`, or the forced reason(s) when
+ * `--force-unknown` mapped an unknown stage.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ReasonedPlan =
+  | { readonly _tag: "Unchanged" }
+  | {
+    readonly _tag: "Changed"
+    readonly value: unknown
+    readonly oldSum: number
+    readonly newSum: number
+    readonly reason: string
+  }
+  | { readonly _tag: "Skipped"; readonly issues: ReadonlyArray<{ readonly kind: SkipKind; readonly value: string }> }
+
+/**
+ * {@link planDistribution}, then — when `force` is given and the only problems are unknown stages
+ * that all have a forced mapping (see `ForceUnknown`) — the plan of the distribution with those
+ * stages replaced. Replaced object keys that collide are merged by summing, as the normaliser
+ * merges aliases; the weight sum is preserved either way.
+ *
+ * @example
+ * ```ts
+ * import { planForcedDistribution } from "stage-normalization/migration"
+ * planForcedDistribution({ "serie a": 0.5, "seed": 0.5 }, {})
+ * // => { _tag: "Changed", value: { seed: 0.5, "series-a": 0.5 }, oldSum: 1, newSum: 1, reason: "forced:edit-distance-1" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category distributions
+ */
+export const planForcedDistribution = (
+  value: unknown,
+  force: ForceUnknownOptions | undefined,
+  vocabulary: Vocabulary<string> = stageVocabulary
+): ReasonedPlan => {
+  const plan = planDistribution(value, vocabulary)
+  if (plan._tag === "Changed") return { ...plan, reason: "normalized" }
+  if (plan._tag === "Unchanged" || force === undefined) return plan
+  if (!plan.issues.every((issue) => issue.kind === "unknown-stage")) return plan
+  const reasons = new Set<string>()
+  const resolve = (stage: string): string | undefined => {
+    const forced = forcedStage(stage, force, vocabulary)
+    if (forced !== undefined) reasons.add(forced.reason)
+    return forced?.stage
+  }
+  for (const issue of plan.issues) if (resolve(issue.value) === undefined) return plan
+  let remapped: unknown
+  if (Array.isArray(value)) {
+    remapped = (value as ReadonlyArray<Record<string, unknown>>).map((entry) => {
+      const out: Record<string, unknown> = Object.create(null)
+      for (const key of Object.keys(entry)) {
+        const v = entry[key]
+        out[key] = key === "stage" && typeof v === "string" ? resolve(v) ?? v : v
+      }
+      return out
+    })
+  } else {
+    const object = value as Record<string, unknown>
+    const out: Record<string, unknown> = Object.create(null)
+    for (const key of Object.keys(object)) {
+      const stage = resolve(key) ?? key
+      const weight = object[key]
+      out[stage] = Object.hasOwn(out, stage) ? (out[stage] as number) + (weight as number) : weight
+    }
+    remapped = out
+  }
+  const next = planDistribution(remapped, vocabulary)
+  const reason = [...reasons].sort().join("+")
+  if (next._tag === "Skipped") return next
+  const oldSum = weightsSum(value)
+  if (next._tag === "Unchanged") {
+    return { _tag: "Changed", value: remapped, oldSum, newSum: weightsSum(remapped), reason }
+  }
+  if (Math.abs(next.newSum - oldSum) > WEIGHT_SUM_TOLERANCE * Math.abs(oldSum)) {
+    return { _tag: "Skipped", issues: [{ kind: "weight-sum-drift", value: `${oldSum} → ${next.newSum}` }] }
+  }
+  return { _tag: "Changed", value: next.value, oldSum, newSum: next.newSum, reason }
 }

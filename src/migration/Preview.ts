@@ -13,7 +13,8 @@ import { normalizeStage } from "../normalizer/NormalizeStage.ts"
 import { stageVocabulary } from "../normalizer/StageVocabulary.ts"
 import type { Vocabulary } from "../normalizer/Vocabulary.ts"
 import { ALL_ROWS, type Partition, previewRange } from "./BatchStatements.ts"
-import { planDistribution } from "./DistributionPlan.ts"
+import { planForcedDistribution } from "./DistributionPlan.ts"
+import { forcedStage, type ForceUnknownOptions } from "./ForceUnknown.ts"
 import type { MigrationEvent, UnknownValue } from "./MigrationEvent.ts"
 import { describeCause, MigrationError } from "./MigrationError.ts"
 import { checkFundId, resolveTarget, type TargetKind, type TargetSpec } from "./Target.ts"
@@ -34,6 +35,8 @@ export interface PreviewOptions extends TargetSpec {
   readonly maxDistinct?: number | undefined
   readonly onEvent?: ((event: MigrationEvent) => Effect.Effect<void>) | undefined
   readonly shouldStop?: Effect.Effect<boolean> | undefined
+  /** Show what `--force-unknown` would map (action `forced`). */
+  readonly forceUnknown?: ForceUnknownOptions | undefined
 }
 
 /**
@@ -44,10 +47,12 @@ export interface PreviewOptions extends TargetSpec {
  */
 export interface PreviewValue {
   readonly value: string
-  /** The canonical stage it maps to, `null` when unknown. */
+  /** The canonical stage it maps to, `null` when unknown (and not forced). */
   readonly stage: string | null
   readonly rows: number
-  readonly action: "unchanged" | "update" | "unknown"
+  /** `forced`: unknown, mapped by `--force-unknown` (`reason` says how). */
+  readonly action: "unchanged" | "update" | "unknown" | "forced"
+  readonly reason?: string | undefined
 }
 
 /**
@@ -67,6 +72,8 @@ export interface PreviewReport {
   readonly rowsToUpdate: number
   /** Would be left unchanged although not canonical (unknown or invalid). */
   readonly rowsSkipped: number
+  /** Would be mapped by `--force-unknown` (counted in `rowsToUpdate` too). */
+  readonly rowsForced: number
   readonly values: ReadonlyArray<PreviewValue>
   readonly unknowns: ReadonlyArray<UnknownValue>
   /** More distinct values than `maxDistinct` were seen; counts stay exact. */
@@ -91,10 +98,11 @@ const previewImpl = Effect.fn("Migration.preview")(function*(options: PreviewOpt
   const shouldStop = options.shouldStop ?? Effect.succeed(false)
   const partition: Partition = fundId === null ? ALL_ROWS : { _tag: "Fund", fund: fundId }
 
-  const values = new Map<string, { stage: string | null; rows: number; action: PreviewValue["action"] }>()
+  const force = options.forceUnknown
+  const values = new Map<string, { stage: string | null; rows: number; action: PreviewValue["action"]; reason?: string }>()
   const skips = new Map<string, { kind: string; value: string; rows: number }>()
   let truncated = false
-  const counts = { scanned: 0, nulls: 0, unchanged: 0, update: 0, skipped: 0 }
+  const counts = { scanned: 0, nulls: 0, unchanged: 0, update: 0, skipped: 0, forced: 0 }
   const countValue = (value: string, rows: number) => {
     const entry = values.get(value)
     if (entry !== undefined) {
@@ -102,9 +110,10 @@ const previewImpl = Effect.fn("Migration.preview")(function*(options: PreviewOpt
       return entry.action
     }
     const r = normalizeStage(value, vocabulary)
-    const stage = r._tag === "Canonical" ? r.stage : null
-    const action = stage === null ? "unknown" : stage === value ? "unchanged" : "update"
-    if (values.size < maxDistinct) values.set(value, { stage, rows, action })
+    const forced = r._tag === "Unknown" && force !== undefined ? forcedStage(value, force, vocabulary) : undefined
+    const stage = r._tag === "Canonical" ? r.stage : forced?.stage ?? null
+    const action = forced !== undefined ? "forced" : stage === null ? "unknown" : stage === value ? "unchanged" : "update"
+    if (values.size < maxDistinct) values.set(value, { stage, rows, action, ...(forced === undefined ? {} : { reason: forced.reason }) })
     else truncated = true
     return action
   }
@@ -145,14 +154,20 @@ const previewImpl = Effect.fn("Migration.preview")(function*(options: PreviewOpt
         if (action === "unknown") {
           counts.skipped += rowCount
           countSkip("unknown-stage", value, rowCount)
+        } else if (action === "forced") {
+          counts.update += rowCount
+          counts.forced += rowCount
         } else if (action === "update") counts.update += rowCount
         else counts.unchanged += rowCount
         continue
       }
       const parsed = JSON.parse(value) as unknown
-      const plan = planDistribution(parsed, vocabulary)
+      const plan = planForcedDistribution(parsed, force, vocabulary)
       if (plan._tag === "Unchanged") counts.unchanged += rowCount
-      else if (plan._tag === "Changed") counts.update += rowCount
+      else if (plan._tag === "Changed") {
+        counts.update += rowCount
+        if (plan.reason !== "normalized") counts.forced += rowCount
+      }
       else {
         counts.skipped += rowCount
         const seen = new Set<string>()
@@ -195,6 +210,7 @@ const previewImpl = Effect.fn("Migration.preview")(function*(options: PreviewOpt
     rowsUnchanged: counts.unchanged,
     rowsToUpdate: counts.update,
     rowsSkipped: counts.skipped,
+    rowsForced: counts.forced,
     values: Array.from(values, ([value, v]) => ({ value, ...v })).sort((a, b) =>
       b.rows - a.rows || (a.value < b.value ? -1 : 1)
     ),

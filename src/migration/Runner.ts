@@ -24,19 +24,23 @@ import { stageVocabulary } from "../normalizer/StageVocabulary.ts"
 import type { Vocabulary } from "../normalizer/Vocabulary.ts"
 import { migrationBatchesTotal, migrationRowsTotal } from "../observability/metrics.ts"
 import { type BatchSizing, DEFAULT_BATCH_SIZING, nextBatchSize } from "./AdaptiveBatchSize.ts"
+import { type BackupEvidence, type BackupGateOptions, requireFreshBackup } from "./BackupGate.ts"
 import {
   ALL_ROWS,
   type BoundStatement,
   claimBatch,
   finishBatch,
+  type ForcedValues,
   type Partition,
   readDistributions,
   recordUnknowns,
   scalarBatch,
   splitPoint,
+  unknownValuesInRange,
   writeDistributions
 } from "./BatchStatements.ts"
-import { planDistribution } from "./DistributionPlan.ts"
+import { planForcedDistribution } from "./DistributionPlan.ts"
+import { forcedStage, type ForceUnknownOptions } from "./ForceUnknown.ts"
 import { checkHealth, DEFAULT_HEALTH_THRESHOLDS, type HealthThresholds } from "./Health.ts"
 import type { MigrationEvent, RunTotals, UnknownValue } from "./MigrationEvent.ts"
 import { describeCause, MigrationError } from "./MigrationError.ts"
@@ -93,6 +97,19 @@ export interface MigrateOptions extends TargetSpec {
   readonly owner?: string | undefined
   /** Unknown values reported in the summary (default 100; all are recorded in the database). */
   readonly unknownsLimit?: number | undefined
+  /**
+   * `--force-unknown`: map unknown values through a mapping and/or the edit-distance rule (see
+   * `ForceUnknown`). Each forced row is audited with its reason. A resumed run keeps the mapping
+   * it started with; a different one is refused (`ResumeMismatch`).
+   */
+  readonly forceUnknown?: ForceUnknownOptions | undefined
+  /**
+   * The backup freshness gate for a new run (see `BackupGate`), or `{ skip }` naming why it is
+   * skipped (recorded in the run's parameters). Absent: no gate (library callers own their backups).
+   */
+  readonly backupCheck?: BackupGateOptions | { readonly skip: string } | undefined
+  /** More parameters to record on a new run (e.g. how a dangerous flag was confirmed). */
+  readonly extraParameters?: Readonly<Record<string, unknown>> | undefined
 }
 
 /**
@@ -120,7 +137,24 @@ export interface RunSummary {
   readonly batches: number
   readonly durationMs: number
   readonly unknowns: ReadonlyArray<UnknownValue>
+  /** Unknown values mapped by `--force-unknown` (whole run), with their rows. */
+  readonly forced: ReadonlyArray<ForcedValue>
+  /** The backup the gate accepted, `{ skipped }`, or null (no gate: a library call or a resumed run). */
+  readonly backup: BackupEvidence | { readonly skipped: string } | null
   readonly error: string | null
+}
+
+/**
+ * A value `--force-unknown` mapped onto a stage.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ForcedValue {
+  readonly value: string
+  readonly stage: string
+  readonly reason: string
+  readonly rows: number
 }
 
 interface Settings {
@@ -136,6 +170,8 @@ interface Settings {
   readonly vocabulary: Vocabulary<string>
   readonly emit: (event: MigrationEvent) => Effect.Effect<void>
   readonly shouldStop: Effect.Effect<boolean>
+  /** Set once the run is known (a resumed run keeps its own). */
+  force: ForceUnknownOptions | undefined
 }
 
 const invalid = (detail: string) => new MigrationError({ reason: "InvalidOptions", detail })
@@ -174,7 +210,8 @@ const settingsOf = (options: MigrateOptions) =>
       maxThrottleMs: yield* positiveInt("maxThrottleMs", options.maxThrottleMs, 30_000),
       vocabulary: options.vocabulary ?? stageVocabulary,
       emit: options.onEvent ?? (() => Effect.void),
-      shouldStop: options.shouldStop ?? Effect.succeed(false)
+      shouldStop: options.shouldStop ?? Effect.succeed(false),
+      force: options.forceUnknown
     } satisfies Settings as Settings
   })
 
@@ -238,6 +275,35 @@ const setTimeouts = (settings: Settings) =>
     }
   )
 
+const canonicalJson = (value: unknown): string =>
+  JSON.stringify(value, (_, v: unknown) =>
+    typeof v === "object" && v !== null && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v)
+
+const sameForce = (a: ForceUnknownOptions | undefined, b: ForceUnknownOptions | undefined): boolean =>
+  canonicalJson({ map: a?.map ?? {}, editDistance: a?.editDistance ?? true, on: a !== undefined }) ===
+    canonicalJson({ map: b?.map ?? {}, editDistance: b?.editDistance ?? true, on: b !== undefined })
+
+/** The forced mappings of a batch's unknown values (`--force-unknown`), computed in TypeScript. */
+const forcedValues = (target: ResolvedTarget, twin: string, claim: Claim, settings: Settings) =>
+  Effect.gen(function*() {
+    const force = settings.force
+    if (force === undefined) return undefined
+    const values = yield* exec<{ value: string }>(
+      unknownValuesInRange(target, { twin, partition: claim.partition, lo: claim.lo, hi: claim.hi })
+    )
+    const out = { olds: [] as Array<string>, news: [] as Array<string>, reasons: [] as Array<string> }
+    for (const { value } of values) {
+      const mapping = forcedStage(value, force, settings.vocabulary)
+      if (mapping === undefined) continue
+      out.olds.push(value)
+      out.news.push(mapping.stage)
+      out.reasons.push(mapping.reason)
+    }
+    return out satisfies ForcedValues as ForcedValues
+  })
+
 /** One attempt of a scalar batch, in one transaction. */
 const scalarAttempt = (target: ResolvedTarget, runId: string, twin: string, claim: Claim, settings: Settings) =>
   Effect.gen(function*() {
@@ -245,9 +311,19 @@ const scalarAttempt = (target: ResolvedTarget, runId: string, twin: string, clai
     return yield* sql.withTransaction(Effect.gen(function*() {
       const started = Date.now()
       yield* setTimeouts(settings)
+      const forced = settings.force === undefined ? undefined : yield* forcedValues(target, twin, claim, settings)
       const run = (countUnknowns: boolean) =>
         exec<{ scanned: number; nulls: number; unknown: number; candidates: number; updated: number }>(
-          scalarBatch(target, { twin, runId, batchId: claim.batchId, partition: claim.partition, lo: claim.lo, hi: claim.hi, countUnknowns })
+          scalarBatch(target, {
+            twin,
+            runId,
+            batchId: claim.batchId,
+            partition: claim.partition,
+            lo: claim.lo,
+            hi: claim.hi,
+            countUnknowns,
+            forced
+          })
         ).pipe(Effect.map((rows) => rows[0]!))
       const first = yield* run(true)
       let updated = first.updated
@@ -284,15 +360,17 @@ const distributionAttempt = (target: ResolvedTarget, runId: string, claim: Claim
         const ids: Array<string> = []
         const olds: Array<string> = []
         const news: Array<string> = []
+        const reasons: Array<string> = []
         for (const row of rows) {
           if (pending !== undefined && !pending.has(row.id)) continue
           if (round === 0) scanned++
           if (row.value === null) continue
-          const plan = planDistribution(JSON.parse(row.value) as unknown, settings.vocabulary)
+          const plan = planForcedDistribution(JSON.parse(row.value) as unknown, settings.force, settings.vocabulary)
           if (plan._tag === "Changed") {
             ids.push(row.id)
             olds.push(row.value)
             news.push(JSON.stringify(plan.value))
+            reasons.push(plan.reason)
           } else if (plan._tag === "Skipped") {
             skipped++
             const seen = new Set<string>()
@@ -311,7 +389,7 @@ const distributionAttempt = (target: ResolvedTarget, runId: string, claim: Claim
           break
         }
         const written = yield* exec<{ id: string }>(
-          writeDistributions(target, { runId, batchId: claim.batchId, lo: claim.lo, hi: claim.hi, ids, olds, news })
+          writeDistributions(target, { runId, batchId: claim.batchId, lo: claim.lo, hi: claim.hi, ids, olds, news, reasons })
         )
         updated += written.length
         const done = new Set(written.map((r) => r.id))
@@ -465,19 +543,40 @@ export const migrate = Effect.fn("Migration.run")(function*(options: MigrateOpti
     : "id"
   const owner = options.owner ?? defaultOwner()
 
-  if (options.resume === true) {
-    // Refuse before writing anything (not even the tracking schema) when there is nothing to resume.
-    const sql = yield* SqlClient.SqlClient
-    const tracked = yield* sql<{ ok: boolean }>`SELECT to_regclass('stage_migration_runs') IS NOT NULL AS ok`.pipe(
-      Effect.mapError(sqlFailed("looking for the tracking tables"))
-    )
-    if (tracked[0]?.ok !== true || (yield* RunStore.findIncompleteRun(target)) === undefined) {
-      return yield* new MigrationError({
-        reason: "NothingToResume",
-        detail: `${target.label}.${target.column.name} has no incomplete run to resume (run without --resume to start one)`
-      })
-    }
+  // Read-only look at the target's runs before anything is written (not even the tracking schema):
+  // --resume with nothing to resume, an unfinished rollback, and the backup gate refuse here.
+  const sql = yield* SqlClient.SqlClient
+  const tracked = yield* sql<{ ok: boolean }>`SELECT to_regclass('stage_migration_runs') IS NOT NULL AS ok`.pipe(
+    Effect.mapError(sqlFailed("looking for the tracking tables"))
+  )
+  const pending = tracked[0]?.ok === true ? yield* RunStore.findIncompleteRun(target) : undefined
+  const pendingCancelled = pending === undefined
+    ? false
+    : yield* RunStore.readCheckpoint(pending.runId).pipe(Effect.map((c) => c.cancelRequested), Effect.orElseSucceed(() => false))
+  const nothingToResume = () =>
+    new MigrationError({
+      reason: "NothingToResume",
+      detail: `${target.label}.${target.column.name} has no incomplete run to resume (run without --resume to start one)`
+    })
+  const rollbackPending = (run: RunStore.RunRow) =>
+    new MigrationError({
+      reason: "RunInProgress",
+      detail: `run ${run.runId} on ${target.label}.${target.column.name} is an unfinished rollback of run ${run.rollbackOf}; ` +
+        `finish it (\`rollback --run ${run.rollbackOf} --apply\`) or cancel it (\`migrate --cancel --run ${run.runId}\`) first`
+    })
+  if (pending !== undefined && pending.operation === "rollback" && !pendingCancelled) return yield* rollbackPending(pending)
+  if (options.resume === true && (pending === undefined || pendingCancelled)) return yield* nothingToResume()
+  const gate = options.backupCheck
+  let backup: RunSummary["backup"] = gate === undefined ? null : "skip" in gate ? { skipped: gate.skip } : null
+  const checkGate = Effect.gen(function*() {
+    if (gate !== undefined && !("skip" in gate)) backup = yield* requireFreshBackup(target.label, gate)
+  })
+  let gateChecked = false
+  if (pending === undefined || pendingCancelled) {
+    yield* checkGate
+    gateChecked = true
   }
+
   yield* ensureTrackingSchema
   const twin = target.kind === "scalar" ? (yield* ensureSqlTwin(settings.vocabulary, options.twin ?? {})).twin.qualifiedName : ""
 
@@ -489,17 +588,22 @@ export const migrate = Effect.fn("Migration.run")(function*(options: MigrateOpti
       yield* RunStore.closeRun(incomplete.runId, "cancelled", "cancelled by operator")
       incomplete = undefined
     }
+    if (incomplete !== undefined && incomplete.operation === "rollback") return yield* rollbackPending(incomplete)
     let runId: string
     let resumed = false
     let interruptedBatches: ReadonlyArray<string> = []
     let runBatchBy = batchBy
     if (incomplete !== undefined) {
+      const stored = yield* RunStore.readParameters(incomplete.runId)
+      const storedForce = (stored["forceUnknown"] ?? undefined) as ForceUnknownOptions | undefined
       const mismatch = incomplete.kind !== target.kind
         ? `kind ${incomplete.kind}`
         : incomplete.idColumn !== target.id.name
         ? `id column ${incomplete.idColumn}`
         : incomplete.fundId !== fundId
         ? incomplete.fundId === null ? "all funds" : `--fund-id ${incomplete.fundId}`
+        : options.forceUnknown !== undefined && !sameForce(options.forceUnknown, storedForce)
+        ? storedForce === undefined ? "no --force-unknown" : "another --force-unknown mapping"
         : undefined
       if (mismatch !== undefined) {
         return yield* new MigrationError({
@@ -508,17 +612,15 @@ export const migrate = Effect.fn("Migration.run")(function*(options: MigrateOpti
             `resume it with the same options, or cancel it with \`migrate --cancel --run ${incomplete.runId}\``
         })
       }
+      settings.force = storedForce
       runId = incomplete.runId
       runBatchBy = incomplete.batchBy
       resumed = true
+      backup = null
       interruptedBatches = yield* RunStore.resumeRun(runId, owner)
     } else {
-      if (options.resume === true) {
-        return yield* new MigrationError({
-          reason: "NothingToResume",
-          detail: `${target.label}.${target.column.name} has no incomplete run to resume (run without --resume to start one)`
-        })
-      }
+      if (options.resume === true) return yield* nothingToResume()
+      if (!gateChecked) yield* checkGate
       runId = yield* RunStore.createRun({
         target,
         fundId,
@@ -535,7 +637,10 @@ export const migrate = Effect.fn("Migration.run")(function*(options: MigrateOpti
           sleepMs: settings.sleepMs,
           statementTimeoutMs: settings.statementTimeoutMs,
           lockTimeoutMs: settings.lockTimeoutMs,
-          twin: twin === "" ? null : twin
+          twin: twin === "" ? null : twin,
+          forceUnknown: settings.force ?? null,
+          backup,
+          ...options.extraParameters
         }
       })
     }
@@ -544,6 +649,7 @@ export const migrate = Effect.fn("Migration.run")(function*(options: MigrateOpti
         yield* RunStore.closeRun(runId, status, error)
         const run = yield* RunStore.readRun(runId)
         const unknowns = yield* unknownsWithSuggestions(runId, settings, options.unknownsLimit ?? 100)
+        const forced = settings.force === undefined ? [] : yield* RunStore.readForced(runId, options.unknownsLimit ?? 100)
         const totals = { scanned: run.rowsScanned, updated: run.rowsUpdated, skipped: run.rowsSkipped, failed: run.rowsFailed }
         const durationMs = Date.now() - started
         yield* settings.emit({ _tag: "RunFinished", runId, status, totals, durationMs, error })
@@ -562,6 +668,8 @@ export const migrate = Effect.fn("Migration.run")(function*(options: MigrateOpti
           batches,
           durationMs,
           unknowns,
+          forced,
+          backup,
           error
         } satisfies RunSummary as RunSummary
       })
@@ -570,7 +678,6 @@ export const migrate = Effect.fn("Migration.run")(function*(options: MigrateOpti
     const body = Effect.gen(function*() {
       const run = yield* RunStore.readRun(runId)
       const checkpoint = yield* RunStore.readCheckpoint(runId)
-      const sql = yield* SqlClient.SqlClient
       const maxNo = yield* sql.unsafe<{ n: number }>(
         "SELECT coalesce(max(batch_no), 0)::int AS n FROM stage_migration_batches WHERE run_id = $1::bigint",
         [runId]
