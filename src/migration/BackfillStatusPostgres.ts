@@ -31,6 +31,33 @@ export interface BackfillReport {
 }
 
 /**
+ * The SQL condition "this row's value is not canonical" for a target (NULLs excluded by the
+ * caller), given the expression of the value and a placeholder bound to the canonical stages as
+ * `text[]`. Distributions are non-canonical when an entry is not an object, a stage is not
+ * canonical, or a stage appears twice.
+ *
+ * @example
+ * ```ts
+ * import { nonCanonicalPredicate } from "stage-normalization/migration"
+ * nonCanonicalPredicate("scalar", "t.stage", "$1") // => "t.stage::text <> ALL($1::text[])"
+ * ```
+ *
+ * @since 0.1.0
+ * @category backfill
+ */
+export const nonCanonicalPredicate = (kind: "scalar" | "distribution", col: string, canonical: string): string =>
+  kind === "scalar"
+    ? `${col}::text <> ALL(${canonical}::text[])`
+    : `CASE jsonb_typeof(${col})
+         WHEN 'array' THEN EXISTS (
+             SELECT 1 FROM jsonb_array_elements(${col}) e
+             WHERE jsonb_typeof(e) <> 'object' OR NOT coalesce(e ->> 'stage' = ANY(${canonical}::text[]), false))
+           OR (SELECT count(DISTINCT e ->> 'stage') <> count(*) FROM jsonb_array_elements(${col}) e)
+         WHEN 'object' THEN EXISTS (SELECT 1 FROM jsonb_object_keys(${col}) k WHERE k <> ALL(${canonical}::text[]))
+         ELSE true
+       END`
+
+/**
  * Rows of the target whose value is not canonical (NULLs excluded).
  *
  * @example
@@ -47,18 +74,10 @@ export const countNonCanonical = (target: ResolvedTarget, vocabulary: Vocabulary
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const col = `t.${target.column.sql}`
-    const predicate = target.kind === "scalar"
-      ? `${col} NOT IN (SELECT unnest($1::text[]))`
-      : `CASE jsonb_typeof(${col})
-           WHEN 'array' THEN EXISTS (
-               SELECT 1 FROM jsonb_array_elements(${col}) e
-               WHERE jsonb_typeof(e) <> 'object' OR NOT coalesce(e ->> 'stage' = ANY($1::text[]), false))
-             OR (SELECT count(DISTINCT e ->> 'stage') <> count(*) FROM jsonb_array_elements(${col}) e)
-           WHEN 'object' THEN EXISTS (SELECT 1 FROM jsonb_object_keys(${col}) k WHERE k <> ALL($1::text[]))
-           ELSE true
-         END`
     const rows = yield* sql.unsafe<{ n: string }>(
-      `SELECT count(*)::text AS n FROM ${target.sql} AS t WHERE ${col} IS NOT NULL AND ${predicate}`,
+      `SELECT count(*)::text AS n FROM ${target.sql} AS t WHERE ${col} IS NOT NULL AND ${
+        nonCanonicalPredicate(target.kind, col, "$1")
+      }`,
       [vocabulary.canonical]
     )
     return Number(rows[0]?.n ?? 0)
@@ -75,15 +94,29 @@ const backfillStatusFromPostgresImpl = Effect.fn("Migration.backfillStatus")(fun
   const remaining = yield* countNonCanonical(target, vocabulary)
   const tracked = yield* sql<{ ok: boolean }>`SELECT to_regclass('stage_migration_runs') IS NOT NULL AS ok`
   const runs = tracked[0]?.ok === true
-    ? yield* sql<{ run_id: string; status: string; finished_at: Date | null; verified_at: Date | null }>`
-        SELECT run_id::text AS run_id, status, finished_at, verified_at FROM stage_migration_runs
-        WHERE target_table = ${target.label} AND target_column = ${target.column.name} AND NOT dry_run
-        ORDER BY run_id DESC LIMIT 1`
+    ? yield* sql<
+      { run_id: string; status: string; finished_at: Date | null; verified_at: Date | null; operation: string; rollback_of: string | null }
+    >`
+        SELECT r.run_id::text AS run_id, r.status, r.finished_at, r.verified_at,
+               coalesce(to_jsonb(r) ->> 'operation', 'normalize') AS operation, to_jsonb(r) ->> 'rollback_of' AS rollback_of
+        FROM stage_migration_runs r
+        WHERE r.target_table = ${target.label} AND r.target_column = ${target.column.name} AND NOT r.dry_run
+        ORDER BY r.run_id DESC LIMIT 1`
     : []
   const run = runs[0]
   const left = `${remaining} non-canonical value${remaining === 1 ? "" : "s"} remain${remaining === 1 ? "s" : ""}`
   if (run === undefined) {
     return { migrated: false, verified: false, remainingNonCanonical: remaining, runId: null, detail: `no migration run of ${where}; ${left}` } satisfies BackfillReport as BackfillReport
+  }
+  if (run.operation === "rollback") {
+    // the latest run undid a migration: not migrated, whatever the table holds now
+    return {
+      migrated: false,
+      verified: false,
+      remainingNonCanonical: remaining,
+      runId: run.run_id,
+      detail: `run ${run.run_id} (${run.status}) rolled back run ${run.rollback_of ?? "?"} of ${where}; ${left}`
+    } satisfies BackfillReport as BackfillReport
   }
   const migrated = run.status === "succeeded" && remaining === 0
   const verified = migrated && run.verified_at !== null
