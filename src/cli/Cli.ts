@@ -4,12 +4,15 @@
  * @since 0.1.0
  */
 import { Command } from "effect/cli"
+import { backupCommand } from "./commands/backup.ts"
 import { indexCommand } from "./commands/index-command.ts"
 import { migrateCommand } from "./commands/migrate.ts"
 import { normalizeCommand } from "./commands/normalize.ts"
 import { promoteCommand } from "./commands/promote.ts"
+import { rollbackCommand } from "./commands/rollback.ts"
 import { serveCommand } from "./commands/serve.ts"
 import { sqlCommand } from "./commands/sql.ts"
+import { verifyCommand } from "./commands/verify.ts"
 
 /**
  * The root command with every subcommand.
@@ -24,6 +27,9 @@ export const cli = Command.make("stage-normalization").pipe(
   Command.withSubcommands([
     normalizeCommand,
     migrateCommand,
+    verifyCommand,
+    rollbackCommand,
+    backupCommand,
     sqlCommand,
     indexCommand,
     serveCommand,

@@ -41,7 +41,7 @@ describe("migrate CLI on the embedded database", () => {
         yield* sql.unsafe(`CREATE TRIGGER slow BEFORE UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION slow()`).unprepared
         return { table, before: yield* snapshot(table) }
       }))
-      const base = ["migrate", "--database-url", url, "--table", table, "--apply", "--batch-size", "30", "--no-adaptive"]
+      const base = ["migrate", "--database-url", url, "--table", table, "--apply", "--no-backup-check", "--batch-size", "30", "--no-adaptive"]
 
       const a = startCli([...base, "--sleep-ms", "2000"])
       yield* Effect.promise(() => a.waitForEvents((e) => e["event"] === "BatchCompleted", 2, 60_000))

@@ -9,6 +9,9 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { layerScratchPostgres, requirePostgres, ScratchDatabase } from "./support/Databases.ts"
 import { runCli, startCli } from "./support/Cli.ts"
 import { auditRows, createScalarTable, scalarRows, snapshot } from "./support/Fixtures.ts"
@@ -72,11 +75,13 @@ describe("migrate CLI", () => {
         assert.isTrue(runs[0]!.ok, "bad input wrote the tracking schema")
       }))
 
-    it.effect("acceptance: the dry run previews and changes nothing; --apply normalises; progress shows 100 %", () =>
+    it.effect("acceptance: the dry run previews and changes nothing; --apply needs a backup, then normalises; progress shows 100 %", () =>
       Effect.gen(function*() {
         const { url } = yield* ScratchDatabase
         const sql = yield* SqlClient.SqlClient
         const table = yield* createScalarTable("cli_accept", scalarRows(500))
+        const backups = mkdtempSync(join(tmpdir(), "stage-backups-"))
+        yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(backups, { recursive: true, force: true })))
         const before = yield* snapshot(table)
         const dry = yield* cli(["migrate", "--database-url", url, "--table", table, "--column", "stage"])
         assert.strictEqual(dry.status, 0, dry.stderr)
@@ -86,8 +91,18 @@ describe("migrate CLI", () => {
         assert.deepStrictEqual(yield* snapshot(table), before)
         assert.isTrue((yield* sql<{ ok: boolean }>`SELECT to_regclass('stage_migration_runs') IS NULL AS ok`)[0]!.ok)
 
-        const applied = yield* cli(["migrate", "--database-url", url, "--table", table, "--column", "stage", "--apply"])
+        // --apply needs a fresh, restore-tested backup (issue 7's gate): refused without one, saying what to run
+        const refused = yield* cli(["migrate", "--database-url", url, "--table", table, "--column", "stage", "--apply", "--backup-dir", backups])
+        assert.strictEqual(refused.status, 2, refused.stdout + refused.stderr)
+        assert.include(refused.stderr, "backup create --database-url")
+        assert.include(refused.stderr, "--no-backup-check")
+        const created = yield* cli(["backup", "create", "--database-url", url, "--table", table, "--dir", backups])
+        assert.strictEqual(created.status, 0, created.stderr)
+        const tested = yield* cli(["backup", "restore-test", "--database-url", url, "--dir", backups, "--table", table])
+        assert.strictEqual(tested.status, 0, tested.stdout + tested.stderr)
+        const applied = yield* cli(["migrate", "--database-url", url, "--table", table, "--column", "stage", "--apply", "--backup-dir", backups])
         assert.strictEqual(applied.status, 0, applied.stderr)
+        assert.match(applied.stdout, /backup: .*manifest\.json/)
         assert.match(applied.stdout, /Run \d+ succeeded/)
         assert.include(applied.stderr, "\"event\":\"BatchCompleted\"")
         const progress = yield* sql<{ percent_complete: string }>`
@@ -96,7 +111,7 @@ describe("migrate CLI", () => {
         const stages = new Set((yield* snapshot(table)).map(([, v]) => v))
         assert.deepStrictEqual([...stages].sort(), [null, "early stage", "pre-seed", "seed", "serie a", "series-a", "series-b", "series-c+"].sort())
 
-        const json = yield* cli(["migrate", "--database-url", url, "--table", table, "--apply", "--json"])
+        const json = yield* cli(["migrate", "--database-url", url, "--table", table, "--apply", "--no-backup-check", "--json"])
         const summary = json.stdout.trim().split("\n").map((l) => JSON.parse(l) as { event: string; totals?: { updated: number } })
         assert.strictEqual(summary.at(-1)?.event, "Summary")
         assert.strictEqual(summary.at(-1)?.totals?.updated, 0)
@@ -114,7 +129,7 @@ describe("migrate CLI", () => {
         const { url } = yield* ScratchDatabase
         const table = yield* createScalarTable("cli_conc", scalarRows(200))
         const before = yield* snapshot(table)
-        const base = ["migrate", "--database-url", url, "--table", table, "--apply", "--batch-size", "20", "--no-adaptive"]
+        const base = ["migrate", "--database-url", url, "--table", table, "--apply", "--no-backup-check", "--batch-size", "20", "--no-adaptive"]
         const first = startCli([...base, "--sleep-ms", "400"])
         yield* Effect.promise(() => first.waitForEvents((e) => e["event"] === "BatchCompleted"))
         const second = yield* cli([...base, "--sleep-ms", "0"])
@@ -142,9 +157,9 @@ describe("migrate CLI", () => {
         const table = yield* createScalarTable("cli_crash", rows)
         yield* slowTrigger(table, 0.015)
         const before = yield* snapshot(table)
-        const ref = yield* cli(["migrate", "--database-url", url, "--table", reference, "--apply", "--sleep-ms", "0"])
+        const ref = yield* cli(["migrate", "--database-url", url, "--table", reference, "--apply", "--no-backup-check", "--sleep-ms", "0"])
         assert.strictEqual(ref.status, 0, ref.stderr)
-        const base = ["migrate", "--database-url", url, "--table", table, "--apply", "--batch-size", "40", "--no-adaptive"]
+        const base = ["migrate", "--database-url", url, "--table", table, "--apply", "--no-backup-check", "--batch-size", "40", "--no-adaptive"]
 
         // 1. killed while sleeping between batches
         const a = startCli([...base, "--sleep-ms", "1500"])
@@ -188,7 +203,7 @@ describe("migrate CLI", () => {
         const { url } = yield* ScratchDatabase
         const table = yield* createScalarTable("cli_cancel", scalarRows(120))
         const base = ["migrate", "--database-url", url, "--table", table]
-        const a = startCli([...base, "--apply", "--batch-size", "20", "--no-adaptive", "--sleep-ms", "500"])
+        const a = startCli([...base, "--apply", "--no-backup-check", "--batch-size", "20", "--no-adaptive", "--sleep-ms", "500"])
         yield* Effect.promise(() => a.waitForEvents((e) => e["event"] === "BatchCompleted"))
         const requested = yield* cli([...base, "--cancel"])
         assert.strictEqual(requested.status, 0, requested.stderr)
@@ -199,7 +214,7 @@ describe("migrate CLI", () => {
         const none = yield* cli([...base, "--cancel"])
         assert.strictEqual(none.status, 2)
         assert.include(none.stderr, "no incomplete run to cancel")
-        const fresh = yield* cli([...base, "--apply", "--sleep-ms", "0"])
+        const fresh = yield* cli([...base, "--apply", "--no-backup-check", "--sleep-ms", "0"])
         assert.match(fresh.stdout, /Run \d+ succeeded:/)
       }))
   })

@@ -10,9 +10,17 @@
  *   prints every event and the final report as JSON lines on stdout instead.
  * - SIGINT / SIGTERM finish the current batch, mark the run paused and exit 0 (a second signal
  *   aborts at once; the batch in flight rolls back). `--apply` again (or `--resume`) continues.
+ * - **Backup gate**: a new `--apply` run needs a verified, restore-tested backup of the target
+ *   newer than `--max-backup-age` (default 24h) in `--backup-dir` (default `backups`), or
+ *   `--no-backup-check` (recorded in the run's parameters). The refusal says what to run.
+ * - **`--force-unknown`** maps unknown values to their only suggestion at edit distance 1, and
+ *   `--map file.json` (validated against the vocabulary) maps named values. With `--apply` it needs
+ *   `CONFIRM` typed on an interactive terminal, or `--confirm-force-unknown` when not interactive.
+ *   Forced rows are audited with their reason and reversible by `rollback`.
  *
  * Exit codes: 0 done (or paused/cancelled), 1 the run failed, 2 bad input (unknown table or
- * column, wrong column type, unreachable database, conflicting flags, busy target).
+ * column, wrong column type, unreachable database, conflicting flags, busy target, malformed
+ * mapping file, unconfirmed `--force-unknown`, no fresh backup).
  *
  * @since 0.1.0
  */
@@ -20,13 +28,16 @@ import type { PgClient } from "@effect/sql-pg"
 import { Console, Effect, Option, Scope } from "effect"
 import { Command, Flag } from "effect/cli"
 import type { SqlClient } from "effect/sql"
+import { parseMaxAge } from "../../migration/BackupGate.ts"
 import { cancelRun } from "../../migration/Cancel.ts"
 import { layerFromUrl } from "../../migration/Database.ts"
 import type { MigrationEvent, UnknownValue } from "../../migration/MigrationEvent.ts"
+import { type ForceUnknownOptions, readMappingFile } from "../../migration/ForceUnknown.ts"
 import type { MigrationError } from "../../migration/MigrationError.ts"
 import { preview, type PreviewReport } from "../../migration/Preview.ts"
 import { formatDuration, makeProgressReporter } from "../../migration/ProgressReporter.ts"
 import { migrate, type RunSummary } from "../../migration/Runner.ts"
+import { redactUrl } from "../../migration/Database.ts"
 import type { TargetSpec } from "../../migration/Target.ts"
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
 import { renderTable } from "../Table.ts"
@@ -93,14 +104,19 @@ const renderPreview = (r: PreviewReport): string => {
   if (known.length > 0) {
     lines.push(renderTable(
       [r.kind === "scalar" ? "value" : "stage in distributions", "→ stage", "rows", "action"],
-      known.map((v) => [printable(v.value), v.stage ?? "", int.format(v.rows), v.action === "update" ? "update" : "already canonical"])
+      known.map((v) => [
+        printable(v.value),
+        v.stage ?? "",
+        int.format(v.rows),
+        v.action === "update" ? "update" : v.action === "forced" ? `FORCED (${v.reason ?? "forced"})` : "already canonical"
+      ])
     ), "")
   }
   if (r.unknowns.length > 0) {
     lines.push(`Left unchanged by --apply (reported, never guessed):`, unknownTable(r.unknowns), "")
   }
   lines.push(
-    `${int.format(r.rowsToUpdate)} row(s) would be updated, ${int.format(r.rowsUnchanged)} already canonical, ` +
+    `${int.format(r.rowsToUpdate)} row(s) would be updated${r.rowsForced > 0 ? ` (${int.format(r.rowsForced)} forced)` : ""}, ${int.format(r.rowsUnchanged)} already canonical, ` +
       `${int.format(r.rowsSkipped)} left unchanged (unknown or invalid), ${int.format(r.rowsNull)} NULL.` +
       (r.truncated ? " (More distinct values than listed; counts are exact.)" : ""),
     "Run again with --apply to write (every changed row is audited in stage_normalization_log)."
@@ -120,8 +136,20 @@ const renderSummary = (s: RunSummary): string => {
     lines.push(`  batches ${s.interruptedBatches.join(", ")} had been interrupted; their ranges were redone`)
   }
   if (s.error !== null) lines.push(`  error: ${s.error}`)
+  if (s.backup !== null) {
+    lines.push("skipped" in s.backup
+      ? `  backup check skipped (${s.backup.skipped}); recorded in the run's parameters`
+      : `  backup: ${s.backup.manifest} (${formatDuration(s.backup.ageSeconds)} old, restore-tested ${s.backup.restoreTestedAt})`)
+  }
+  if (s.forced.length > 0) {
+    lines.push("", "Forced by --force-unknown (audited with their reason; `rollback` undoes them):", renderTable(
+      ["value", "→ stage", "rows", "reason"],
+      s.forced.map((f) => [printable(f.value), f.stage.length > 60 ? `${f.stage.slice(0, 57)}…` : f.stage, int.format(f.rows), f.reason])
+    ))
+  }
   if (s.unknowns.length > 0) lines.push("", "Left unchanged (see stage_migration_unknowns):", unknownTable(s.unknowns))
   lines.push("", `Progress and audit: SELECT * FROM stage_migration_progress WHERE run_id = ${s.runId};`)
+  if (s.status === "succeeded") lines.push(`Verify it: stage-normalization verify --run ${s.runId} (undo: stage-normalization rollback --run ${s.runId})`)
   if (s.status === "paused" || s.status === "failed") {
     lines.push(`Continue with: stage-normalization migrate --apply --resume (same --table/--column/--fund-id)`)
   }
@@ -132,8 +160,11 @@ const renderSummary = (s: RunSummary): string => {
  * Replace the runtime's SIGINT/SIGTERM handlers (which interrupt at once) for the scope: the
  * first signal asks the run to stop after its current batch; a second one restores the original
  * handlers and re-raises, aborting (the batch in flight rolls back).
+ *
+ * @since 0.1.0
+ * @category helpers
  */
-const gracefulSignals = Effect.acquireRelease(
+export const gracefulSignals = Effect.acquireRelease(
   Effect.sync(() => {
     let requested = false
     const signals = ["SIGINT", "SIGTERM"] as const
@@ -161,6 +192,82 @@ const gracefulSignals = Effect.acquireRelease(
   }),
   (h) => Effect.sync(h.restore)
 )
+
+/**
+ * The terminal a confirmation is asked on.
+ *
+ * @since 0.1.0
+ * @category helpers
+ */
+export interface ConfirmTerminal {
+  /** stdin and stderr are a terminal: a person can type. */
+  readonly interactive: boolean
+  readonly write: (text: string) => void
+  /** Ask and read one line (undefined at end of input). */
+  readonly ask: (prompt: string) => Promise<string | undefined>
+}
+
+/**
+ * The process's terminal (prompts on stderr, so stdout stays clean for `--json`).
+ *
+ * @since 0.1.0
+ * @category helpers
+ */
+export const processTerminal = (): ConfirmTerminal => ({
+  interactive: process.stdin.isTTY === true && process.stderr.isTTY === true,
+  write: (text) => process.stderr.write(text),
+  ask: async (prompt) => {
+    const { createInterface } = await import("node:readline/promises")
+    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true })
+    const closed = new Promise<undefined>((resolve) => rl.once("close", () => resolve(undefined)))
+    try {
+      return await Promise.race([rl.question(prompt), closed])
+    } finally {
+      rl.close()
+      process.stdin.pause()
+    }
+  }
+})
+
+/**
+ * Confirm `--force-unknown --apply`: `--confirm-force-unknown`, or `CONFIRM` typed on an
+ * interactive terminal; otherwise refuse (exit 2, nothing written). Returns how it was confirmed,
+ * for the run's parameters.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { confirmForceUnknown } from "./migrate.ts"
+ * const terminal = { interactive: true, write: () => {}, ask: async () => "CONFIRM" }
+ * confirmForceUnknown({ flag: false, description: "…", terminal }) // => Effect.succeed("typed CONFIRM on a terminal")
+ * ```
+ *
+ * @since 0.1.0
+ * @category helpers
+ */
+export const confirmForceUnknown = (options: {
+  readonly flag: boolean
+  readonly description: string
+  readonly terminal: ConfirmTerminal
+}): Effect.Effect<string, CliInputError> =>
+  Effect.gen(function*() {
+    if (options.flag) return "--confirm-force-unknown"
+    const { terminal } = options
+    if (!terminal.interactive) {
+      return yield* new CliInputError({
+        message: "--force-unknown writes stages the normaliser did not recognise and needs a confirmation: " +
+          "type CONFIRM when asked on an interactive terminal, or pass --confirm-force-unknown when not interactive. Nothing was written."
+      })
+    }
+    terminal.write(`\nWARNING: --force-unknown ${options.description}\n` +
+      "Every forced row is audited with its reason and can be undone with `stage-normalization rollback`.\n" +
+      "Run without --apply first to see the values it would force.\n")
+    const answer = yield* Effect.promise(() => terminal.ask("Type CONFIRM to proceed: "))
+    if (answer?.trim() !== "CONFIRM") {
+      return yield* new CliInputError({ message: "--force-unknown was not confirmed (CONFIRM not typed). Nothing was written." })
+    }
+    return "typed CONFIRM on a terminal"
+  })
 
 const flags = {
   databaseUrl: Flag.String("database-url").pipe(
@@ -207,6 +314,24 @@ const flags = {
   ),
   maxReplicationLagMs: Flag.Int("max-replication-lag-ms").pipe(Flag.withDescription("Back off above this replica lag"), Flag.withDefault(10_000)),
   cancel: Flag.Boolean("cancel").pipe(Flag.withDescription("Cancel the target's incomplete run (or --run ID)"), Flag.withDefault(false)),
+  backupCheck: Flag.Boolean("backup-check").pipe(
+    Flag.withDescription("Require a fresh, verified, restore-tested backup before --apply (--no-backup-check skips it; recorded)"),
+    Flag.withDefault(true)
+  ),
+  backupDir: Flag.String("backup-dir").pipe(Flag.withDescription("Where backups are"), Flag.withDefault("backups")),
+  maxBackupAge: Flag.String("max-backup-age").pipe(Flag.withDescription("Oldest acceptable backup (24h, 90m, 2d)"), Flag.withDefault("24h")),
+  forceUnknown: Flag.Boolean("force-unknown").pipe(
+    Flag.withDescription("Map unknown values to their only suggestion at edit distance 1 (and --map entries); dangerous: confirmed"),
+    Flag.withDefault(false)
+  ),
+  map: Flag.String("map").pipe(
+    Flag.withDescription("With --force-unknown: JSON file {\"<stored value>\": \"<canonical stage>\"}"),
+    Flag.optional
+  ),
+  confirmForceUnknown: Flag.Boolean("confirm-force-unknown").pipe(
+    Flag.withDescription("Confirm --force-unknown without a terminal (scripts, CI)"),
+    Flag.withDefault(false)
+  ),
   run: Flag.String("run").pipe(Flag.withDescription("Run id for --cancel"), Flag.optional)
 }
 
@@ -242,6 +367,24 @@ export const migrateCommand = Command.make(
     if (f.resume && !f.apply) {
       return yield* new CliInputError({ message: "--resume continues an applied run and writes: use --apply --resume" })
     }
+    if (Option.isSome(f.map) && !f.forceUnknown) {
+      return yield* new CliInputError({ message: "--map only goes with --force-unknown" })
+    }
+    if (f.confirmForceUnknown && !f.forceUnknown) {
+      return yield* new CliInputError({ message: "--confirm-force-unknown only goes with --force-unknown" })
+    }
+    const mapFile = Option.getOrUndefined(f.map)
+    const forceUnknown: ForceUnknownOptions | undefined = !f.forceUnknown
+      ? undefined
+      : mapFile === undefined
+      ? { editDistance: true }
+      : {
+        editDistance: true,
+        map: yield* readMappingFile(mapFile).pipe(Effect.mapError((e) => new CliInputError({ message: e.message })))
+      }
+    const maxAgeMs = yield* Effect.fromResult(parseMaxAge(f.maxBackupAge)).pipe(
+      Effect.mapError((e) => new CliInputError({ message: e.message }))
+    )
 
     const reporter = makeProgressReporter({
       tty: !f.json && process.stderr.isTTY === true,
@@ -254,12 +397,20 @@ export const migrateCommand = Command.make(
       const report = yield* withDatabase(
         url,
         "stage-normalization migrate (dry run)",
-        preview({ ...spec, fundId, batchSize: f.batchSize, sleepMs: f.sleepMs, onEvent })
+        preview({ ...spec, fundId, batchSize: f.batchSize, sleepMs: f.sleepMs, onEvent, forceUnknown })
       )
       yield* reporter.done
       return yield* out(f.json ? JSON.stringify({ event: "Preview", ...report }) : renderPreview(report))
     }
 
+    const confirmedBy = forceUnknown === undefined ? undefined : yield* confirmForceUnknown({
+      flag: f.confirmForceUnknown,
+      description: `maps unknown stage values of ${f.table}.${f.column} onto canonical stages` +
+        (mapFile === undefined ? "" : ` — the ${Object.keys(forceUnknown.map ?? {}).length} mapping(s) of ${mapFile}, then`) +
+        " each value whose only suggestion is one edit away.",
+      terminal: processTerminal()
+    })
+    const hint = redactUrl(url) === url && Option.isSome(f.databaseUrl) ? url : "\"$DATABASE_URL\""
     const summary = yield* withDatabase(
       url,
       "stage-normalization migrate",
@@ -281,7 +432,14 @@ export const migrateCommand = Command.make(
           stuckAfterMs: f.stuckAfterMs,
           health: f.throttle ? { maxReplicationLagMs: f.maxReplicationLagMs } : false,
           onEvent,
-          shouldStop: signals.requested
+          shouldStop: signals.requested,
+          forceUnknown,
+          backupCheck: f.backupCheck
+            ? { dir: f.backupDir, maxAgeMs, databaseUrlHint: hint }
+            : { skip: "--no-backup-check" },
+          extraParameters: forceUnknown === undefined
+            ? {}
+            : { forceUnknownConfirmedBy: confirmedBy, forceUnknownMapFile: mapFile ?? null }
         })
       })
     )
@@ -299,6 +457,11 @@ export const migrateCommand = Command.make(
     { command: "stage-normalization migrate --database-url postgres://… --table portfolio_companies --column stage", description: "Preview" },
     { command: "stage-normalization migrate --database-url postgres://… --apply", description: "Normalise (resumes an incomplete run)" },
     { command: "stage-normalization migrate --column stage_mix --kind distribution --apply", description: "JSONB distributions" },
-    { command: "stage-normalization migrate --cancel --run 12", description: "Cancel a run" }
+    { command: "stage-normalization migrate --cancel --run 12", description: "Cancel a run" },
+    {
+      command: "stage-normalization migrate --apply --force-unknown --map stage-map.json --confirm-force-unknown",
+      description: "Also map unknown values (audited, reversible)"
+    },
+    { command: "stage-normalization migrate --apply --no-backup-check", description: "Skip the backup gate (recorded)" }
   ])
 )
