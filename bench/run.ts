@@ -61,10 +61,10 @@ const loadSuites = async (): Promise<ReadonlyArray<BenchSuite>> => {
 // machine inflates one round's mean, not every round's.
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 2)
 
-const measure = (suite: BenchSuite): SuiteFigures => {
+const measure = (suite: BenchSuite, rounds = ROUNDS): SuiteFigures => {
   const time = (suite.timeMs ?? 300) * 0.6
   const raw = new Map<string, { mean: number; p50: number; p99: number; samples: number }>()
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     const bench = new Bench({ name: suite.name, time, warmupTime: Math.min(60, time / 3), timestampProvider: "hrtimeNow" })
     for (const task of suite.tasks) bench.add(task.name, task.fn)
     const results = bench.runSync()
@@ -166,7 +166,8 @@ const main = async () => {
       let found = regressions(figures, baseline)
       if (found.length > 0) {
         console.log(`re-measuring ${suite.name}: ${found.map((r) => `${r.task}: ${r.detail}`).join("; ")}`)
-        figures = measure(suite)
+        // The re-measurement takes twice the rounds: more chances to catch a quiet one.
+        figures = measure(suite, ROUNDS * 2)
         const again = new Set(regressions(figures, baseline).map((r) => r.task))
         found = regressions(figures, baseline).filter((r) => again.has(r.task) && found.some((f) => f.task === r.task))
       }
