@@ -107,17 +107,10 @@ export const createBackup = Effect.fn("Migration.createBackup")(function*(option
   const emit = options.onEvent ?? (() => Effect.void)
   const dir = options.dir ?? "backups"
   const names = options.tables !== undefined && options.tables.length > 0 ? options.tables : ["portfolio_companies"]
-  const tables = yield* resolveBackupTables(query, names, options.column)
-  const server = yield* readServerInfo(query)
   const embedded = yield* isEmbeddedDatabase
-  const createdAt = new Date()
-  const stem = `${safe(server.name)}-${safe(tables[0]!.table)}${tables.length > 1 ? `-and-${tables.length - 1}-more` : ""}-${
-    stamp(createdAt)
-  }`
-
+  const handle = yield* Effect.serviceOption(EmbeddedPostgres)
   let pgDump: PgTool | undefined
   let location = redactUrl(options.databaseUrl)
-  const handle = yield* Effect.serviceOption(EmbeddedPostgres)
   if (embedded) {
     if (handle._tag === "None") {
       return yield* new MigrationError({
@@ -134,9 +127,14 @@ export const createBackup = Effect.fn("Migration.createBackup")(function*(option
       })
     }
     location = `embedded database in ${handle.value.dataDir}`
-  } else {
-    pgDump = (yield* findPgTools(["pg_dump"], Math.floor(server.versionNum / 10_000), options.pgBinDir)).pg_dump
   }
+  const tables = yield* resolveBackupTables(query, names, options.column)
+  const server = yield* readServerInfo(query)
+  if (!embedded) pgDump = (yield* findPgTools(["pg_dump"], Math.floor(server.versionNum / 10_000), options.pgBinDir)).pg_dump
+  const createdAt = new Date()
+  const stem = `${safe(server.name)}-${safe(tables[0]!.table)}${tables.length > 1 ? `-and-${tables.length - 1}-more` : ""}-${
+    stamp(createdAt)
+  }`
 
   const paths = backupPaths(dir, stem, embedded ? "pglite-datadir" : "pg_dump-custom")
   yield* Effect.tryPromise({

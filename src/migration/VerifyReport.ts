@@ -185,7 +185,6 @@ export const verifyReportJsonSchema = (): Record<string, unknown> => {
   const definitions = document.definitions as Record<string, unknown>
   return {
     $schema: "https://json-schema.org/draft/2020-12/schema",
-    $id: "https://github.com/stage-normalization/stage-normalization/docs/verify-report.schema.json",
     ...(document.schema as Record<string, unknown>),
     ...(Object.keys(definitions).length > 0 ? { $defs: definitions } : {})
   }
