@@ -123,3 +123,23 @@ export const trackingExists = Effect.gen(function*() {
            to_regprocedure('stage_normalization.normalize_stage(text)') IS NOT NULL AS twin`
   return rows[0]!
 })
+
+/** The whole table as one ordered checksum: byte-identical tables have equal checksums. */
+export const tableChecksum = (table: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql.unsafe<{ md5: string; n: string }>(
+      `SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) AS md5, count(*)::text AS n FROM ${table} AS t`
+    )
+    return `${rows[0]!.n}:${rows[0]!.md5}`
+  })
+
+/** A BEFORE UPDATE trigger sleeping `seconds` per updated row: makes batches slow enough to interrupt. */
+export const slowUpdates = (table: string, seconds: number) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql.unsafe(`CREATE FUNCTION ${table}_slow() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_sleep(${seconds}); RETURN NEW; END $$`).unprepared
+    yield* sql.unsafe(`CREATE TRIGGER ${table}_slow BEFORE UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${table}_slow()`)
+      .unprepared
+  })
