@@ -21,8 +21,8 @@
  * Child mode (internal): `node bench/http-boundary.ts --serve boundary|baseline` starts the
  * service on an ephemeral port and prints `READY <url>`.
  */
-import { type ChildProcess, spawn } from "node:child_process"
-import { writeFileSync } from "node:fs"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { readFileSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { cpus, loadavg } from "node:os"
 import { NodeRuntime } from "@effect/platform-node"
@@ -107,6 +107,31 @@ const start = (variant: "boundary" | "baseline", mode: string): Promise<{ child:
 
 const round2 = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits
 
+/** Clock ticks per second of /proc/<pid>/stat (usually 100). */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100
+  } catch {
+    return 100
+  }
+})()
+
+/**
+ * CPU seconds (user + system) a child has used so far, from /proc (Linux); undefined elsewhere.
+ * On a small machine the load generator shares the cores with the server, so throughput partly
+ * measures the client; server CPU per request is the figure that isolates the boundary's cost.
+ */
+const cpuSeconds = (pid: number | undefined): number | undefined => {
+  if (pid === undefined) return undefined
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+  } catch {
+    return undefined
+  }
+}
+
 const PAYLOADS = {
   canonical: [
     { stage: "seed", weight: 0.3 },
@@ -137,6 +162,7 @@ const main = async () => {
     baseline: await start("baseline", mode)
   }
   const measure = async (variant: "boundary" | "baseline", body: string, seconds: number) => {
+    const cpuBefore = cpuSeconds(variants[variant].child.pid)
     const result = await autocannon({
       url: `${variants[variant].url}/api/monte-carlo/simulate`,
       method: "POST",
@@ -148,11 +174,15 @@ const main = async () => {
     if (result.non2xx > 0 || result.errors > 0) {
       throw new Error(`${variant}: ${result.non2xx} non-2xx answers, ${result.errors} errors`)
     }
+    const cpuAfter = cpuSeconds(variants[variant].child.pid)
     return {
       requestsPerSecond: round2(result.requests.average),
       total: result.requests.total,
       latencyP50Ms: result.latency.p50,
-      latencyP99Ms: result.latency.p99
+      latencyP99Ms: result.latency.p99,
+      serverCpuMicrosPerRequest: cpuBefore === undefined || cpuAfter === undefined || result.requests.total === 0
+        ? null
+        : round2(((cpuAfter - cpuBefore) * 1e6) / result.requests.total, 1)
     }
   }
   try {
@@ -179,7 +209,8 @@ const main = async () => {
           const figures = await measure(variant, body, duration)
           samples.push({ round: r + 1, variant, ...figures })
           process.stdout.write(
-            `[${payload}] round ${r + 1} ${variant.padEnd(8)} ${figures.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${figures.latencyP50Ms} ms  p99 ${figures.latencyP99Ms} ms\n`
+            `[${payload}] round ${r + 1} ${variant.padEnd(8)} ${figures.requestsPerSecond.toFixed(0).padStart(7)} req/s  ` +
+              `p50 ${figures.latencyP50Ms} ms  p99 ${figures.latencyP99Ms} ms  server CPU ${figures.serverCpuMicrosPerRequest ?? "?"} µs/req\n`
           )
         }
       }
@@ -190,16 +221,32 @@ const main = async () => {
       const withBoundary = mean("boundary")
       const without = mean("baseline")
       const loss = 1 - withBoundary / without
+      const cpuMean = (variant: string) => {
+        const xs = samples.filter((s) => s.variant === variant).map((s) => s.serverCpuMicrosPerRequest)
+        return xs.every((x): x is number => x !== null) ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined
+      }
+      const cpuBoundary = cpuMean("boundary")
+      const cpuBaseline = cpuMean("baseline")
       process.stdout.write(
         `[${payload}] with boundary ${withBoundary.toFixed(0)} req/s, without ${without.toFixed(0)} req/s: ` +
-          `throughput loss ${(loss * 100).toFixed(2)} % (goal ≤ 5 %: ${loss <= 0.05 ? "met" : "NOT met"})\n`
+          `throughput loss ${(loss * 100).toFixed(2)} % (goal ≤ 5 %: ${loss <= 0.05 ? "met" : "NOT met"})` +
+          (cpuBoundary !== undefined && cpuBaseline !== undefined
+            ? `; server CPU ${cpuBoundary.toFixed(1)} vs ${cpuBaseline.toFixed(1)} µs/req (+${((cpuBoundary / cpuBaseline - 1) * 100).toFixed(1)} %)`
+            : "") + "\n"
       )
       scenarios.push({
         payload,
         samples,
         meanRequestsPerSecond: { boundary: round2(withBoundary), baseline: round2(without) },
         throughputLossPercent: round2(loss * 100),
-        goalMet: loss <= 0.05
+        goalMet: loss <= 0.05,
+        serverCpuMicrosPerRequest: cpuBoundary !== undefined && cpuBaseline !== undefined
+          ? {
+            boundary: round2(cpuBoundary, 1),
+            baseline: round2(cpuBaseline, 1),
+            overheadPercent: round2((cpuBoundary / cpuBaseline - 1) * 100)
+          }
+          : null
       })
     }
     const report = {

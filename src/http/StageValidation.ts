@@ -53,7 +53,9 @@ const withHeaders = (
   headers: ReadonlyArray<readonly [string, string]>,
   requestId: string
 ): HttpServerResponse.HttpServerResponse =>
-  Response.setHeaders(response, headers.length === 0 ? [[REQUEST_ID_HEADER, requestId]] : [...headers, [REQUEST_ID_HEADER, requestId]])
+  headers.length === 0
+    ? Response.setHeader(response, REQUEST_ID_HEADER, requestId)
+    : Response.setHeaders(response, [...headers, [REQUEST_ID_HEADER, requestId]])
 
 const errorResponse = (status: number, error: string, message: string, requestId: string) =>
   Response.jsonUnsafe(requestErrorBody(error, message), { status, headers: { [REQUEST_ID_HEADER]: requestId } })
