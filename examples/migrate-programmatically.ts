@@ -40,7 +40,8 @@ const seed = Effect.gen(function*() {
     stage text
   )`
   const messy = ["Series A", "series_a", "SEED", "seed", "Pre Seed", "pre-seed", "Series B", "series-b", "Series C+", "growth", "series-z", null]
-  const rows = Array.from({ length: 240 }, (_, i) => ({ fund_id: 1 + (i % 3), name: `Company ${i + 1}`, stage: messy[i % messy.length] ?? null }))
+  const row = (i: number) => ({ fund_id: 1 + (i % 3), name: `Company ${i + 1}`, stage: messy[i % messy.length] ?? null })
+  const rows: readonly [ReturnType<typeof row>, ...Array<ReturnType<typeof row>>] = [row(0), ...Array.from({ length: 239 }, (_, i) => row(i + 1))]
   yield* sql`INSERT INTO portfolio_companies ${sql.insert(rows)}`
   return rows.length
 })
