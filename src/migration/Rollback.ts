@@ -18,7 +18,7 @@
  *
  * @since 0.1.0
  */
-import { Cause, Effect, Exit } from "effect"
+import { Cause, Effect, Exit, Schedule } from "effect"
 import { SqlClient, SqlError } from "effect/sql"
 import type { BoundStatement } from "./BatchStatements.ts"
 import { finishBatch } from "./BatchStatements.ts"
@@ -380,7 +380,11 @@ export const rollback = Effect.fn("Migration.rollback")(function*(options: Rollb
         }
         const claimed = yield* exec<{ batch_id: string; range_end: string }>(
           claimRollbackBatch(source.scope, { runId, batchNo, lo, limit: batchSize })
-        )
+        ).pipe(Effect.retry({
+          times: maxAttempts - 1,
+          schedule: Schedule.spaced(200),
+          while: (e) => SqlError.isSqlError(e) && e.reason.isRetryable
+        }))
         const row = claimed[0]
         if (row === undefined) break
         const batchId = row.batch_id

@@ -80,13 +80,13 @@ export const rollbackBatch = (
   UPDATE ${target.sql} AS t SET ${col} = ${scalar ? "src.old_value" : "src.old_json"}
   FROM src
   WHERE t.${id} = src.pk::${target.id.type} AND t.${col} = ${scalar ? "src.new_value" : "src.new_json"}
-  RETURNING src.log_id
+  RETURNING src.log_id, src.pk, src.old_value, src.new_value, src.old_json, src.new_json
 ), audit AS (
   INSERT INTO stage_normalization_log
     (run_id, batch_id, table_name, pk, column_name, old_value, new_value, old_json, new_json, reason, reverts_log_id)
-  SELECT $1::bigint, $2::bigint, $5::text, src.pk, $6::text, src.new_value, src.old_value, src.new_json, src.old_json,
-         'rollback', src.log_id
-  FROM src JOIN upd ON upd.log_id = src.log_id
+  SELECT $1::bigint, $2::bigint, $5::text, upd.pk, $6::text, upd.new_value, upd.old_value, upd.new_json, upd.old_json,
+         'rollback', upd.log_id
+  FROM upd
   RETURNING 1
 ), conflicts AS (
   INSERT INTO stage_rollback_conflicts (run_id, log_id, pk, expected, found, row_missing)

@@ -16,7 +16,7 @@
  *
  * @since 0.1.0
  */
-import { Cause, Effect, Exit, Metric } from "effect"
+import { Cause, Effect, Exit, Metric, Schedule } from "effect"
 import { SqlClient, SqlError } from "effect/sql"
 import { normalizeStage } from "../normalizer/NormalizeStage.ts"
 import type { SqlTwinOptions } from "../normalizer/SqlTwin.ts"
@@ -727,9 +727,14 @@ export const migrate = Effect.fn("Migration.run")(function*(options: MigrateOpti
             })
           }
           if (!(yield* waitUntilHealthy(target, runId, settings))) return yield* close("paused", null, batches)
+          // a lost connection or a deadlock while claiming is retried like a batch's transient error
           const claimed = yield* exec<{ batch_id: string; range_end: string }>(
             claimBatch(target, { runId, batchNo, partition, lo, limit: size })
-          )
+          ).pipe(Effect.retry({
+            times: settings.maxAttempts - 1,
+            schedule: Schedule.spaced(settings.retryDelayMs),
+            while: (e) => SqlError.isSqlError(e) && e.reason.isRetryable
+          }))
           const row = claimed[0]
           if (row === undefined) break
           const claim: Claim = { batchId: row.batch_id, batchNo, partition, lo, hi: row.range_end, size }
