@@ -153,11 +153,12 @@ describe("verification report schema", () => {
   })
 })
 
+const terminal = (interactive: boolean, answer: string | undefined) => {
+  const written: Array<string> = []
+  return { written, terminal: { interactive, write: (t: string) => void written.push(t), ask: async () => answer } }
+}
+
 describe("--force-unknown confirmation", () => {
-  const terminal = (interactive: boolean, answer: string | undefined) => {
-    const written: Array<string> = []
-    return { written, terminal: { interactive, write: (t: string) => void written.push(t), ask: async () => answer } }
-  }
   it.effect("the flag confirms without asking; a terminal must type CONFIRM; no terminal and no flag is refused", () =>
     Effect.gen(function*() {
       const flag = terminal(false, undefined)
