@@ -5,7 +5,7 @@
  * inconclusive), and refuses bad input (exit 2).
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { spawn } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { createClient } from "redis"
 import { BLOCKING_ALERTS, DEFAULT_DOCUMENT, encodeRolloutDocument, type RolloutDocument } from "../../src/rollout/index.ts"
@@ -174,4 +174,65 @@ describe("stage-normalization promote", () => {
     const badTo = await cli(args(healthy.url, "x", "--to", "150"))
     assert.strictEqual(badTo.code, 2, badTo.output)
   }, 60_000)
+})
+
+/** psql against the real PostgreSQL (the migration record the finalisation guard reads). */
+const psql = (database: string, command: string) => {
+  const r = spawnSync("psql", ["-h", "127.0.0.1", "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-qc", command], {
+    encoding: "utf8"
+  })
+  if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`)
+}
+
+describe("stage-normalization promote --database-url (the finalisation guard reads the migration record)", () => {
+  const redis = createClient({ url: REDIS_URL })
+  const database = `promote_guard_${process.pid}_${Date.now()}`
+  const databaseUrl = `postgres://postgres@127.0.0.1:5432/${database}`
+  const prefixes: Array<string> = []
+  let healthy: FakePrometheus
+
+  beforeAll(async () => {
+    await assertRedisReachable()
+    await redis.connect()
+    healthy = await startFakePrometheus(prometheus())
+    psql("postgres", `CREATE DATABASE ${database}`)
+    psql(database, "CREATE TABLE portfolio_companies (id serial PRIMARY KEY, fund_id int NOT NULL, stage text)")
+    psql(database, "INSERT INTO portfolio_companies (fund_id, stage) SELECT g % 3, (ARRAY['Series A','seed','growth','pre_seed'])[1 + g % 4] FROM generate_series(1, 200) g")
+  }, 60_000)
+
+  afterAll(async () => {
+    await healthy.close()
+    for (const prefix of prefixes) await redis.del([`${prefix}:document`, `${prefix}:history`])
+    await redis.quit()
+    psql("postgres", `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+  })
+
+  // Reads enforced at 10 %: raising the percentage moves more reads into enforcement.
+  const readsEnforced: RolloutDocument = { ...DEFAULT_DOCUMENT, defaultMode: "enforce", enforceWriteOnly: false, enforcementPercent: 10 }
+  const seedDocument = async () => {
+    const prefix = uniquePrefix("promote-guard")
+    prefixes.push(prefix)
+    await redis.set(`${prefix}:document`, JSON.stringify(encodeRolloutDocument({ ...readsEnforced, version: 3 })))
+    return prefix
+  }
+  const percentOf = async (prefix: string) =>
+    (JSON.parse((await redis.get(`${prefix}:document`)) ?? "null") as { enforcementPercent: number }).enforcementPercent
+
+  it("refuses to enforce more reads before the backfill is verified, and promotes once it is", async () => {
+    const before = await seedDocument()
+    const refused = await cli([...args(healthy.url, before), "--database-url", databaseUrl])
+    assert.strictEqual(refused.code, 1, refused.output)
+    assert.match(refused.output, /not promoted/)
+    assert.strictEqual(await percentOf(before), 10)
+
+    const migrated = await cli(["migrate", "--database-url", databaseUrl, "--apply", "--no-backup-check", "--sleep-ms", "0"])
+    assert.strictEqual(migrated.code, 0, migrated.output)
+    const verified = await cli(["verify", "--database-url", databaseUrl])
+    assert.strictEqual(verified.code, 0, verified.output)
+
+    const after = await seedDocument()
+    const promoted = await cli([...args(healthy.url, after), "--database-url", databaseUrl])
+    assert.strictEqual(promoted.code, 0, promoted.output)
+    assert.strictEqual(await percentOf(after), 25)
+  }, 120_000)
 })

@@ -18,6 +18,9 @@ import { Config, Console, Effect, Layer, Option, Ref } from "effect"
 import { Command, Flag } from "effect/cli"
 import { Redis } from "effect/persistence"
 import { layerPrometheusMetricsSourceFetch } from "../../observability/PrometheusMetricsSource.ts"
+import { layerBackfillStatusPostgres } from "../../migration/BackfillStatusPostgres.ts"
+import { layerFromUrl } from "../../migration/Database.ts"
+import type { MigrationError } from "../../migration/MigrationError.ts"
 import { BACKFILL_PENDING, BackfillStatus } from "../../rollout/BackfillStatus.ts"
 import { DEFAULT_DOCUMENT } from "../../rollout/Config.ts"
 import { MetricsSource, type MetricsSourceError } from "../../rollout/MetricsSource.ts"
@@ -65,17 +68,25 @@ export const renderGateRows = (rows: ReadonlyArray<GateRow>): string =>
   )
 
 /**
- * The shared store over one Redis connection (also exposed, to check the document exists). The
- * finalisation guard assumes the backfill is not verified: raising read enforcement needs
- * `--force` until the migration reports its status to the store.
+ * The finalisation guard's view of the historical data: with `--database-url` (or DATABASE_URL)
+ * the migration's own record in PostgreSQL (latest run of the target succeeded, verified, nothing
+ * non-canonical left); without one, "not verified", so raising read enforcement needs `--force`.
  */
-const sharedStoreLayer = (url: string, prefix: string) =>
+const backfillLayer = (databaseUrl: Option.Option<string>, table: string, column: string) =>
+  Option.isSome(databaseUrl)
+    ? layerBackfillStatusPostgres({ table, column }).pipe(
+      Layer.provide(layerFromUrl(databaseUrl.value, { maxConnections: 1, applicationName: "stage-normalization promote" }))
+    )
+    : BackfillStatus.layerMemory(BACKFILL_PENDING)
+
+/** The shared store over one Redis connection (also exposed, to check the document exists). */
+const sharedStoreLayer = (url: string, prefix: string, backfill: Layer.Layer<BackfillStatus, MigrationError>) =>
   ModeStore.layerRedisFrom({
     initial: DEFAULT_DOCUMENT, // never served nor written: the shared document must exist (checked first)
     prefix,
     seedIfEmpty: false
   }).pipe(
-    Layer.provide(BackfillStatus.layerMemory(BACKFILL_PENDING)),
+    Layer.provide(backfill),
     Layer.provideMerge(NodeRedis.layer({ url, socket: { connectTimeout: 5_000 } }))
   )
 
@@ -187,6 +198,13 @@ export const promoteCommand = Command.make(
       Flag.withFallbackConfig(Config.String("STAGE_VALIDATION_REDIS_PREFIX")),
       Flag.withDefault("stage-validation")
     ),
+    databaseUrl: Flag.String("database-url").pipe(
+      Flag.withDescription("PostgreSQL holding the migration record, so the finalisation guard knows whether the backfill is verified (default: DATABASE_URL; without it, raising read enforcement needs --force)"),
+      Flag.withFallbackConfig(Config.String("DATABASE_URL")),
+      Flag.optional
+    ),
+    table: Flag.String("table").pipe(Flag.withDescription("Migrated table the guard checks"), Flag.withDefault("portfolio_companies")),
+    column: Flag.String("column").pipe(Flag.withDescription("Migrated column the guard checks"), Flag.withDefault("stage")),
     actor: Flag.String("actor").pipe(Flag.withDescription("Who promotes (audit log; default: $USER)"), Flag.optional),
     reason: Flag.String("reason").pipe(Flag.withDescription("Why (audit log)"), Flag.withDefault("promote via CLI"))
   },
@@ -247,7 +265,7 @@ export const promoteCommand = Command.make(
     })
 
     return yield* program.pipe(
-      Effect.provide(Layer.merge(sharedStoreLayer(redisUrl, prefix), metrics)),
+      Effect.provide(Layer.merge(sharedStoreLayer(redisUrl, prefix, backfillLayer(flags.databaseUrl, flags.table, flags.column)), metrics)),
       Effect.scoped,
       Effect.catchTags({
         RedisError: (e) =>
@@ -258,7 +276,8 @@ export const promoteCommand = Command.make(
           ),
         ModeStoreError: (e) => Effect.fail(new CliExitCode({ code: 1, reason: `not promoted: ${e.message}` })),
         BackfillNotVerifiedError: (e) =>
-          Effect.fail(new CliExitCode({ code: 1, reason: `not promoted: ${e.message} (--force overrides, audited)` }))
+          Effect.fail(new CliExitCode({ code: 1, reason: `not promoted: ${e.message} (--force overrides, audited)` })),
+        MigrationError: (e) => Effect.fail(new CliInputError({ message: `cannot read the migration record: ${e.message}` }))
       })
     )
   })
