@@ -42,7 +42,7 @@ import { isEmbeddedDatabase } from "./TargetLock.ts"
  * @category models
  */
 export interface CreateBackupOptions {
-  /** Tables to dump (optionally `schema.table`; default `portfolio_companies`). */
+  /** Tables to dump (optionally `schema.table`, and `table:column` for its stage column; default `portfolio_companies`). */
   readonly tables?: ReadonlyArray<string> | undefined
   /**
    * The stage column whose values are counted in the manifest. Given: every table must have it.

@@ -56,15 +56,19 @@ export interface BackupStatsTable {
 }
 
 /**
- * Resolve table names (and the stage column) for a backup. A table that does not exist, or an
- * explicitly named column a table lacks, is an input error.
+ * Resolve table names (and the stage column) for a backup. `table:column` names the stage column
+ * of one table (a distribution's `mix`, say); otherwise `column`, else `stage` where it exists. A
+ * table that does not exist, or an explicitly named column a table lacks, is an input error.
  *
  * @since 0.1.0
  * @category queries
  */
-export const resolveBackupTables = (query: RunQuery, names: ReadonlyArray<string>, column: string | undefined) =>
-  Effect.forEach(names, (name) =>
+export const resolveBackupTables = (query: RunQuery, specs: ReadonlyArray<string>, defaultColumn: string | undefined) =>
+  Effect.forEach(specs, (spec) =>
     Effect.gen(function*() {
+      const colon = spec.lastIndexOf(":")
+      const name = colon > 0 ? spec.slice(0, colon) : spec
+      const column = colon > 0 ? spec.slice(colon + 1) : defaultColumn
       const rows = yield* query(
         `SELECT n.nspname AS schema, c.relname AS table, c.relkind::text AS kind,
                 (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped

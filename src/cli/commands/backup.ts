@@ -2,7 +2,7 @@
  * `stage-normalization backup create | verify | restore-test`: the backups `migrate --apply`
  * requires.
  *
- * - `create --table T [--table U] [--column stage] [--dir backups]`: `pg_dump -Fc` of the tables
+ * - `create --table T [--table U:mix] [--column stage] [--dir backups]`: `pg_dump -Fc` of the tables
  *   (on a snapshot shared with the manifest's counts), `<file>.sha256` computed while streaming,
  *   and `<stem>.manifest.json` (tables, row counts, distinct stage values, created_at, server and
  *   tool versions). On a persisted embedded database (`pglite:///dir`), PGlite's own
@@ -72,7 +72,10 @@ const createCommand = Command.make(
   "create",
   {
     databaseUrl,
-    table: Flag.String("table").pipe(Flag.withDescription("Table to back up (repeatable; default portfolio_companies)"), Flag.atLeast(0)),
+    table: Flag.String("table").pipe(
+      Flag.withDescription("Table to back up, table:column to name its stage column (repeatable; default portfolio_companies)"),
+      Flag.atLeast(0)
+    ),
     column: Flag.String("column").pipe(
       Flag.withDescription("Stage column counted in the manifest (default: stage, where it exists)"),
       Flag.optional
