@@ -23,7 +23,7 @@ import { migrate } from "../../src/migration/Runner.ts"
 import { hashFile } from "../../src/migration/StreamingHash.ts"
 import { runCli, startCli } from "./support/Cli.ts"
 import { ADMIN_URL, layerScratchPostgres, requirePostgres, ScratchDatabase } from "./support/Databases.ts"
-import { createScalarTable, scalarRows } from "./support/Fixtures.ts"
+import { createDistributionTable, createScalarTable, distributionRows, scalarRows } from "./support/Fixtures.ts"
 import { layerEmbedded } from "../../src/migration/EmbeddedPostgres.ts"
 
 const tempDir = (prefix: string) =>
@@ -250,15 +250,20 @@ describe("backups", () => {
         const { url } = yield* ScratchDatabase
         const dir = yield* tempDir("stage-bk-")
         const table = yield* createScalarTable("bk_cli", scalarRows(40))
-        const created = yield* Effect.promise(() => runCli(["backup", "create", "--database-url", url, "--table", table, "--dir", dir]))
+        const mixes = yield* createDistributionTable("bk_cli_mix", distributionRows(30))
+        const created = yield* Effect.promise(() =>
+          runCli(["backup", "create", "--database-url", url, "--table", table, "--table", `${mixes}:mix`, "--dir", dir])
+        )
         assert.strictEqual(created.status, 0, created.stderr)
         assert.match(created.stdout, /Backup written: .*\.dump \(pg_dump-custom/)
+        assert.match(created.stdout, new RegExp(`public\\.${mixes}\\s+30\\s+mix\\s+\\d+`))
         const verified = yield* Effect.promise(() => runCli(["backup", "verify", "--dir", dir]))
         assert.strictEqual(verified.status, 0, verified.stderr)
         assert.include(verified.stdout, "Checksum OK")
         const tested = yield* Effect.promise(() => runCli(["backup", "restore-test", "--database-url", url, "--dir", dir, "--table", table]))
         assert.strictEqual(tested.status, 0, tested.stdout + tested.stderr)
         assert.include(tested.stdout, "Restore test PASSED")
+        assert.match(tested.stdout, new RegExp(`public\\.${mixes}\\s+valuesMd5\\s+(\\w+)\\s+\\1\\s+yes`))
         const dump = /Backup written: (\S+\.dump)/.exec(created.stdout)![1]!
         writeFileSync(dump, Buffer.concat([readFileSync(dump), Buffer.from("x")]))
         const bad = yield* Effect.promise(() => runCli(["backup", "verify", "--dir", dir]))
