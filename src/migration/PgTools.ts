@@ -146,8 +146,9 @@ export const findPgTools = Effect.fnUntraced(function*(
  * @category tools
  */
 export const toolConnection = (url: string, applicationName: string) => {
-  const u = new URL(url)
   const env: Record<string, string> = { PGAPPNAME: applicationName }
+  if (!URL.canParse(url)) return { url, env }
+  const u = new URL(url)
   if (u.password !== "") {
     env["PGPASSWORD"] = decodeURIComponent(u.password)
     u.password = ""
@@ -169,6 +170,7 @@ export const toolConnection = (url: string, applicationName: string) => {
  * @category tools
  */
 export const withDatabaseName = (url: string, name: string): string => {
+  if (!URL.canParse(url)) return url
   const u = new URL(url)
   u.pathname = `/${encodeURIComponent(name)}`
   return u.toString()

@@ -10,7 +10,7 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
 
 /**
  * @since 0.1.0
@@ -160,13 +160,21 @@ export const VerifyReport = Schema.Struct({
 export type VerifyReport = typeof VerifyReport.Type
 
 /**
- * The report as JSON text (validated by encoding with the schema).
+ * The report as JSON text, validated by encoding it with the schema (an invalid report fails with
+ * the schema's error instead of producing a file that does not match the published schema).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { encodeReport, verify } from "stage-normalization/migration"
+ * const json = verify({ runId: "12" }).pipe(Effect.flatMap(encodeReport))
+ * ```
  *
  * @since 0.1.0
  * @category rendering
  */
-export const encodeReport = (report: VerifyReport): string =>
-  `${JSON.stringify(Schema.encodeSync(VerifyReport)(report), null, 2)}\n`
+export const encodeReport = (report: VerifyReport): Effect.Effect<string, Schema.SchemaError> =>
+  Schema.encodeEffect(VerifyReport)(report).pipe(Effect.map((encoded) => `${JSON.stringify(encoded, null, 2)}\n`))
 
 /**
  * The JSON Schema (draft 2020-12) of the report, as published in `docs/verify-report.schema.json`.

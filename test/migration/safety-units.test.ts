@@ -120,7 +120,7 @@ describe("verification report schema", () => {
     assert.deepStrictEqual(published, verifyReportJsonSchema())
   })
 
-  it("a report encodes to JSON that decodes back with the schema; an invalid one does not encode", () => {
+  it.effect("a report encodes to JSON that decodes back with the schema; an invalid one does not encode", () => Effect.gen(function*() {
     const report: VerifyReport = {
       reportVersion: 1,
       tool: { name: "stage-normalization", version: "0.1.0" },
@@ -147,10 +147,11 @@ describe("verification report schema", () => {
       funds: [],
       summary: { passed: 1, warnings: 0, failed: 0, skipped: 0, ok: true, markedVerified: true, verifiedAt: null }
     }
-    const decoded = Schema.decodeUnknownSync(Schema.fromJsonString(VerifyReportSchema))(encodeReport(report))
+    const decoded = Schema.decodeUnknownSync(Schema.fromJsonString(VerifyReportSchema))(yield* encodeReport(report))
     assert.deepStrictEqual(decoded, report)
-    assert.throws(() => encodeReport({ ...report, checks: [{ ...report.checks[0]!, id: 9 }] }))
-  })
+    const invalid = yield* Effect.flip(encodeReport({ ...report, checks: [{ ...report.checks[0]!, id: 9 }] }))
+    assert.strictEqual(invalid._tag, "SchemaError")
+  }))
 })
 
 const terminal = (interactive: boolean, answer: string | undefined) => {

@@ -51,7 +51,7 @@ const suite = (it: Vitest.MethodsNonLive<SqlClient.SqlClient>) => {
       assert.strictEqual(sample.counts["sampled"], 100)
       const audit = report.checks.find((c) => c.name === "audit")!
       assert.strictEqual(audit.counts["auditRows"], run.totals.updated)
-      assert.deepStrictEqual(Schema.decodeUnknownSync(Schema.fromJsonString(VerifyReport))(encodeReport(report)), report)
+      assert.deepStrictEqual(Schema.decodeUnknownSync(Schema.fromJsonString(VerifyReport))(yield* encodeReport(report)), report)
       const status = yield* backfillStatusFromPostgres({ table })
       assert.deepStrictEqual([status.migrated, status.verified], [true, true])
       const stored = yield* sql<{ ok: boolean }>`SELECT (verification ->> 'ok')::boolean AS ok FROM stage_migration_runs WHERE run_id = ${run.runId}::bigint`

@@ -108,7 +108,9 @@ export const verifyCommand = Command.make(
         strict: f.strict
       })
     )
-    const json = encodeReport(report)
+    const json = yield* encodeReport(report).pipe(
+      Effect.mapError((e) => new CliExitCode({ code: 1, reason: `the report does not match its schema: ${e.message}` }))
+    )
     if (Option.isSome(f.output)) {
       const path = f.output.value
       yield* Effect.tryPromise({
