@@ -22,7 +22,7 @@ import { restoreTest } from "../../src/migration/RestoreTest.ts"
 import { migrate } from "../../src/migration/Runner.ts"
 import { hashFile } from "../../src/migration/StreamingHash.ts"
 import { runCli, startCli } from "./support/Cli.ts"
-import { ADMIN_URL, layerScratchPostgres, requirePostgres, ScratchDatabase } from "./support/Databases.ts"
+import { layerScratchPostgres, requirePostgres, ScratchDatabase } from "./support/Databases.ts"
 import { createDistributionTable, createScalarTable, distributionRows, scalarRows } from "./support/Fixtures.ts"
 import { layerEmbedded } from "../../src/migration/EmbeddedPostgres.ts"
 
@@ -40,18 +40,13 @@ const fakeTool = (dir: string, name: string, version: string, body: string) => {
   return path
 }
 
+/** pg_database is shared by every database of the server: the scratch database's connection sees it. */
 const databaseExists = (name: string) =>
-  Effect.promise(async () => {
-    const r = await runPsql(`SELECT count(*) FROM pg_database WHERE datname = '${name}'`)
-    return r.trim() === "1"
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_database WHERE datname = ${name}`
+    return rows[0]!.n === 1
   })
-
-const runPsql = async (query: string): Promise<string> => {
-  const { execFile } = await import("node:child_process")
-  return new Promise((resolve, reject) =>
-    execFile("psql", [ADMIN_URL, "-tAc", query], (e, out) => (e === null ? resolve(out) : reject(e)))
-  )
-}
 
 describe("backups", () => {
   it.effect("the real PostgreSQL is reachable (required)", () => requirePostgres)
