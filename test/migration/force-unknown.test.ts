@@ -41,6 +41,11 @@ const onTerminal = (args: ReadonlyArray<string>, answer: string) =>
       child.stdout.on("data", onData)
       child.stderr.on("data", onData)
       const timer = setTimeout(() => child.kill("SIGKILL"), 30_000)
+      // `script` (util-linux) provides the pseudo-terminal; without it the test fails saying so
+      child.on("error", (e) => {
+        clearTimeout(timer)
+        resolve({ status: null, output: `cannot run script(1) for a pseudo-terminal: ${e.message}` })
+      })
       child.on("exit", (status) => {
         clearTimeout(timer)
         resolve({ status, output })
