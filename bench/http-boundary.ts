@@ -14,6 +14,12 @@
  * `x-request-id`) and `aliases` (one entry spelt "Series A": the boundary also normalises it and
  * emits the six deprecation headers).
  *
+ * A second, noise-resistant figure follows each payload: both services driven **at the same
+ * time** at a fixed moderate rate (`--paired-rate`, default 1,000 req/s each, `--paired-rounds`
+ * × `--paired-seconds`), comparing the server CPU each spends per request (from /proc on Linux).
+ * On a small shared machine the saturation throughput also measures the load generator and the
+ * neighbours; paired CPU per request under identical conditions isolates the boundary's cost.
+ *
  * Goal (issue 4): throughput loss ≤ 5 %. The figures are written to the baseline file (with the
  * Node version, CPU, load average and date) and printed; the exit code is 0 whatever the ratio
  * (a shared, noisy machine reports, it does not gate), unless --gate is given.
@@ -46,6 +52,7 @@ type Autocannon = (options: {
   readonly connections: number
   readonly duration: number
   readonly pipelining?: number
+  readonly overallRate?: number
 }) => Promise<AutocannonResult>
 
 const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon
@@ -156,6 +163,9 @@ const main = async () => {
   const mode = flag("mode", "warn")
   const out = flag("out", "baselines/http-boundary.json")
   const payloads = flag("payloads", "canonical,aliases").split(",").filter((p): p is keyof typeof PAYLOADS => p in PAYLOADS)
+  const pairedRate = Number(flag("paired-rate", "1000"))
+  const pairedRounds = Number(flag("paired-rounds", "3"))
+  const pairedSeconds = Number(flag("paired-seconds", "10"))
   const loadBefore = loadavg()
   const variants = {
     boundary: await start("boundary", mode),
@@ -184,6 +194,27 @@ const main = async () => {
         ? null
         : round2(((cpuAfter - cpuBefore) * 1e6) / result.requests.total, 1)
     }
+  }
+  /** Both variants at once, at a fixed rate: server CPU µs per request of each. */
+  const measurePaired = async (body: string) => {
+    const one = async (variant: "boundary" | "baseline") => {
+      const before = cpuSeconds(variants[variant].child.pid)
+      const result = await autocannon({
+        url: `${variants[variant].url}/api/monte-carlo/simulate`,
+        method: "POST",
+        headers: { "content-type": "application/json", "user-agent": "bench/http-boundary" },
+        body,
+        connections: 8,
+        duration: pairedSeconds,
+        overallRate: pairedRate
+      })
+      const after = cpuSeconds(variants[variant].child.pid)
+      return before === undefined || after === undefined || result.requests.total === 0
+        ? undefined
+        : ((after - before) * 1e6) / result.requests.total
+    }
+    const [boundary, baseline] = await Promise.all([one("boundary"), one("baseline")])
+    return boundary === undefined || baseline === undefined ? undefined : { boundary: round2(boundary, 1), baseline: round2(baseline, 1) }
   }
   try {
     const scenarios = []
@@ -234,9 +265,36 @@ const main = async () => {
             ? `; server CPU ${cpuBoundary.toFixed(1)} vs ${cpuBaseline.toFixed(1)} µs/req (+${((cpuBoundary / cpuBaseline - 1) * 100).toFixed(1)} %)`
             : "") + "\n"
       )
+      const paired: Array<{ boundary: number; baseline: number }> = []
+      if (pairedRounds > 0 && pairedSeconds > 0) {
+        for (let r = 0; r < pairedRounds; r++) {
+          const figures = await measurePaired(body)
+          if (figures === undefined) break
+          paired.push(figures)
+          process.stdout.write(
+            `[${payload}] paired ${pairedRate} req/s each, round ${r + 1}: server CPU boundary ${figures.boundary} µs/req, ` +
+              `baseline ${figures.baseline} µs/req (+${(figures.boundary - figures.baseline).toFixed(1)} µs)\n`
+          )
+        }
+      }
+      const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+      const pairedSummary = paired.length === 0 ? null : {
+        ratePerVariant: pairedRate,
+        seconds: pairedSeconds,
+        rounds: paired,
+        medianOverheadMicrosPerRequest: round2(median(paired.map((p) => p.boundary - p.baseline)), 1),
+        medianOverheadPercent: round2(median(paired.map((p) => (p.boundary / p.baseline - 1) * 100)))
+      }
+      if (pairedSummary !== null) {
+        process.stdout.write(
+          `[${payload}] paired: the boundary costs +${pairedSummary.medianOverheadMicrosPerRequest} µs of server CPU per request ` +
+            `(+${pairedSummary.medianOverheadPercent} %, median of ${paired.length})\n`
+        )
+      }
       scenarios.push({
         payload,
         samples,
+        paired: pairedSummary,
         meanRequestsPerSecond: { boundary: round2(withBoundary), baseline: round2(without) },
         throughputLossPercent: round2(loss * 100),
         goalMet: loss <= 0.05,
@@ -260,6 +318,11 @@ const main = async () => {
       loadAverage: { before: loadBefore.map((x) => round2(x)), after: loadavg().map((x) => round2(x)) },
       parameters: { durationSeconds: duration, rounds, warmupSeconds: warmup, connections, runs, mode },
       goal: { maxThroughputLossPercent: 5 },
+      notes: [
+        "baseline = withStageParsingOnly: the same body parsing and stage normalisation without decision, headers, metrics or request id",
+        "canonical payload: the boundary adds only x-request-id; aliases payload: it also emits X-Stage-Deprecated-Variants, Deprecation, Link, X-Stage-Recommendation and X-Stage-Docs",
+        "saturation throughput on a small machine also measures the load generator (same cores) and any neighbours; compare the paired CPU figures, taken under identical conditions, and the load average"
+      ],
       scenarios
     }
     if (!has("no-write")) {
