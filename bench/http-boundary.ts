@@ -114,6 +114,8 @@ const start = (variant: "boundary" | "baseline", mode: string): Promise<{ child:
 
 const round2 = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits
 
+const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
 /** Clock ticks per second of /proc/<pid>/stat (usually 100). */
 const CLOCK_TICKS = (() => {
   try {
@@ -277,7 +279,6 @@ const main = async () => {
           )
         }
       }
-      const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
       const pairedSummary = paired.length === 0 ? null : {
         ratePerVariant: pairedRate,
         seconds: pairedSeconds,
