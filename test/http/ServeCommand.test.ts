@@ -4,7 +4,7 @@
  * ops token, /metrics through promtool when present, and a clean exit on SIGTERM / SIGINT.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { readFileSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 
 const BIN = new URL("../../src/cli/bin.ts", import.meta.url).pathname
@@ -83,9 +83,11 @@ describe("stage-normalization serve", () => {
       }
       if (promtool !== "") assert.strictEqual(execFileSync(promtool, ["check", "metrics"], { input: metrics, encoding: "utf8" }).trim(), "")
     } finally {
-      // runMain ends an interrupted program with 130; the finalizers (server, database) ran
+      // runMain ends an interrupted program with 130; the finalizers (server, database, token file) ran
       assert.include([0, 130], await stop(served, "SIGTERM"))
       assert.notMatch(served.output(), /ERROR|Error:|defect/i)
+      const tokenPath = /ops token: generated for this run, in (\S+)/.exec(served.output())?.[1]
+      assert.isFalse(tokenPath === undefined || existsSync(tokenPath), "the generated token file is removed on shutdown")
     }
   })
 

@@ -11,7 +11,8 @@
  *   (`STAGE_VALIDATION_PRESET`, `STAGE_VALIDATION_MODE`, `STAGE_VALIDATION_DRY_RUN`,
  *   `ENFORCE_WRITE_ONLY`, `ENFORCEMENT_PERCENT`);
  * - ops credentials from `STAGE_VALIDATION_OPS_TOKEN` / `STAGE_VALIDATION_WEBHOOK_SECRETS`; with
- *   no token set, a random one is generated and written to a 0600 file whose path is printed;
+ *   no token set, a random one is generated and written to a 0600 file whose path is printed (and
+ *   which is removed on shutdown);
  * - offender-log sampling from `STAGE_VALIDATION_OFFENDER_SAMPLE_PERCENT` (default 10).
  *
  * It prints its URL and three example `curl` commands when it starts, and closes the HTTP server,
@@ -20,7 +21,7 @@
  * @since 0.1.0
  */
 import { randomBytes } from "node:crypto"
-import { mkdirSync, writeFileSync } from "node:fs"
+import { mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -168,6 +169,9 @@ const opsLayer = (options: ReferenceServiceOptions): Layer.Layer<OpsConfig | Gen
     if (configured === undefined || configured.trim().length === 0) {
       const token = randomBytes(32).toString("base64url")
       generated = { path: writeGeneratedToken(token), token }
+      const path = generated.path
+      // the token lives as long as the service: removed on shutdown
+      if (path !== undefined) yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(path, { force: true })))
     }
     const settings = yield* loadOpsSettings({ fallbackToken: generated.token })
     return Context.make(OpsConfig, settings).pipe(Context.add(GeneratedOpsToken, GeneratedOpsToken.of(generated)))
