@@ -7,5 +7,7 @@
  * @since 0.1.0
  */
 export * from "./normalizer/index.ts"
-export * from "./observability/metrics.ts"
+export * from "./observability/index.ts"
 export * from "./rollout/index.ts"
+export * from "./http/index.ts"
+export * from "./migration/index.ts"

@@ -5,3 +5,4 @@
  */
 export * from "./metrics.ts"
 export * from "./PrometheusMetricsSource.ts"
+export * from "./OffenderLog.ts"
