@@ -33,7 +33,8 @@ import type { SqlClient } from "effect/sql"
 import { layerFromUrl } from "../../migration/Database.ts"
 import { registerMetricCatalogue } from "../../observability/metrics.ts"
 import type { OffenderLogSink } from "../../observability/OffenderLog.ts"
-import { BACKFILL_PENDING, type BackfillState, BackfillStatus } from "../../rollout/BackfillStatus.ts"
+import { layerBackfillStatusPostgres } from "../../migration/BackfillStatusPostgres.ts"
+import { type BackfillState, BackfillStatus } from "../../rollout/BackfillStatus.ts"
 import type { StageValidationConfig } from "../../rollout/Config.ts"
 import { loadStageValidationEnv, type OpsSecretError } from "../../rollout/EnvConfig.ts"
 import { ModeStore } from "../../rollout/ModeStore.ts"
@@ -80,7 +81,10 @@ export interface ReferenceServiceOptions {
   readonly initial?: StageValidationConfig | undefined
   /** ops settings; undefined → from the environment, with a generated token when none is set */
   readonly ops?: OpsSettings | undefined
-  /** answer of the finalisation guard's `BackfillStatus` (default: pending) */
+  /**
+   * Fixed answer of the finalisation guard's `BackfillStatus`; by default the guard asks the
+   * service's own database for the migration record of `portfolio_companies.stage`.
+   */
   readonly backfill?: BackfillState | undefined
   /** false → stage routes without the boundary (the benchmark's baseline) */
   readonly boundary?: boolean | undefined
@@ -192,7 +196,11 @@ export const serviceLayer = (options: ReferenceServiceOptions) => {
   const initial = options.initial !== undefined
     ? Effect.succeed(options.initial)
     : Effect.map(loadStageValidationEnv, (result) => result.document)
-  const backfill = BackfillStatus.layerMemory(options.backfill ?? BACKFILL_PENDING)
+  // The finalisation guard reads the migration record of the service's own companies table: once
+  // `migrate --apply` and `verify` pass there, enforcing reads needs no `force`.
+  const backfill = options.backfill !== undefined
+    ? BackfillStatus.layerMemory(options.backfill)
+    : layerBackfillStatusPostgres({ table: "portfolio_companies", column: "stage" }).pipe(Layer.provide(database))
   const modeStore = Layer.unwrap(Effect.map(initial, (document) =>
     options.redisUrl === undefined
       ? ModeStore.layerMemory(document)
