@@ -19,6 +19,19 @@ import { ModeStoreError } from "../ModeStoreError.ts"
 import { modeFetchFailuresTotal } from "../../observability/metrics.ts"
 import { acceptDocument, type Backend, type CasResult, type LocalState } from "./core.ts"
 
+/**
+ * Runs `effect` in the background for the life of the scope, again one second after each end or
+ * failure (logged as one structured warning): the Redis connection and the change subscription
+ * must come back by themselves after an outage.
+ */
+const retryInBackground = <A, E, R>(effect: Effect.Effect<A, E, R>, event: string, message: string) =>
+  effect.pipe(
+    Effect.catchCause((cause) => Effect.logWarning({ event, message, cause: Cause.pretty(cause) })),
+    Effect.andThen(Effect.sleep(Duration.seconds(1))),
+    Effect.forever,
+    Effect.forkScoped
+  )
+
 /** @internal */
 export interface RedisKeys {
   readonly document: string
@@ -284,17 +297,10 @@ export const startSync = Effect.fnUntraced(function*(
     }
   }).pipe(Effect.scoped)
 
-  yield* subscribeOnce.pipe(
-    Effect.catchCause((cause) =>
-      Effect.logWarning({
-        event: "stage_validation.mode_subscription_failed",
-        message: "rollout change subscription failed; resubscribing (the periodic refresh still runs)",
-        cause: Cause.pretty(cause)
-      })
-    ),
-    Effect.andThen(Effect.sleep(Duration.seconds(1))),
-    Effect.forever,
-    Effect.forkScoped
+  yield* retryInBackground(
+    subscribeOnce,
+    "stage_validation.mode_subscription_failed",
+    "rollout change subscription failed; resubscribing (the periodic refresh still runs)"
   )
 })
 
@@ -341,16 +347,9 @@ export const connectInBackground = Effect.fnUntraced(function*(
     yield* Deferred.succeed(holder.connected, redis)
     return yield* Effect.never
   }).pipe(Effect.scoped)
-  yield* connectOnce.pipe(
-    Effect.catchCause((cause) =>
-      Effect.logWarning({
-        event: "stage_validation.redis_connect_failed",
-        message: "could not connect to Redis; serving the boot rollout document and retrying",
-        cause: Cause.pretty(cause)
-      })
-    ),
-    Effect.andThen(Effect.sleep(Duration.seconds(1))),
-    Effect.forever,
-    Effect.forkScoped
+  yield* retryInBackground(
+    connectOnce,
+    "stage_validation.redis_connect_failed",
+    "could not connect to Redis; serving the boot rollout document and retrying"
   )
 })
