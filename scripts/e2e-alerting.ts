@@ -17,22 +17,18 @@
  * deleted. Exit code 0 only when every assertion held. Needs prometheus + alertmanager (installed
  * by scripts/install-prometheus-tools.sh when missing) and Redis on 127.0.0.1:6379 (REDIS_URL).
  */
-import { spawn, spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { createClient } from "redis"
-import { getMode, metricSum, promAlertRules, promAlerts, promQuery, promRangeTimes } from "./e2e/observe.ts"
-import { addCleanup, fetchWithTimeout, freePort, runCleanups, sleep, startProcess, stopAll, waitFor } from "./e2e/processes.ts"
+import { runCli } from "./e2e/cli.ts"
+import { startMonitoring } from "./e2e/monitoring.ts"
+import { getMode, metricSum, promAlerts, promQuery, promRangeTimes } from "./e2e/observe.ts"
+import { addCleanup, runCleanups, sleep, stopAll, waitFor } from "./e2e/processes.ts"
 import { startReferenceService } from "./e2e/referenceService.ts"
 import { firstCrossing, startTraffic, type Traffic } from "./e2e/traffic.ts"
-import { alertmanagerVariant, compressRules, prometheusConfig } from "./e2e/variants.ts"
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url))
-const RULES = join(ROOT, "observability/prometheus/stage-validation.rules.yml")
-const AM_EXAMPLE = join(ROOT, "observability/alertmanager/alertmanager.yml")
 const ALERT = "StageValidationBlastRadius"
 const THRESHOLD = 0.005 // the rule's reject ratio threshold
 const RTO_MS = 30_000
@@ -49,62 +45,7 @@ const check = (ok: boolean, message: string): void => {
 }
 const remaining = (capMs: number): number => Math.max(1_000, Math.min(capMs, hardDeadline - Date.now()))
 
-const which = (...names: ReadonlyArray<string>): string | undefined => {
-  for (const name of names) {
-    const r = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" })
-    if (r.status === 0 && r.stdout.trim() !== "") return r.stdout.trim()
-  }
-  return undefined
-}
-
-const findTools = () => ({
-  prometheus: which("prometheus"),
-  alertmanager: which("prometheus-alertmanager", "alertmanager"),
-  promtool: which("promtool"),
-  amtool: which("amtool")
-})
-
-const tools = (): { prometheus: string; alertmanager: string; promtool: string; amtool: string } => {
-  const find = findTools
-  let found = find()
-  if (Object.values(found).some((v) => v === undefined)) {
-    step("installing prometheus tools (scripts/install-prometheus-tools.sh)")
-    const r = spawnSync("bash", [join(ROOT, "scripts/install-prometheus-tools.sh")], { stdio: "inherit" })
-    if (r.status !== 0) throw new Error("could not install prometheus / alertmanager")
-    found = find()
-  }
-  const { prometheus, alertmanager, promtool, amtool } = found
-  if (prometheus === undefined || alertmanager === undefined || promtool === undefined || amtool === undefined) {
-    throw new Error("prometheus, alertmanager, promtool and amtool are needed")
-  }
-  return { prometheus, alertmanager, promtool, amtool }
-}
-
-const run = (command: string, args: ReadonlyArray<string>): void => {
-  const r = spawnSync(command, [...args], { encoding: "utf8" })
-  if (r.status !== 0) throw new Error(`${command} ${args.join(" ")} failed:\n${r.stdout}${r.stderr}`)
-}
-
-/** Runs the CLI in a child process (asynchronously: the load keeps flowing meanwhile). */
-const runCli = (args: ReadonlyArray<string>, env: Readonly<Record<string, string>>): Promise<{ code: number | null; output: string }> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, "src/cli/bin.ts"), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: "1", ...env },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let output = ""
-    child.stdout.on("data", (c: Buffer) => (output += c.toString("utf8")))
-    child.stderr.on("data", (c: Buffer) => (output += c.toString("utf8")))
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000)
-    child.on("exit", (code) => {
-      clearTimeout(timer)
-      resolve({ code, output })
-    })
-  })
-
 const main = async (): Promise<void> => {
-  const bin = tools()
   const redisUrl = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379"
   const prefix = `e2e-alerting-${process.pid}-${randomBytes(4).toString("hex")}`
   const dir = mkdtempSync(join(tmpdir(), "e2e-alerting-"))
@@ -126,13 +67,6 @@ const main = async (): Promise<void> => {
   try {
     await redis.connect()
     await redis.ping()
-
-    // --- configuration variants, generated from the real files and checked by the real tools ---
-    const rules = compressRules(readFileSync(RULES, "utf8"))
-    const rulesFile = join(dir, "stage-validation.e2e.rules.yml")
-    writeFileSync(rulesFile, rules.text)
-    run(bin.promtool, ["check", "rules", rulesFile])
-    step(`rules variant: ${rules.forChanges} for:, ${rules.rangeChanges} ranges, ${rules.offsetChanges} offsets compressed; promtool check rules ok`)
 
     // --- the reference service: enforce at 100 %, rollout state shared through Redis ---
     const service = await startReferenceService({
@@ -159,64 +93,19 @@ const main = async (): Promise<void> => {
     step(`service ${serviceUrl} (pid ${service.process.pid}): mode ${initial.defaultMode} at ${initial.enforcementPercent} %`)
     check(initial.defaultMode === "enforce" && initial.enforcementPercent === 100, "the service starts enforcing at 100 %")
 
-    // --- Alertmanager: the example, aimed at this service and token file, 1 s timers ---
-    const amPort = await freePort()
-    const amFile = join(dir, "alertmanager.yml")
-    writeFileSync(amFile, alertmanagerVariant(readFileSync(AM_EXAMPLE, "utf8"), {
-      webhookUrl: `${serviceUrl}/_ops/stage-validation/auto-downgrade`,
-      credentialsFile: tokenFile,
-      repeatInterval: "2s"
-    }))
-    run(bin.amtool, ["check-config", amFile])
-    mkdirSync(join(dir, "alertmanager-data"))
-    const am = startProcess({
-      name: "alertmanager",
-      command: bin.alertmanager,
-      args: [
-        `--config.file=${amFile}`,
-        `--storage.path=${join(dir, "alertmanager-data")}`,
-        `--web.listen-address=127.0.0.1:${amPort}`,
-        "--cluster.listen-address=", // no gossip port
-        "--log.level=warn"
-      ],
-      logFile: join(dir, "alertmanager.log")
-    })
-    const amUrl = `http://127.0.0.1:${amPort}`
-
-    // --- Prometheus: 1 s scrape and evaluation, the rules variant, this Alertmanager ---
-    const promPort = await freePort()
-    const promFile = join(dir, "prometheus.yml")
-    writeFileSync(promFile, prometheusConfig({
-      rulesFile,
-      serviceTarget: serviceUrl.replace(/^http:\/\//, ""),
-      alertmanagerTarget: `127.0.0.1:${amPort}`,
-      job: JOB
-    }))
-    run(bin.promtool, ["check", "config", promFile])
-    const prometheus = startProcess({
-      name: "prometheus",
-      command: bin.prometheus,
-      args: [
-        `--config.file=${promFile}`,
-        `--storage.tsdb.path=${join(dir, "prometheus-data")}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        "--rules.alert.resend-delay=1s",
-        "--log.level=warn"
-      ],
-      logFile: join(dir, "prometheus.log")
-    })
-    const promUrl = `http://127.0.0.1:${promPort}`
-    await waitFor("alertmanager to be ready", async () => ((await fetchWithTimeout(`${amUrl}/-/ready`)).ok ? true : undefined), {
+    // --- Prometheus (1 s scrape and evaluation, compressed rules) and Alertmanager aimed at the service ---
+    const monitoring = await startMonitoring({
+      dir,
+      serviceUrl,
+      tokenFile,
+      job: JOB,
+      repeatInterval: "2s",
       timeoutMs: remaining(20_000),
-      process: am
+      log: step
     })
-    await waitFor("prometheus to be ready", async () => ((await fetchWithTimeout(`${promUrl}/-/ready`)).ok ? true : undefined), {
-      timeoutMs: remaining(20_000),
-      process: prometheus
-    })
-    const loaded = await promAlertRules(promUrl)
+    const { promUrl, amUrl } = monitoring
+    const loaded = monitoring.alertRules
     check(loaded.size === 7 && loaded.get(ALERT) === 5, `Prometheus loaded the 7 alerts of the variant (${ALERT} for: ${loaded.get(ALERT)} s)`)
-    step(`prometheus ${promUrl} (pid ${prometheus.pid}), alertmanager ${amUrl} (pid ${am.pid})`)
 
     // --- warm-up: valid traffic only, until Prometheus sees it ---
     traffic = startTraffic({
@@ -308,7 +197,7 @@ const main = async (): Promise<void> => {
       "--window-seconds",
       "20",
       "--dry-run"
-    ], {})
+    ])
     console.log(promote.output.replace(/^/gm, "    | "))
     check(promote.code === 1 || promote.code === 3, `promote does not pass while the traffic is bad (exit ${promote.code})`)
     check(/verdict: (fail|inconclusive)/.test(promote.output), "the verdict is fail or inconclusive")
@@ -329,7 +218,7 @@ const main = async (): Promise<void> => {
       prefix,
       "--reason",
       "e2e: traffic is still bad"
-    ], {})
+    ])
     console.log(real.output.replace(/^/gm, "    | "))
     const afterPromote = await getMode(serviceUrl, token)
     check(real.code !== null, `promote on the shared store ran (exit ${real.code})`)

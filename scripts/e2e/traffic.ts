@@ -1,15 +1,20 @@
 /**
  * A bounded load driver for the reference service on loopback: small batches of valid and invalid
- * stage requests at a steady pace, every response recorded (time, kind, status), stopped by the
- * caller, a request budget or a deadline — whichever comes first.
+ * stage requests at a steady pace — reads (a GET with a query parameter, a read-classified
+ * Monte-Carlo POST) and, for a `writeShare` of them, allocation writes — every response recorded
+ * (time, kind, operation, status), stopped by the caller, a request budget or a deadline,
+ * whichever comes first.
  */
 import { sleep } from "./processes.ts"
 
 export type RequestKind = "valid" | "invalid"
 
+export type Operation = "read" | "write"
+
 export interface Sent {
   readonly at: number
   readonly kind: RequestKind
+  readonly operation: Operation
   readonly status: number
 }
 
@@ -21,6 +26,8 @@ export interface TrafficOptions {
   readonly intervalMs: number
   /** share of invalid requests in each batch, 0..1 (may be changed while running) */
   invalidShare: number
+  /** share of writes (`POST /api/allocations`), 0..1, default 0 (may be changed while running) */
+  writeShare?: number
   readonly maxRequests: number
   readonly deadline: number
 }
@@ -34,8 +41,16 @@ export interface Traffic {
 
 const VALID_STAGES = ["seed", "series-a", "Series B", "pre-seed"]
 
-const request = (baseUrl: string, kind: RequestKind, i: number): Promise<Response> => {
+const request = (baseUrl: string, kind: RequestKind, operation: Operation, i: number): Promise<Response> => {
   const stage = kind === "valid" ? VALID_STAGES[i % VALID_STAGES.length]! : `not-a-stage-${i % 7}`
+  if (operation === "write") {
+    return fetch(`${baseUrl}/api/allocations`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ fundId: 1 + (i % 3), amount: 1_000 + (i % 100), stage }),
+      signal: AbortSignal.timeout(5_000)
+    })
+  }
   // a read (GET with a query parameter) and a read-classified POST (Monte-Carlo), alternately
   return i % 2 === 0
     ? fetch(`${baseUrl}/api/funds/1/companies?stage=${encodeURIComponent(stage)}`, { signal: AbortSignal.timeout(5_000) })
@@ -53,6 +68,7 @@ export const startTraffic = (options: TrafficOptions): Traffic => {
   const state = { running: true }
   let n = 0
   let invalidDebt = 0
+  let writeDebt = 0
   const done = (async () => {
     while (state.running && n < options.maxRequests && Date.now() < options.deadline) {
       const batch: Array<Promise<void>> = []
@@ -60,15 +76,18 @@ export const startTraffic = (options: TrafficOptions): Traffic => {
         invalidDebt += options.invalidShare
         const kind: RequestKind = invalidDebt >= 1 ? "invalid" : "valid"
         if (kind === "invalid") invalidDebt -= 1
+        writeDebt += options.writeShare ?? 0
+        const operation: Operation = writeDebt >= 1 ? "write" : "read"
+        if (operation === "write") writeDebt -= 1
         const i = n
         batch.push(
-          request(options.baseUrl, kind, i).then(
+          request(options.baseUrl, kind, operation, i).then(
             async (r) => {
               await r.arrayBuffer()
-              log.push({ at: Date.now(), kind, status: r.status })
+              log.push({ at: Date.now(), kind, operation, status: r.status })
             },
             () => {
-              log.push({ at: Date.now(), kind, status: 0 })
+              log.push({ at: Date.now(), kind, operation, status: 0 })
             }
           )
         )
