@@ -35,6 +35,9 @@ export interface TrafficOptions {
 export interface Traffic {
   readonly options: TrafficOptions
   readonly log: ReadonlyArray<Sent>
+  /** Holds new batches and resolves once the batch in flight has been answered. */
+  readonly pause: () => Promise<void>
+  readonly resume: () => void
   readonly stop: () => Promise<void>
   readonly done: Promise<void>
 }
@@ -65,12 +68,17 @@ const request = (baseUrl: string, kind: RequestKind, operation: Operation, i: nu
 /** Starts sending; `invalidShare` can be changed on the returned options while it runs. */
 export const startTraffic = (options: TrafficOptions): Traffic => {
   const log: Array<Sent> = []
-  const state = { running: true }
+  const state = { running: true, paused: false }
+  let inFlight: Promise<unknown> = Promise.resolve()
   let n = 0
   let invalidDebt = 0
   let writeDebt = 0
   const done = (async () => {
     while (state.running && n < options.maxRequests && Date.now() < options.deadline) {
+      if (state.paused) {
+        await sleep(10)
+        continue
+      }
       const batch: Array<Promise<void>> = []
       for (let b = 0; b < options.batch && n < options.maxRequests; b++, n++) {
         invalidDebt += options.invalidShare
@@ -92,7 +100,8 @@ export const startTraffic = (options: TrafficOptions): Traffic => {
           )
         )
       }
-      await Promise.all(batch)
+      inFlight = Promise.all(batch)
+      await inFlight
       await sleep(options.intervalMs)
     }
   })()
@@ -100,6 +109,13 @@ export const startTraffic = (options: TrafficOptions): Traffic => {
     options,
     log,
     done,
+    pause: async () => {
+      state.paused = true
+      await inFlight
+    },
+    resume: () => {
+      state.paused = false
+    },
     stop: async () => {
       state.running = false
       await done

@@ -71,6 +71,13 @@ export interface EmbeddedPostgresOptions {
   readonly dataDir?: string | undefined
   /** Application name the client reports. */
   readonly applicationName?: string | undefined
+  /**
+   * Connections the socket server accepts at once (default 4). Every connection shares the one
+   * backend — its session settings, advisory locks and, outside transactions, the order of
+   * protocol messages — so several clients must take turns: running them concurrently has given
+   * wrong answers (a query for an existing row returning none) in the rehearsal.
+   */
+  readonly maxConnections?: number | undefined
 }
 
 /**
@@ -115,7 +122,7 @@ export class EmbeddedPostgres extends Context.Service<EmbeddedPostgres, {
               import("@electric-sql/pglite-socket")
             ])
             const db = options.dataDir === undefined ? await PGlite.create() : await PGlite.create(options.dataDir)
-            const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 4 })
+            const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: options.maxConnections ?? 4 })
             try {
               await server.start()
             } catch (e) {
