@@ -1,0 +1,257 @@
+/**
+ * `npm run rehearsal`: the whole rollout of docs/runbook.md, scripted, against the reference
+ * service — phase 2.1 warn baseline → 2.4 indexes → 2.5 backup, migration, write enforcement,
+ * verify → 2.7 shadow → 3 ramp 10 → 25 → 50 → 100 through the promotion gate → 4 full enforcement
+ * → an invalid spike and the auto-downgrade through the real alert path (RTO measured) → a rollback
+ * drill of the migration on a copy of the table.
+ *
+ * Runs on the real PostgreSQL (a scratch database) and Redis (a fresh key prefix) when they
+ * answer, else on the embedded database and the in-memory store (`--database`, `--store` force
+ * either); with a real Prometheus and Alertmanager on compressed timers (as `e2e:alerting`) and
+ * bounded loopback traffic. Prints one table row per phase with what it measured and its gate;
+ * exits 1 as soon as a gate fails (the rest is listed as not run), and in any case before 5
+ * minutes. `--write-runbook` pastes the table into docs/runbook.md when every gate passed.
+ *
+ *   npm run rehearsal
+ *   npm run rehearsal -- --database embedded --store memory
+ *   npm run rehearsal -- --write-runbook
+ */
+import { randomBytes } from "node:crypto"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { cpus, tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
+import { startMonitoring } from "./e2e/monitoring.ts"
+import { promQuery } from "./e2e/observe.ts"
+import { runCleanups, stopAll, waitFor } from "./e2e/processes.ts"
+import { startReferenceService } from "./e2e/referenceService.ts"
+import { startTraffic, type Traffic } from "./e2e/traffic.ts"
+import { type Database, type DatabaseChoice, openDatabase, openStore, type Store, type StoreChoice } from "./rehearsal/backends.ts"
+import { seedHistoricalCompanies } from "./rehearsal/historicalData.ts"
+import { type PhaseRow, pasteIntoRunbook, quoteRtoInRunbook, REHEARSAL_PHASES, renderPhaseTable } from "./rehearsal/phaseTable.ts"
+import {
+  fullEnforcement,
+  indexes,
+  migration,
+  type MigrationOutcome,
+  PhaseFailed,
+  rampStep,
+  type Rig,
+  rollbackDrill,
+  shadow,
+  spikeAndAutoDowngrade,
+  warnBaseline
+} from "./rehearsal/phases.ts"
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url))
+const RUNBOOK = join(ROOT, "docs/runbook.md")
+const JOB = "stage-normalization-rehearsal"
+const HISTORICAL_ROWS = 30_000
+const INVALID_SHARE = 0.002 // normal traffic: 0.2 % unknown stages
+const WRITE_SHARE = 0.1
+const LIMIT_MS = 290_000 // under 5 minutes, whatever happens
+
+const { values: flags } = parseArgs({
+  options: {
+    database: { type: "string", default: "auto" },
+    store: { type: "string", default: "auto" },
+    "write-runbook": { type: "boolean", default: false },
+    help: { type: "boolean", default: false }
+  }
+})
+if (flags.help) {
+  console.log("usage: npm run rehearsal -- [--database auto|postgres|embedded] [--store auto|redis|memory] [--write-runbook]")
+  process.exit(0)
+}
+const oneOf = <A extends string>(name: string, value: string, allowed: ReadonlyArray<A>): A => {
+  if ((allowed as ReadonlyArray<string>).includes(value)) return value as A
+  console.error(`--${name} must be one of ${allowed.join(", ")}, got ${value}`)
+  process.exit(2)
+}
+const databaseChoice = oneOf<DatabaseChoice>("database", flags.database, ["auto", "postgres", "embedded"])
+const storeChoice = oneOf<StoreChoice>("store", flags.store, ["auto", "redis", "memory"])
+
+const started = Date.now()
+const deadline = started + LIMIT_MS
+const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s`
+const log = (message: string): void => console.log(`[${elapsed()}] ${message}`)
+const remaining = (capMs: number): number => Math.max(1_000, Math.min(capMs, deadline - Date.now()))
+
+const rows: Array<PhaseRow> = []
+let failure: string | undefined
+let backends = ""
+let rto: number | undefined
+
+/** Runs one phase and records its row, with the server errors (5xx) the clients saw meanwhile (any fails it). */
+const runPhase = async <A>(rig: Rig, name: string, phase: () => Promise<A>, rowOf: (a: A) => PhaseRow): Promise<A | undefined> => {
+  if (failure !== undefined) return undefined
+  log(`— phase ${name}`)
+  const from = Date.now()
+  try {
+    const result = await phase()
+    const serverErrors = rig.traffic.log.filter((s) => s.at >= from && s.status >= 500).length
+    const measured = rowOf(result)
+    const r: PhaseRow = {
+      ...measured,
+      measured: `${measured.measured}; ${serverErrors} × 5xx`,
+      gate: `${measured.gate}; no 5xx`,
+      passed: measured.passed && serverErrors === 0
+    }
+    rows.push(r)
+    log(`  ${r.passed ? "pass" : "FAIL"}: ${r.measured}`)
+    if (!r.passed) failure = `${r.phase}: the gate (${r.gate}) did not hold`
+    return result
+  } catch (error) {
+    failure = `${name}: ${error instanceof PhaseFailed ? error.message : error instanceof Error ? error.stack ?? error.message : String(error)}`
+    log(`  FAIL: ${failure}`)
+    return undefined
+  }
+}
+
+const same = (r: PhaseRow): PhaseRow => r
+
+const rehearse = async (rig: Rig): Promise<void> => {
+  await runPhase(rig, "2.1", () => warnBaseline(rig), same)
+  await runPhase(rig, "2.4", () => indexes(rig), same)
+  const migrated = await runPhase<MigrationOutcome>(rig, "2.5", () => migration(rig), (m) => m.row)
+  await runPhase(rig, "2.7", () => shadow(rig), same)
+  await runPhase(rig, "3 (10 → 25)", () => rampStep(rig, 10, 25), same)
+  await runPhase(rig, "3 (25 → 50)", () => rampStep(rig, 25, 50), same)
+  await runPhase(rig, "3 (50 → 100)", () => rampStep(rig, 50, 100), same)
+  await runPhase(rig, "4", () => fullEnforcement(rig), same)
+  const spike = await runPhase(rig, "4 spike", () => spikeAndAutoDowngrade(rig), (s) => s.row)
+  rto = spike?.rtoSeconds
+  if (migrated !== undefined) await runPhase(rig, "rollback drill", () => rollbackDrill(rig, migrated.drillChecksum), same)
+}
+
+const main = async (): Promise<void> => {
+  const workDir = mkdtempSync(join(tmpdir(), "stage-rehearsal-"))
+  const token = randomBytes(24).toString("hex")
+  const tokenFile = join(workDir, "ops-token")
+  writeFileSync(tokenFile, token, { mode: 0o600 })
+  let db: Database | undefined
+  let store: Store | undefined
+  let traffic: Traffic | undefined
+  try {
+    db = await openDatabase(databaseChoice, process.env["REHEARSAL_ADMIN_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres")
+    store = await openStore(storeChoice, process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379")
+    backends = `${db.kind === "postgres" ? "PostgreSQL (scratch database)" : "embedded PostgreSQL (PGlite)"}, ` +
+      `${store.kind === "redis" ? "Redis (shared mode store)" : "in-memory mode store"}`
+    log(`work dir ${workDir}; ${backends}`)
+
+    const service = await startReferenceService({
+      env: {
+        STAGE_VALIDATION_MODE: "warn",
+        ENFORCEMENT_PERCENT: "100",
+        STAGE_VALIDATION_DRY_RUN: "false",
+        ENFORCE_WRITE_ONLY: "false",
+        STAGE_VALIDATION_OPS_TOKEN: token,
+        DATABASE_URL: db.url,
+        REDIS_URL: store.redisUrl,
+        STAGE_VALIDATION_REDIS_PREFIX: store.prefix,
+        STAGE_VALIDATION_OFFENDER_SAMPLE_PERCENT: "1",
+        NODE_ENV: undefined
+      },
+      logFile: join(workDir, "service.log"),
+      timeoutMs: remaining(60_000)
+    })
+    log(`service ${service.url} (pid ${service.process.pid})`)
+    const seeded = await seedHistoricalCompanies(db, HISTORICAL_ROWS)
+    log(`historical data: ${seeded.toLocaleString("en-US")} companies with mixed stage spellings`)
+
+    const monitoring = await startMonitoring({
+      dir: workDir,
+      serviceUrl: service.url,
+      tokenFile,
+      job: JOB,
+      repeatInterval: "1m",
+      timeoutMs: remaining(20_000),
+      log
+    })
+    traffic = startTraffic({
+      baseUrl: service.url,
+      batch: 10,
+      intervalMs: 50,
+      invalidShare: INVALID_SHARE,
+      writeShare: WRITE_SHARE,
+      maxRequests: 60_000,
+      deadline: deadline - 5_000
+    })
+    await waitFor("Prometheus to see the traffic", async () => {
+      const [rate] = await promQuery(monitoring.promUrl, `job:stage_validation_validations:rate5m{job="${JOB}"}`)
+      return rate !== undefined && rate > 10 ? rate : undefined
+    }, { timeoutMs: remaining(30_000), process: service.process })
+    log("traffic flowing and scraped")
+
+    await rehearse({
+      serviceUrl: service.url,
+      token,
+      promUrl: monitoring.promUrl,
+      job: JOB,
+      db,
+      store,
+      traffic,
+      workDir,
+      baselineInvalidShare: INVALID_SHARE,
+      log,
+      remaining,
+      exclusive: db.kind === "postgres" ? (work) => work() : async (work) => {
+        await traffic!.pause()
+        try {
+          return await work()
+        } finally {
+          traffic!.resume()
+        }
+      }
+    })
+  } catch (error) {
+    failure ??= `set-up: ${error instanceof Error ? error.message : String(error)}`
+    log(`FAIL: ${failure}`)
+  } finally {
+    await traffic?.stop()
+    if (traffic !== undefined) {
+      const statuses = new Map<number, number>()
+      for (const s of traffic.log) statuses.set(s.status, (statuses.get(s.status) ?? 0) + 1)
+      log(`load: ${traffic.log.length} requests (${[...statuses].map(([s, k]) => `${k}× ${s}`).join(", ")})`)
+    }
+    await stopAll()
+    await runCleanups()
+    await store?.close().catch(() => undefined)
+    await db?.close().catch(() => undefined)
+    if (failure === undefined) rmSync(workDir, { recursive: true, force: true })
+    else console.log(`logs kept in ${workDir}`)
+  }
+}
+
+const report = (): string => {
+  const ran = new Set(rows.map((r) => r.phase))
+  const notRun = REHEARSAL_PHASES.filter((p) => !ran.has(p))
+  const seconds = (Date.now() - started) / 1000
+  return [
+    `Rehearsal of ${new Date().toISOString().slice(0, 10)} — ${backends}; Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? "CPU"}; ` +
+    `${seconds.toFixed(0)} s in all. Compressed timers (rules' \`for:\` ÷ 120, windows ÷ 30; gate window 15 s).`,
+    "",
+    renderPhaseTable(rows),
+    ...(notRun.length > 0 ? ["", `Not run: ${notRun.join(", ")}.`] : []),
+    ...(rto !== undefined ? ["", `Measured RTO (enforce → warn through Alertmanager): ${rto.toFixed(1)} s.`] : [])
+  ].join("\n")
+}
+
+setTimeout(() => {
+  console.error(`\nrehearsal FAILED: still running after ${elapsed().trim()}`)
+  void stopAll().then(runCleanups).finally(() => process.exit(1))
+}, LIMIT_MS + 5_000).unref()
+
+main().then(() => {
+  const text = report()
+  console.log(`\n${text}\n`)
+  const passed = failure === undefined && rows.length === REHEARSAL_PHASES.length && rows.every((r) => r.passed)
+  if (passed && flags["write-runbook"]) {
+    pasteIntoRunbook(RUNBOOK, text)
+    if (rto !== undefined) quoteRtoInRunbook(RUNBOOK, rto)
+    console.log(`pasted into ${RUNBOOK}`)
+  }
+  console.log(passed ? `rehearsal passed in ${elapsed().trim()}` : `rehearsal FAILED: ${failure ?? "a gate did not hold"}`)
+  process.exit(passed ? 0 : 1)
+})
