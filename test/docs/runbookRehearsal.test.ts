@@ -1,0 +1,55 @@
+/**
+ * The runbook's rehearsal section holds the table `npm run rehearsal -- --write-runbook` pasted:
+ * one passing row per phase the rehearsal defines, in order, and the measured RTO that the RTO
+ * table quotes. Also checks the table rendering and the paste itself on a scratch file.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { assert, describe, it } from "vitest"
+import { BEGIN_MARKER, END_MARKER, pasteIntoRunbook, REHEARSAL_PHASES, renderPhaseTable } from "../../scripts/rehearsal/phaseTable.ts"
+
+const runbook = readFileSync(new URL("../../docs/runbook.md", import.meta.url), "utf8")
+
+const section = (text: string): string => {
+  const begin = text.indexOf(BEGIN_MARKER)
+  const end = text.indexOf(END_MARKER)
+  assert.isAtLeast(begin, 0, "the begin marker is in the runbook")
+  assert.isAbove(end, begin, "the end marker follows it")
+  return text.slice(begin + BEGIN_MARKER.length, end)
+}
+
+describe("docs/runbook.md rehearsal table", () => {
+  it("has one passing row per rehearsal phase, in order", () => {
+    const rows = section(runbook).split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| phase") && !l.startsWith("| ---"))
+    assert.deepStrictEqual(rows.map((r) => r.split(" | ")[0]!.slice(2)), [...REHEARSAL_PHASES])
+    for (const r of rows) assert.match(r, /\| pass \| [\d.]+ \|$/, r)
+  })
+
+  it("the RTO table quotes the rehearsal's measured time to warn", () => {
+    const measured = /Measured RTO \(enforce → warn through Alertmanager\): ([\d.]+) s/.exec(section(runbook))?.[1]
+    assert.isDefined(measured)
+    const rtoRow = runbook.split("\n").find((l) => l.startsWith("| **RTO**"))
+    assert.include(rtoRow ?? "", `${measured} s`)
+  })
+
+  it("renders rows (escaping pipes) and pastes between the markers only", () => {
+    const table = renderPhaseTable([
+      { phase: "2.4 indexes", done: "a | b", measured: "3 valid", gate: "all valid", passed: true, seconds: 1.25 },
+      { phase: "rollback drill", done: "x", measured: "≠", gate: "=", passed: false, seconds: 2 }
+    ])
+    assert.include(table, "| 2.4 indexes | a \\| b | 3 valid | all valid | pass | 1.3 |")
+    assert.include(table, "| **FAIL** | 2.0 |")
+    const dir = mkdtempSync(join(tmpdir(), "runbook-"))
+    try {
+      const file = join(dir, "runbook.md")
+      writeFileSync(file, `before\n${BEGIN_MARKER}\nold\n${END_MARKER}\nafter\n`)
+      pasteIntoRunbook(file, "new table")
+      assert.strictEqual(readFileSync(file, "utf8"), `before\n${BEGIN_MARKER}\nnew table\n${END_MARKER}\nafter\n`)
+      writeFileSync(file, "no markers\n")
+      assert.throws(() => pasteIntoRunbook(file, "x"), /no <!-- rehearsal:begin -->/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
