@@ -37,6 +37,10 @@ export const VALIDATION_DURATION_BOUNDARIES: ReadonlyArray<number> = [
   0.1
 ]
 
+/** Every counter here only counts up (`incremental`): a Prometheus `_total`. */
+const incrementalCounter = (name: string, description: string): Metric.Counter<number> =>
+  Metric.counter(name, { description, incremental: true })
+
 /**
  * `stage_validation_validations_total{endpoint,mode,result}`: one increment per validated request.
  * `result` ∈ `ok`, `normalized`, `invalid`, `rejected`, `would_reject`.
@@ -53,10 +57,10 @@ export const VALIDATION_DURATION_BOUNDARIES: ReadonlyArray<number> = [
  * @since 0.1.0
  * @category metrics
  */
-export const validationsTotal: Metric.Counter<number> = Metric.counter("stage_validation_validations_total", {
-  description: "Stage validations by endpoint template, effective mode and result",
-  incremental: true
-})
+export const validationsTotal: Metric.Counter<number> = incrementalCounter(
+  "stage_validation_validations_total",
+  "Stage validations by endpoint template, effective mode and result"
+)
 
 /**
  * `stage_validation_duration_seconds`: validator latency histogram (seconds), buckets
@@ -93,10 +97,10 @@ export const validationDurationSeconds: Metric.Histogram<number> = Metric.histog
  * @since 0.1.0
  * @category metrics
  */
-export const validationErrorsTotal: Metric.Counter<number> = Metric.counter("stage_validation_errors_total", {
-  description: "Validator failures (internal errors, not rejections of invalid input), by endpoint template",
-  incremental: true
-})
+export const validationErrorsTotal: Metric.Counter<number> = incrementalCounter(
+  "stage_validation_errors_total",
+  "Validator failures (internal errors, not rejections of invalid input), by endpoint template"
+)
 
 /**
  * `stage_warn_unknown_total{endpoint}`: unknown stage values seen while not rejecting.
@@ -110,10 +114,10 @@ export const validationErrorsTotal: Metric.Counter<number> = Metric.counter("sta
  * @since 0.1.0
  * @category metrics
  */
-export const warnUnknownTotal: Metric.Counter<number> = Metric.counter("stage_warn_unknown_total", {
-  description: "Unknown stage values accepted with a warning, by endpoint template",
-  incremental: true
-})
+export const warnUnknownTotal: Metric.Counter<number> = incrementalCounter(
+  "stage_warn_unknown_total",
+  "Unknown stage values accepted with a warning, by endpoint template"
+)
 
 /**
  * `stage_validation_mode{mode}`: gauge, 1 for the current default mode and 0 for the others.
@@ -160,12 +164,9 @@ export const enforcementPercentGauge: Metric.Gauge<number> = Metric.gauge("stage
  * @since 0.1.0
  * @category metrics
  */
-export const modeFetchFailuresTotal: Metric.Counter<number> = Metric.counter(
+export const modeFetchFailuresTotal: Metric.Counter<number> = incrementalCounter(
   "stage_validation_mode_fetch_failures_total",
-  {
-    description: "Failed or timed-out reads of the shared rollout document",
-    incremental: true
-  }
+  "Failed or timed-out reads of the shared rollout document"
 )
 
 /**
@@ -181,10 +182,10 @@ export const modeFetchFailuresTotal: Metric.Counter<number> = Metric.counter(
  * @since 0.1.0
  * @category metrics
  */
-export const modeChangesTotal: Metric.Counter<number> = Metric.counter("stage_validation_mode_changes_total", {
-  description: "Applied rollout document changes by source",
-  incremental: true
-})
+export const modeChangesTotal: Metric.Counter<number> = incrementalCounter(
+  "stage_validation_mode_changes_total",
+  "Applied rollout document changes by source"
+)
 
 /**
  * `stage_validation_webhook_total{outcome}`: Alertmanager webhook calls by outcome
@@ -199,10 +200,10 @@ export const modeChangesTotal: Metric.Counter<number> = Metric.counter("stage_va
  * @since 0.1.0
  * @category metrics
  */
-export const webhookTotal: Metric.Counter<number> = Metric.counter("stage_validation_webhook_total", {
-  description: "Alertmanager webhook calls by outcome",
-  incremental: true
-})
+export const webhookTotal: Metric.Counter<number> = incrementalCounter(
+  "stage_validation_webhook_total",
+  "Alertmanager webhook calls by outcome"
+)
 
 /**
  * `stage_migration_rows_total{result}`: rows the migration looked at, by result
@@ -217,10 +218,10 @@ export const webhookTotal: Metric.Counter<number> = Metric.counter("stage_valida
  * @since 0.1.0
  * @category metrics
  */
-export const migrationRowsTotal: Metric.Counter<number> = Metric.counter("stage_migration_rows_total", {
-  description: "Rows processed by the stage migration, by result",
-  incremental: true
-})
+export const migrationRowsTotal: Metric.Counter<number> = incrementalCounter(
+  "stage_migration_rows_total",
+  "Rows processed by the stage migration, by result"
+)
 
 /**
  * `stage_migration_batches_total{status}`: migration batches by final status
@@ -235,10 +236,10 @@ export const migrationRowsTotal: Metric.Counter<number> = Metric.counter("stage_
  * @since 0.1.0
  * @category metrics
  */
-export const migrationBatchesTotal: Metric.Counter<number> = Metric.counter("stage_migration_batches_total", {
-  description: "Stage migration batches by status",
-  incremental: true
-})
+export const migrationBatchesTotal: Metric.Counter<number> = incrementalCounter(
+  "stage_migration_batches_total",
+  "Stage migration batches by status"
+)
 
 /**
  * Every metric name in the catalogue, for checks such as "each metric an alert rule names exists".
