@@ -17,9 +17,9 @@
  * @since 0.1.0
  */
 import { createHash } from "node:crypto"
-import { NodeRedis } from "@effect/platform-node"
-import { Cause, Clock, Context, Duration, Effect, Layer, Schema } from "effect"
+import { Clock, Context, Deferred, Effect, Layer, Schema } from "effect"
 import { Redis } from "effect/persistence"
+import { connectInBackground, type RedisHolder } from "../../rollout/internal/redis.ts"
 
 /**
  * Default TTL of a claimed key, seconds.
@@ -116,33 +116,12 @@ export class WebhookDeduplication extends Context.Service<WebhookDeduplication, 
     Layer.effect(
       WebhookDeduplication,
       Effect.gen(function*() {
-        let current: Redis.Redis["Service"] | undefined
-        const connectOnce = Effect.gen(function*() {
-          const context = yield* Layer.build(NodeRedis.layer({
-            url,
-            disableOfflineQueue: true,
-            socket: {
-              connectTimeout: 1_000,
-              reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 10), 1_000)
-            }
-          }))
-          current = Context.get(context, Redis.Redis)
-          yield* Effect.addFinalizer(() => Effect.sync(() => void (current = undefined)))
-          return yield* Effect.never
-        }).pipe(Effect.scoped)
-        yield* connectOnce.pipe(
-          Effect.catchCause((cause) =>
-            Effect.logWarning({
-              event: "stage_validation.webhook_redis_connect_failed",
-              message: "could not connect to Redis for webhook deduplication; retrying",
-              cause: Cause.pretty(cause)
-            })
-          ),
-          Effect.andThen(Effect.sleep(Duration.seconds(1))),
-          Effect.forever,
-          Effect.forkScoped
-        )
-        return makeRedisDeduplication(() => current, options)
+        const holder: RedisHolder = { redis: undefined, connected: yield* Deferred.make<Redis.Redis["Service"]>() }
+        yield* connectInBackground(holder, { url }, {
+          event: "stage_validation.webhook_redis_connect_failed",
+          message: "could not connect to Redis for webhook deduplication; retrying"
+        })
+        return makeRedisDeduplication(() => holder.redis, options)
       })
     )
 }

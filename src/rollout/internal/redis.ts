@@ -308,13 +308,18 @@ export const startSync = Effect.fnUntraced(function*(
  * Connects a node-redis client in the background, forever retrying: the store serves its boot
  * value until Redis answers, and a Redis outage at boot never fails the host. Commands fail fast
  * while disconnected (`disableOfflineQueue`), and the client reconnects with a capped backoff
- * instead of giving up.
+ * instead of giving up. The webhook's deduplication store connects the same way (with its own
+ * `failure` log line).
  *
  * @internal
  */
 export const connectInBackground = Effect.fnUntraced(function*(
   holder: RedisHolder,
-  options: NonNullable<Parameters<typeof NodeRedis.layer>[0]>
+  options: NonNullable<Parameters<typeof NodeRedis.layer>[0]>,
+  failure: { readonly event: string; readonly message: string } = {
+    event: "stage_validation.redis_connect_failed",
+    message: "could not connect to Redis; serving the boot rollout document and retrying"
+  }
 ) {
   const socket = options.socket ?? {}
   const layer = NodeRedis.layer({
@@ -347,9 +352,5 @@ export const connectInBackground = Effect.fnUntraced(function*(
     yield* Deferred.succeed(holder.connected, redis)
     return yield* Effect.never
   }).pipe(Effect.scoped)
-  yield* retryInBackground(
-    connectOnce,
-    "stage_validation.redis_connect_failed",
-    "could not connect to Redis; serving the boot rollout document and retrying"
-  )
+  yield* retryInBackground(connectOnce, failure.event, failure.message)
 })
