@@ -3,7 +3,15 @@
  * for its locks (our next UPDATE would queue behind them and make them wait longer), while an
  * autovacuum works on it, or while a replica lags by more than a threshold. Reading the
  * statistics views must never stop a migration: when they cannot be read (the embedded database
- * has no replication, a restricted role may not see them) the check reports healthy, with a note.
+ * has no replication; a role without `pg_monitor` sees replicas in `pg_stat_replication` but not
+ * their lag) the check reports healthy, with a note the runner logs once.
+ *
+ * The lag is the largest write/flush/replay lag of the replicas that are still behind: a replica
+ * that has replayed the primary's current WAL position counts as 0, because `replay_lag` keeps
+ * the age of the last WAL it applied (at its largest right after a backlog) until two idle status
+ * messages later. It is only as fresh as the replicas' status messages
+ * (`wal_receiver_status_interval`, 10 s by default): set that lower on replicas when
+ * `maxReplicationLagMs` is tight.
  *
  * @since 0.1.0
  */
@@ -35,8 +43,10 @@ export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = { maxReplicationLagMs
  */
 export interface HealthReport {
   readonly healthy: boolean
-  /** Why it is unhealthy (empty when healthy), or why it could not tell. */
+  /** Why it is unhealthy (empty when healthy). */
   readonly reasons: ReadonlyArray<string>
+  /** What it could not check (the report is healthy as far as it could tell). */
+  readonly notes: ReadonlyArray<string>
 }
 
 /**
@@ -58,24 +68,32 @@ export const checkHealth = (
 ): Effect.Effect<HealthReport, never, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const rows = yield* sql<{ lock_waiters: number; autovacuum: number; replicas: number; lag_ms: number }>`
+    const rows = yield* sql<{ lock_waiters: number; autovacuum: number; replicas: number; unreadable: number; lag_ms: number }>`
       SELECT
         (SELECT count(*) FROM pg_locks l WHERE l.relation = ${oid}::int8::oid AND NOT l.granted)::int AS lock_waiters,
         (SELECT count(*) FROM pg_stat_progress_vacuum v JOIN pg_stat_activity a ON a.pid = v.pid
            WHERE v.relid = ${oid}::int8::oid AND a.backend_type = 'autovacuum worker')::int AS autovacuum,
         (SELECT count(*) FROM pg_stat_replication)::int AS replicas,
-        (SELECT coalesce(max(greatest(
-            extract(epoch FROM write_lag), extract(epoch FROM flush_lag), extract(epoch FROM replay_lag))), 0) * 1000
-         FROM pg_stat_replication)::float8 AS lag_ms`
+        (SELECT count(*) FROM pg_stat_replication WHERE state IS NULL)::int AS unreadable,
+        (SELECT coalesce(max(CASE WHEN replay_lsn >= pg_current_wal_lsn() THEN 0 ELSE greatest(
+            extract(epoch FROM write_lag), extract(epoch FROM flush_lag), extract(epoch FROM replay_lag)) END), 0) * 1000
+         FROM pg_stat_replication WHERE state IS NOT NULL)::float8 AS lag_ms`
     const row = rows[0]
-    if (row === undefined) return { healthy: true, reasons: [] }
+    if (row === undefined) return { healthy: true, reasons: [], notes: [] }
     const reasons: Array<string> = []
+    const notes: Array<string> = []
+    if (row.unreadable > 0) {
+      notes.push(
+        `replication lag not checked for ${row.unreadable} replica(s): this role cannot read pg_stat_replication's lag ` +
+          "(grant it pg_monitor)"
+      )
+    }
     if (thresholds.lockWaits && row.lock_waiters > 0) reasons.push(`${row.lock_waiters} session(s) waiting for a lock on the target`)
     if (thresholds.autovacuum && row.autovacuum > 0) reasons.push("autovacuum is processing the target")
     if (row.replicas > 0 && row.lag_ms > thresholds.maxReplicationLagMs) {
       reasons.push(`replication lag ${Math.round(row.lag_ms)} ms > ${thresholds.maxReplicationLagMs} ms`)
     }
-    return { healthy: reasons.length === 0, reasons }
+    return { healthy: reasons.length === 0, reasons, notes }
   }).pipe(
-    Effect.catch((e) => Effect.succeed({ healthy: true, reasons: [`health not checked: ${e.message}`] }))
+    Effect.catch((e) => Effect.succeed({ healthy: true, reasons: [], notes: [`health not checked: ${e.message}`] }))
   )

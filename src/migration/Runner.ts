@@ -478,12 +478,17 @@ const executeBatch = (
   })
 
 /** Wait while the database is unhealthy; `false` when a stop was requested meanwhile. */
-const waitUntilHealthy = (target: ResolvedTarget, runId: string, settings: Settings) =>
+const waitUntilHealthy = (target: ResolvedTarget, runId: string, settings: Settings, noted: Set<string>) =>
   Effect.gen(function*() {
     if (settings.health === false) return true
-    let waitMs = 1_000
+    let waitMs = Math.min(1_000, settings.maxThrottleMs)
     while (true) {
       const report = yield* checkHealth(target.oid, settings.health)
+      for (const note of report.notes) {
+        if (noted.has(note)) continue
+        noted.add(note) // once per run, not once per batch
+        yield* Effect.logWarning({ event: "stage_migration.health_unchecked", runId, note })
+      }
       if (report.healthy) return true
       yield* settings.emit({ _tag: "Throttled", runId, reasons: report.reasons, waitMs })
       if (yield* settings.shouldStop) return false
@@ -705,6 +710,7 @@ export const migrate = Effect.fn("Migration.run")(function*(options: MigrateOpti
       const partitions: ReadonlyArray<Partition> = runBatchBy === "fund"
         ? (yield* RunStore.runFunds(runId)).map((fund): Partition => ({ _tag: "Fund", fund }))
         : [ALL_ROWS]
+      const healthNotes = new Set<string>()
       let start = 0
       let startLo = checkpoint.lastId
       if (checkpoint.lastId !== null && runBatchBy === "fund") {
@@ -726,7 +732,7 @@ export const migrate = Effect.fn("Migration.run")(function*(options: MigrateOpti
               detail: `lost the lock on ${target.label}.${target.column.name} (connection closed?); run ${runId} stays incomplete — resume it`
             })
           }
-          if (!(yield* waitUntilHealthy(target, runId, settings))) return yield* close("paused", null, batches)
+          if (!(yield* waitUntilHealthy(target, runId, settings, healthNotes))) return yield* close("paused", null, batches)
           // a lost connection or a deadlock while claiming is retried like a batch's transient error
           const claimed = yield* exec<{ batch_id: string; range_end: string }>(
             claimBatch(target, { runId, batchNo, partition, lo, limit: size })

@@ -7,9 +7,11 @@
  * the replica.
  */
 import { assert, describe, it, layer } from "@effect/vitest"
-import { Deferred, Duration, Effect, Fiber, Schedule } from "effect"
+import { PgClient } from "@effect/sql-pg"
+import { Deferred, Duration, Effect, Fiber, Redacted, Schedule } from "effect"
 import { SqlClient } from "effect/sql"
 import type { MigrationEvent } from "../../src/migration/MigrationEvent.ts"
+import { checkHealth, DEFAULT_HEALTH_THRESHOLDS } from "../../src/migration/Health.ts"
 import { migrate } from "../../src/migration/Runner.ts"
 import { uniqueName } from "./support/Databases.ts"
 import { auditRows, createScalarTable, snapshot, tableChecksum } from "./support/Fixtures.ts"
@@ -51,6 +53,13 @@ const eventually = <A, E, R>(what: string, duration: Duration.Input, effect: Eff
   )
 
 const LAG_REASON = /^replication lag (\d+) ms > (\d+) ms$/
+
+const withUser = (url: string, user: string): string => {
+  const u = new URL(url)
+  u.username = user
+  u.password = ""
+  return u.toString()
+}
 
 describe("replication lag", () => {
   it.effect("PostgreSQL 15 binaries, runuser and the postgres OS user are present (required)", () => requireReplicatedCluster)
@@ -146,6 +155,24 @@ describe("replication lag", () => {
           const stillLagging = yield* cluster.replicaStatus
           assert.isAbove(stillLagging.replayLagMs ?? 0, MAX_LAG_MS)
 
+          // a role without pg_monitor sees the replica but not its lag: healthy, with a note — never a silent 0
+          const oid = (yield* sql<{ oid: number }>`SELECT ${table}::regclass::oid::int AS oid`)[0]!.oid
+          const thresholds = { ...DEFAULT_HEALTH_THRESHOLDS, maxReplicationLagMs: MAX_LAG_MS }
+          const privileged = yield* checkHealth(oid, thresholds)
+          assert.isFalse(privileged.healthy)
+          assert.match(privileged.reasons.join("; "), LAG_REASON)
+          const reader = uniqueName("lag_reader")
+          yield* sql.unsafe(`CREATE ROLE ${reader} LOGIN`).unprepared
+          const restricted = yield* checkHealth(oid, thresholds).pipe(
+            Effect.provide(PgClient.layer({ url: Redacted.make(withUser(cluster.primaryUrl, reader)), maxConnections: 1 })),
+            Effect.scoped
+          )
+          assert.deepStrictEqual(restricted, {
+            healthy: true,
+            reasons: [],
+            notes: ["replication lag not checked for 1 replica(s): this role cannot read pg_stat_replication's lag (grant it pg_monitor)"]
+          })
+
           // resume replay: the replica catches up, the lag falls, the run proceeds and finishes.
           // The run may still be throttled for a moment after the replica has caught up:
           // pg_stat_replication.replay_lag is how old the WAL was when the replica applied it, so
@@ -167,6 +194,19 @@ describe("replication lag", () => {
             (done) => done
           )
           const backlogReplayedAt = Date.now()
+          // once the primary knows the replica replayed its current WAL, the lag counts 0 — although
+          // replay_lag still holds the backlog's age at that moment
+          const caughtUp = yield* eventually(
+            "the primary sees the replica caught up",
+            "10 seconds",
+            Effect.gen(function*() {
+              const status = yield* cluster.replicaStatus
+              const report = yield* checkHealth(oid, thresholds)
+              return { status, report }
+            }),
+            ({ status }) => status.replayLsn !== null && status.replayBehindBytes === 0
+          )
+          assert.isTrue(caughtUp.report.healthy, `caught up, replay_lag ${caughtUp.status.replayLagMs} ms: ${caughtUp.report.reasons.join("; ")}`)
           const summary = yield* Fiber.join(run).pipe(within("30 seconds", "the run finishing after replay resumed"))
           const finishedAt = Date.now()
           assert.strictEqual(summary.status, "succeeded", summary.error ?? "")
