@@ -131,7 +131,7 @@ const main = async (): Promise<void> => {
       const mode = await getMode(serviceUrl, token, 0)
       return mode.defaultMode === "warn" ? Date.now() : undefined
     }, { timeoutMs: remaining(45_000), intervalMs: 100, process: service.process })
-    const crossedClient = firstCrossing(traffic.log, 10_000, THRESHOLD)
+    const crossedClient = firstCrossing(traffic.log, 10_000, THRESHOLD, { minSamples: 200 })
     const crossedProm = (await promRangeTimes(
       promUrl,
       `job:stage_validation_reject_ratio:rate5m{job="${JOB}"} > ${THRESHOLD}`,

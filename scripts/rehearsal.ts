@@ -22,16 +22,17 @@ import { cpus, tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import { startMonitoring } from "./e2e/monitoring.ts"
+import { prometheusTools, startMonitoring } from "./e2e/monitoring.ts"
 import { promQuery } from "./e2e/observe.ts"
-import { runCleanups, stopAll, waitFor } from "./e2e/processes.ts"
+import { addCleanup, runCleanups, stopAll, waitFor } from "./e2e/processes.ts"
 import { startReferenceService } from "./e2e/referenceService.ts"
 import { startTraffic, type Traffic } from "./e2e/traffic.ts"
 import { type Database, type DatabaseChoice, openDatabase, openStore, type Store, type StoreChoice } from "./rehearsal/backends.ts"
 import { seedHistoricalCompanies } from "./rehearsal/historicalData.ts"
-import { type PhaseRow, pasteIntoRunbook, quoteRtoInRunbook, REHEARSAL_PHASES, renderPhaseTable } from "./rehearsal/phaseTable.ts"
+import { type PhaseRow, pasteIntoRunbook, quoteRtoInRunbook, REHEARSAL_PHASES, renderPhaseTable, rtoLine } from "./rehearsal/phaseTable.ts"
 import {
   fullEnforcement,
+  GATE_WINDOW_SECONDS,
   indexes,
   migration,
   type MigrationOutcome,
@@ -50,7 +51,7 @@ const JOB = "stage-normalization-rehearsal"
 const HISTORICAL_ROWS = 30_000
 const INVALID_SHARE = 0.002 // normal traffic: 0.2 % unknown stages
 const WRITE_SHARE = 0.1
-const LIMIT_MS = 290_000 // under 5 minutes, whatever happens
+const LIMIT_MS = 270_000 // with the clean-up after it, under 5 minutes whatever happens
 
 const { values: flags } = parseArgs({
   options: {
@@ -72,6 +73,8 @@ const oneOf = <A extends string>(name: string, value: string, allowed: ReadonlyA
 const databaseChoice = oneOf<DatabaseChoice>("database", flags.database, ["auto", "postgres", "embedded"])
 const storeChoice = oneOf<StoreChoice>("store", flags.store, ["auto", "redis", "memory"])
 
+// Installing promtool/prometheus/alertmanager (first run on a fresh machine) is not rehearsal time.
+prometheusTools((message) => console.log(message))
 const started = Date.now()
 const deadline = started + LIMIT_MS
 const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s`
@@ -81,7 +84,7 @@ const remaining = (capMs: number): number => Math.max(1_000, Math.min(capMs, dea
 const rows: Array<PhaseRow> = []
 let failure: string | undefined
 let backends = ""
-let rto: number | undefined
+let rto: { readonly compressed: number; readonly production: number } | undefined
 
 /** Runs one phase and records its row, with the server errors (5xx) the clients saw meanwhile (any fails it). */
 const runPhase = async <A>(rig: Rig, name: string, phase: () => Promise<A>, rowOf: (a: A) => PhaseRow): Promise<A | undefined> => {
@@ -90,12 +93,13 @@ const runPhase = async <A>(rig: Rig, name: string, phase: () => Promise<A>, rowO
   const from = Date.now()
   try {
     const result = await phase()
-    const serverErrors = rig.traffic.log.filter((s) => s.at >= from && s.status >= 500).length
+    // a 5xx, or no answer at all (timeout, refused connection: status 0)
+    const serverErrors = rig.traffic.log.filter((s) => s.at >= from && (s.status === 0 || s.status >= 500)).length
     const measured = rowOf(result)
     const r: PhaseRow = {
       ...measured,
-      measured: `${measured.measured}; ${serverErrors} × 5xx`,
-      gate: `${measured.gate}; no 5xx`,
+      measured: `${measured.measured}; ${serverErrors} × 5xx or no answer`,
+      gate: `${measured.gate}; every request answered, no 5xx`,
       passed: measured.passed && serverErrors === 0
     }
     rows.push(r)
@@ -103,8 +107,14 @@ const runPhase = async <A>(rig: Rig, name: string, phase: () => Promise<A>, rowO
     if (!r.passed) failure = `${r.phase}: the gate (${r.gate}) did not hold`
     return result
   } catch (error) {
-    failure = `${name}: ${error instanceof PhaseFailed ? error.message : error instanceof Error ? error.stack ?? error.message : String(error)}`
+    const message = error instanceof PhaseFailed ? error.message : error instanceof Error ? error.stack ?? error.message : String(error)
+    failure = `${name}: ${message}`
     log(`  FAIL: ${failure}`)
+    const phase = REHEARSAL_PHASES[rows.length]
+    if (phase !== undefined) {
+      const firstLine = message.split("\n")[0]!.slice(0, 300)
+      rows.push({ phase, done: "—", measured: firstLine, gate: "—", passed: false, seconds: (Date.now() - from) / 1000 })
+    }
     return undefined
   }
 }
@@ -121,7 +131,9 @@ const rehearse = async (rig: Rig): Promise<void> => {
   await runPhase(rig, "3 (50 → 100)", () => rampStep(rig, 50, 100), same)
   await runPhase(rig, "4", () => fullEnforcement(rig), same)
   const spike = await runPhase(rig, "4 spike", () => spikeAndAutoDowngrade(rig), (s) => s.row)
-  rto = spike?.rtoSeconds
+  rto = spike?.rtoSeconds === undefined || spike.productionRtoSeconds === undefined
+    ? undefined
+    : { compressed: spike.rtoSeconds, production: spike.productionRtoSeconds }
   if (migrated !== undefined) await runPhase(rig, "rollback drill", () => rollbackDrill(rig, migrated.drillChecksum), same)
 }
 
@@ -135,7 +147,9 @@ const main = async (): Promise<void> => {
   let traffic: Traffic | undefined
   try {
     db = await openDatabase(databaseChoice, process.env["REHEARSAL_ADMIN_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres")
+    addCleanup(db.close) // also on Ctrl-C and the watchdog: the scratch database is dropped
     store = await openStore(storeChoice, process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379")
+    addCleanup(store.close)
     backends = `${db.kind === "postgres" ? "PostgreSQL (scratch database)" : "embedded PostgreSQL (PGlite)"}, ` +
       `${store.kind === "redis" ? "Redis (shared mode store)" : "in-memory mode store"}`
     log(`work dir ${workDir}; ${backends}`)
@@ -151,6 +165,11 @@ const main = async (): Promise<void> => {
         REDIS_URL: store.redisUrl,
         STAGE_VALIDATION_REDIS_PREFIX: store.prefix,
         STAGE_VALIDATION_OFFENDER_SAMPLE_PERCENT: "1",
+        // nothing from the caller's shell: a preset (development is always dry-run), another
+        // alert name or signing secrets would change what is rehearsed
+        STAGE_VALIDATION_PRESET: undefined,
+        STAGE_VALIDATION_ALERT_NAME: undefined,
+        STAGE_VALIDATION_WEBHOOK_SECRETS: undefined,
         NODE_ENV: undefined
       },
       logFile: join(workDir, "service.log"),
@@ -194,6 +213,7 @@ const main = async (): Promise<void> => {
       traffic,
       workDir,
       baselineInvalidShare: INVALID_SHARE,
+      compressedForSeconds: monitoring.alertRules.get("StageValidationBlastRadius") ?? 0,
       log,
       remaining,
       exclusive: db.kind === "postgres" ? (work) => work() : async (work) => {
@@ -216,9 +236,7 @@ const main = async (): Promise<void> => {
       log(`load: ${traffic.log.length} requests (${[...statuses].map(([s, k]) => `${k}× ${s}`).join(", ")})`)
     }
     await stopAll()
-    await runCleanups()
-    await store?.close().catch(() => undefined)
-    await db?.close().catch(() => undefined)
+    await runCleanups() // CLI children, Redis keys, the scratch database
     if (failure === undefined) rmSync(workDir, { recursive: true, force: true })
     else console.log(`logs kept in ${workDir}`)
   }
@@ -230,16 +248,18 @@ const report = (): string => {
   const seconds = (Date.now() - started) / 1000
   return [
     `Rehearsal of ${new Date().toISOString().slice(0, 10)} — ${backends}; Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? "CPU"}; ` +
-    `${seconds.toFixed(0)} s in all. Compressed timers (rules' \`for:\` ÷ 120, windows ÷ 30; gate window 15 s).`,
+    `${seconds.toFixed(0)} s in all. Compressed timers (rules' \`for:\` ÷ 120, windows ÷ 30, as \`e2e:alerting\`; ` +
+    `promotion gate: one ${GATE_WINDOW_SECONDS} s window).`,
     "",
     renderPhaseTable(rows),
     ...(notRun.length > 0 ? ["", `Not run: ${notRun.join(", ")}.`] : []),
-    ...(rto !== undefined ? ["", `Measured RTO (enforce → warn through Alertmanager): ${rto.toFixed(1)} s.`] : [])
+    ...(rto !== undefined ? ["", rtoLine(rto.compressed, rto.production)] : [])
   ].join("\n")
 }
 
 setTimeout(() => {
   console.error(`\nrehearsal FAILED: still running after ${elapsed().trim()}`)
+  console.log(`\n${report()}\n`)
   void stopAll().then(runCleanups).finally(() => process.exit(1))
 }, LIMIT_MS + 5_000).unref()
 
@@ -249,7 +269,7 @@ main().then(() => {
   const passed = failure === undefined && rows.length === REHEARSAL_PHASES.length && rows.every((r) => r.passed)
   if (passed && flags["write-runbook"]) {
     pasteIntoRunbook(RUNBOOK, text)
-    if (rto !== undefined) quoteRtoInRunbook(RUNBOOK, rto)
+    if (rto !== undefined) quoteRtoInRunbook(RUNBOOK, rto.compressed, rto.production)
     console.log(`pasted into ${RUNBOOK}`)
   }
   console.log(passed ? `rehearsal passed in ${elapsed().trim()}` : `rehearsal FAILED: ${failure ?? "a gate did not hold"}`)

@@ -1,10 +1,11 @@
 /**
  * Runs the package's CLI (`node src/cli/bin.ts …`) in a child process, asynchronously, so that
  * load keeps flowing while it works; its output (stdout and stderr interleaved) and exit code are
- * returned. Killed after `timeoutMs`.
+ * returned. Killed after `timeoutMs`, and by `runCleanups` (Ctrl-C, a watchdog) if still running.
  */
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import { addCleanup } from "./processes.ts"
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url))
 const BIN = fileURLToPath(new URL("../../src/cli/bin.ts", import.meta.url))
@@ -26,6 +27,9 @@ export const runCli = (
       cwd: options.cwd ?? ROOT,
       env: { ...process.env, NO_COLOR: "1", ...options.env },
       stdio: ["ignore", "pipe", "pipe"]
+    })
+    addCleanup(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
     })
     let output = ""
     let stdout = ""

@@ -24,10 +24,16 @@ export const promQuery = async (base: string, query: string): Promise<ReadonlyAr
   return (body.data?.result ?? []).map((s) => Number(s.value[1]))
 }
 
-/** A range query at 1 s resolution; the timestamps (ms) with a sample, across all series. */
-export const promRangeTimes = async (base: string, query: string, fromMs: number, toMs: number): Promise<ReadonlyArray<number>> => {
+/** A range query (default 1 s resolution); the timestamps (ms) with a sample, across all series. */
+export const promRangeTimes = async (
+  base: string,
+  query: string,
+  fromMs: number,
+  toMs: number,
+  stepSeconds = 1
+): Promise<ReadonlyArray<number>> => {
   const url = `${base}/api/v1/query_range?query=${encodeURIComponent(query)}&start=${(fromMs / 1000).toFixed(3)}` +
-    `&end=${(toMs / 1000).toFixed(3)}&step=1`
+    `&end=${(toMs / 1000).toFixed(3)}&step=${stepSeconds}`
   const r = await fetchWithTimeout(url)
   const body = (await r.json()) as PromMatrix
   if (body.status !== "success") throw new Error(`query_range failed: ${query}: ${JSON.stringify(body)}`)

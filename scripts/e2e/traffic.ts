@@ -124,11 +124,20 @@ export const startTraffic = (options: TrafficOptions): Traffic => {
 }
 
 /**
- * The first time at which the share of rejected (400) responses over the trailing `windowMs`
- * exceeded `threshold`, as the clients saw it; `undefined` if it never did.
+ * The first time at or after `from` at which the share of rejected (400) responses over the
+ * trailing `windowMs` exceeded `threshold`, as the clients saw it; `undefined` if it never did.
+ * The window looks back across `from` (the traffic before it counts), and a window of fewer than
+ * `minSamples` responses never counts as a crossing — one 400 alone is not "0.5 % of traffic".
  */
-export const firstCrossing = (log: ReadonlyArray<Sent>, windowMs: number, threshold: number, from = 0): number | undefined => {
-  const sorted = [...log].filter((s) => s.at >= from).sort((a, b) => a.at - b.at)
+export const firstCrossing = (
+  log: ReadonlyArray<Sent>,
+  windowMs: number,
+  threshold: number,
+  options: { readonly from?: number; readonly minSamples?: number } = {}
+): number | undefined => {
+  const from = options.from ?? 0
+  const minSamples = options.minSamples ?? 1
+  const sorted = [...log].sort((a, b) => a.at - b.at)
   let start = 0
   let rejected = 0
   for (let end = 0; end < sorted.length; end++) {
@@ -138,7 +147,8 @@ export const firstCrossing = (log: ReadonlyArray<Sent>, windowMs: number, thresh
       if (sorted[start]!.status === 400) rejected--
       start++
     }
-    if (rejected / (end - start + 1) > threshold) return s.at
+    const size = end - start + 1
+    if (s.at >= from && size >= minSamples && rejected / size > threshold) return s.at
   }
   return undefined
 }

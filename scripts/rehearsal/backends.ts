@@ -72,7 +72,9 @@ export const openDatabase = async (choice: DatabaseChoice, adminUrl: string): Pr
       query: db.query,
       close: async () => {
         await db.dispose()
-        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined)
+        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch((error: unknown) => {
+          console.error(`could not drop the scratch database ${name} (drop it by hand): ${String(error)}`)
+        })
         await admin.dispose()
       }
     }

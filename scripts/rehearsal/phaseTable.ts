@@ -52,11 +52,23 @@ export const pasteIntoRunbook = (path: string, section: string): void => {
   writeFileSync(path, `${text.slice(0, begin + BEGIN_MARKER.length)}\n${section}\n${text.slice(end)}`)
 }
 
-const RTO_QUOTE = /\*\*[\d.]+ s\*\* in the \[rehearsal\]\(#rehearsal\)/
+const RTO_QUOTE = /\*\*[\d.]+ s\*\* in the \[rehearsal\]\(#rehearsal\)([^|]*?)\*\*[\d.]+ min\*\* with production's/
 
-/** Updates the figure the runbook's RTO table quotes from the rehearsal (`**8.3 s** in the [rehearsal](#rehearsal)`). */
-export const quoteRtoInRunbook = (path: string, seconds: number): void => {
+/** The line of the rehearsal's output (and the runbook section) that states the measured RTO. */
+export const rtoLine = (compressedSeconds: number, productionSeconds: number): string =>
+  `Measured RTO (enforce → warn through Alertmanager): ${compressedSeconds.toFixed(1)} s on compressed timers; ` +
+  `${(productionSeconds / 60).toFixed(1)} min with production's.`
+
+/** Updates the figures the runbook's RTO table quotes from the rehearsal. */
+export const quoteRtoInRunbook = (path: string, compressedSeconds: number, productionSeconds: number): void => {
   const text = readFileSync(path, "utf8")
   if (!RTO_QUOTE.test(text)) throw new Error(`${path}: the RTO table does not quote the rehearsal`)
-  writeFileSync(path, text.replace(RTO_QUOTE, `**${seconds.toFixed(1)} s** in the [rehearsal](#rehearsal)`))
+  writeFileSync(
+    path,
+    text.replace(
+      RTO_QUOTE,
+      (_, between: string) =>
+        `**${compressedSeconds.toFixed(1)} s** in the [rehearsal](#rehearsal)${between}**${(productionSeconds / 60).toFixed(1)} min** with production's`
+    )
+  )
 }

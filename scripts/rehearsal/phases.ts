@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { runCli, type CliRun } from "../e2e/cli.ts"
-import { getMode } from "../e2e/observe.ts"
+import { getMode, promRangeTimes } from "../e2e/observe.ts"
 import { fetchWithTimeout, sleep, waitFor } from "../e2e/processes.ts"
 import { firstCrossing, type Traffic } from "../e2e/traffic.ts"
 import type { Database, Store } from "./backends.ts"
@@ -26,6 +26,8 @@ export interface Rig {
   readonly traffic: Traffic
   /** where the CLI runs (its `backups/` and reports land here) */
   readonly workDir: string
+  /** the `for:` of StageValidationBlastRadius in the compressed rules Prometheus loaded */
+  readonly compressedForSeconds: number
   /** the invalid share of normal traffic (restored after the spike) */
   readonly baselineInvalidShare: number
   readonly log: (message: string) => void
@@ -40,10 +42,25 @@ export interface Rig {
 
 /** How long a phase watches the traffic, and the promotion gate's window. */
 export const OBSERVE_MS = 12_000
-export const GATE_WINDOW_SECONDS = 15
+export const GATE_WINDOW_SECONDS = 20
+/** The promotion gate's `minRequests` (validations per window). */
+const GATE_MIN_VALIDATIONS = 1_000
 const TABLE = "portfolio_companies"
 const DRILL_TABLE = "portfolio_companies_drill"
-const RTO_BUDGET_MS = 30_000
+const DISTRIBUTION_TABLE = "strategies"
+const DISTRIBUTION_COLUMN = "stage_distribution"
+const ALERT = "StageValidationBlastRadius"
+/** Seed 004: RTO (enforce → warn) < 30 minutes. */
+const RTO_TARGET_S = 1_800
+/** Seeds 002/004: the webhook flips enforce → warn "within ~30 s" of the alert. */
+const FIRING_TO_WARN_BUDGET_S = 30
+/** The rule's `for:` and the auto-downgrade route's `group_wait` in production, and the e2e variant's group_wait. */
+const PRODUCTION_FOR_SECONDS = 600
+const PRODUCTION_GROUP_WAIT_SECONDS = 5
+const COMPRESSED_GROUP_WAIT_SECONDS = 1
+/** Worst-case scrape + rule evaluation delay in production (30 s each) vs the variant's (1 s each). */
+const PRODUCTION_LOOP_SECONDS = 60
+const COMPRESSED_LOOP_SECONDS = 2
 
 /**
  * The team's decision on the stored values the vocabulary does not know (the dry run lists them):
@@ -66,9 +83,11 @@ const require = (ok: boolean, what: string, run?: CliRun): void => {
   if (!ok) throw new PhaseFailed(run === undefined ? what : `${what} (exit ${run.code}):\n${run.output.slice(-2_000)}`)
 }
 
-const cli = (rig: Rig, args: ReadonlyArray<string>): Promise<CliRun> => {
+/** Runs a CLI command; one that uses the database (`usesDatabase`, the default) runs through `rig.exclusive`. */
+const cli = (rig: Rig, args: ReadonlyArray<string>, usesDatabase = true): Promise<CliRun> => {
   rig.log(`$ stage-normalization ${args.join(" ")}`)
-  return rig.exclusive(() => runCli(args, { cwd: rig.workDir, env: { DATABASE_URL: rig.db.url }, timeoutMs: rig.remaining(90_000) }))
+  const run = () => runCli(args, { cwd: rig.workDir, env: { DATABASE_URL: rig.db.url }, timeoutMs: rig.remaining(90_000) })
+  return usesDatabase ? rig.exclusive(run) : run()
 }
 
 /** JSON lines printed by a `--json` command, by `event`. */
@@ -92,6 +111,19 @@ const watch = async <A>(rig: Rig, ms: number, during?: () => Promise<A>): Promis
   const after = await scrape(rig.serviceUrl)
   return { figures: phaseFigures(difference(before, after)), value, from }
 }
+
+/**
+ * Traffic served while a command worked on the database: on PostgreSQL it must be there (≥ 100
+ * validations), error-free and with p99 < 5 ms (seed: "no production impact"); on the embedded
+ * database the traffic is paused meanwhile (see `Rig.exclusive`), so there is nothing to judge.
+ */
+const impact = (rig: Rig, f: PhaseFigures): { readonly text: string; readonly ok: boolean } =>
+  rig.db.kind === "embedded"
+    ? { text: "traffic impact not measured (embedded database: traffic paused meanwhile)", ok: true }
+    : {
+      text: `meanwhile ${n(f.validations)} validations, ${n(f.errors)} errors, p99 ${msOf(f.p99Seconds)}`,
+      ok: f.validations >= 100 && f.errors === 0 && f.p99Seconds !== undefined && f.p99Seconds < 0.005
+    }
 
 const row = (phase: PhaseName, started: number, fields: Omit<PhaseRow, "phase" | "seconds">): PhaseRow => ({
   phase,
@@ -127,8 +159,9 @@ export const warnBaseline = async (rig: Rig): Promise<PhaseRow> => {
     done: "mode warn; mixed traffic: canonical, alias spellings, unknown values, writes",
     measured: `${n(f.validations)} validations (${n(f.normalized)} aliases normalised, ${n(f.invalid)} unknown accepted with a warning); ` +
       `error ratio ${pct(errorRatio)}; validator p99 ${msOf(p99)}`,
-    gate: "error ratio < 1 %, p99 < 5 ms, ≥ 500 validations",
-    passed: f.validations >= 500 && errorRatio < 0.01 && p99 !== undefined && p99 < 0.005
+    gate: `error ratio < 1 %, p99 < 5 ms; enough traffic for the promotion gate (≥ ${n(GATE_MIN_VALIDATIONS * 1.3)} per ${GATE_WINDOW_SECONDS} s window)`,
+    passed: f.validations * (GATE_WINDOW_SECONDS * 1000 / OBSERVE_MS) >= GATE_MIN_VALIDATIONS * 1.3 && errorRatio < 0.01 &&
+      p99 !== undefined && p99 < 0.005
   })
 }
 
@@ -145,14 +178,17 @@ export const indexes = async (rig: Rig): Promise<PhaseRow> => {
   )
   const [table] = await query<{ bytes: number }>(rig, `SELECT pg_relation_size('${TABLE}')::int AS bytes`)
   const shares = built.map((i) => `${i.name.replace(`idx_${TABLE}_`, "")} ${pct(ratio(i.bytes, table?.bytes ?? 0))}`).join(", ")
+  const partial = built.find((i) => i.name.endsWith("_noncanonical"))
+  const partialShare = ratio(partial?.bytes ?? Infinity, table?.bytes ?? 0)
+  const meanwhile = impact(rig, f)
   return row("2.4 indexes", started, {
     done: "`index --apply`: partial non-canonical, (fund, stage), (fund, id), CONCURRENTLY",
     measured: `${built.length} indexes, ${built.filter((i) => i.valid).length} valid, in ${((run?.durationMs ?? 0) / 1000).toFixed(1)} s; ` +
-      `size vs the table: ${shares}; error ratio meanwhile ${pct(ratio(f.errors, f.validations))}`,
-    // The seed's "< 10 % of the table" assumes production's wide rows; the demo table has four
-    // narrow columns, so the sizes are reported, not gated.
-    gate: "3 indexes, all valid; no errors while building (sizes reported)",
-    passed: built.length === 3 && built.every((i) => i.valid) && f.errors === 0
+      `size vs the table: ${shares}; ${meanwhile.text}`,
+    // The seed's "< 10 % of the table" is gated on its partial index; composite indexes on this
+    // four-narrow-column demo table are a large share of it by nature, so they are reported.
+    gate: "3 indexes, all valid; partial index < 10 % of the table; no impact on traffic",
+    passed: built.length === 3 && built.every((i) => i.valid) && partialShare < 0.1 && meanwhile.ok
   })
 }
 
@@ -186,16 +222,40 @@ interface Summary {
   readonly batches: number
   readonly durationMs: number
   readonly unknowns: ReadonlyArray<{ readonly value: string; readonly rows: number }>
-  /** the backup the freshness gate accepted (null when the gate was skipped) */
-  readonly backup: { readonly ageSeconds: number } | null
+  /** the backup the freshness gate accepted, or why the gate was skipped */
+  readonly backup: { readonly ageSeconds: number } | { readonly skipped: string } | null
+}
+
+/** The strategies' JSONB stage distributions: migrate and verify (weight sums unchanged, `verify --strict`). */
+const migrateDistributions = async (rig: Rig, gateArgs: ReadonlyArray<string>): Promise<{ readonly text: string; readonly ok: boolean }> => {
+  const target = ["--table", DISTRIBUTION_TABLE, "--column", DISTRIBUTION_COLUMN]
+  const applied = await cli(rig, ["migrate", ...target, "--kind", "distribution", "--apply", ...gateArgs, "--json"])
+  const summary = eventOf<Summary>(applied, "Summary")
+  require(applied.code === 0 && summary?.status === "succeeded", "migrate --apply of the distributions failed", applied)
+  const output = join(rig.workDir, "verify-distributions.json")
+  const verify = await cli(rig, ["verify", ...target, "--strict", "--output", output])
+  require(verify.code === 0, "verify of the distributions failed", verify)
+  const report = JSON.parse(readFileSync(output, "utf8")) as {
+    checks: ReadonlyArray<{ name: string; status: string; summary: string }>
+    summary: { failed: number; markedVerified: boolean }
+  }
+  const weights = report.checks.find((c) => c.name === "distributions")
+  return {
+    text: `${n(summary!.totals.updated)} of ${n(summary!.totals.updated + summary!.totals.skipped)} rows normalised, weights: ${weights?.summary ?? "check missing"}`,
+    ok: weights?.status === "pass" && report.summary.failed === 0 && report.summary.markedVerified
+  }
 }
 
 /** Phase 2.5: enforce writes, back up, dry run, apply, verify — under traffic. */
 export const migration = async (rig: Rig): Promise<MigrationOutcome> => {
   const started = Date.now()
-  await change(rig, { defaultMode: "enforce", enforceWriteOnly: true }, "rehearsal phase 2.5: warn reads, enforce writes")
-  const [writeStatus, readStatus] = [await probe(rig, true), await probe(rig, false)]
-  require(writeStatus === 400 && readStatus === 200, `write-only enforcement: invalid write ${writeStatus} (want 400), invalid read ${readStatus} (want 200)`)
+  await change(rig, { defaultMode: "warn", enforceWriteOnly: true }, "rehearsal phase 2.5: warn reads, enforce writes")
+  const writeStatuses = [await probe(rig, true), await probe(rig, true), await probe(rig, true)]
+  const readStatuses = [await probe(rig, false), await probe(rig, false), await probe(rig, false)]
+  require(
+    writeStatuses.every((x) => x === 400) && readStatuses.every((x) => x === 200),
+    `write-only enforcement: invalid writes ${writeStatuses.join(", ")} (want 400), invalid reads ${readStatuses.join(", ")} (want 200)`
+  )
 
   // the rollback drill's copy, as the table is before the migration
   await query(rig, `CREATE TABLE ${DRILL_TABLE} (LIKE ${TABLE} INCLUDING DEFAULTS INCLUDING INDEXES)`)
@@ -205,7 +265,8 @@ export const migration = async (rig: Rig): Promise<MigrationOutcome> => {
   let backupNote: string
   let gateArgs: ReadonlyArray<string>
   if (rig.db.kind === "postgres") {
-    for (const args of [["create", "--table", TABLE], ["verify", "--table", TABLE], ["restore-test", "--table", TABLE]]) {
+    const both = ["--table", TABLE, "--table", `${DISTRIBUTION_TABLE}:${DISTRIBUTION_COLUMN}`]
+    for (const args of [["create", ...both], ["verify", "--table", TABLE], ["restore-test", "--table", TABLE]]) {
       const r = await cli(rig, ["backup", ...args, "--dir", "backups"])
       require(r.code === 0, `backup ${args[0]} failed`, r)
     }
@@ -237,6 +298,7 @@ export const migration = async (rig: Rig): Promise<MigrationOutcome> => {
   const summary = applied === undefined ? undefined : eventOf<Summary>(applied, "Summary")
   require(applied?.code === 0 && summary?.status === "succeeded", "migrate --apply failed", applied)
 
+  const distributions = await migrateDistributions(rig, gateArgs)
   const verify = await cli(rig, ["verify", "--table", TABLE, "--column", "stage", "--strict", "--output", join(rig.workDir, "verify-report.json")])
   require(verify.code === 0, "verify failed", verify)
   const report = JSON.parse(readFileSync(join(rig.workDir, "verify-report.json"), "utf8")) as {
@@ -244,18 +306,26 @@ export const migration = async (rig: Rig): Promise<MigrationOutcome> => {
   }
   const s = summary!
   const rowsOk = preview!.rowsToUpdate + forced === s.totals.updated && s.totals.failed === 0
+  const meanwhile = impact(rig, f)
+  const backupAge = s.backup !== null && "ageSeconds" in s.backup ? s.backup.ageSeconds : undefined
+  const invalidWrites = rig.traffic.log.filter((x) => x.at >= started + 500 && x.kind === "invalid" && x.operation === "write")
   return {
     drillChecksum,
     row: row("2.5 backup, migration, write enforcement", started, {
-      done: `enforceWriteOnly (invalid write → ${writeStatus}, invalid read → ${readStatus}); ${backupNote}; ` +
-        "`migrate` dry run (table unchanged), `--apply` with the unknowns mapped by decision (`--force-unknown --map`), `verify --strict`",
+      done: `warn + enforceWriteOnly (invalid writes → 400, invalid reads → 200); ${backupNote}; ` +
+        "`migrate` dry run (table unchanged), `--apply` with the unknowns mapped by decision (`--force-unknown --map`), `verify --strict`; " +
+        "the same for the strategies' JSONB distributions",
       measured: `${n(preview!.rowsScanned)} rows: ${n(s.totals.updated)} normalised in ${s.batches} batches, ${(s.durationMs / 1000).toFixed(1)} s; ` +
-        (s.backup === null ? "" : `backup ${s.backup.ageSeconds} s old at apply (RPO gate 1 h); `) +
+        (backupAge === undefined ? "" : `backup ${backupAge} s old at apply (RPO gate 1 h); `) +
         `${unknownValues.length} unknown values (${unknownValues.map((v) => `${v.value} → ${UNKNOWN_VALUE_DECISIONS[v.value!]}`).join(", ")}, ${forced} rows) mapped; ` +
         `verify ${report.summary.passed} pass / ${report.summary.warnings} warn / ${report.summary.failed} fail; ` +
-        `p99 during the run ${msOf(f.p99Seconds)}, errors ${n(f.errors)}`,
-      gate: "dry run writes nothing; rows updated = preview + mapped; 0 failed; `verify --strict` passes and marks the run verified",
-      passed: rowsOk && (rig.db.kind !== "postgres" || (s.backup !== null && s.backup.ageSeconds < 3_600)) && report.summary.failed === 0 && report.summary.markedVerified && f.errors === 0
+        `distributions: ${distributions.text}; ` +
+        `invalid writes from the traffic: ${invalidWrites.filter((x) => x.status === 400).length}/${invalidWrites.length} rejected; ` +
+        `migration ${meanwhile.text}`,
+      gate: "dry run writes nothing; rows updated = preview + mapped; 0 failed; `verify --strict` passes and marks the run verified; " +
+        "weight sums unchanged; backup < 1 h old; every invalid write rejected; no impact on traffic",
+      passed: rowsOk && (rig.db.kind !== "postgres" || (backupAge !== undefined && backupAge < 3_600)) && report.summary.failed === 0 &&
+        report.summary.markedVerified && distributions.ok && invalidWrites.every((x) => x.status === 400) && meanwhile.ok
     })
   }
 }
@@ -271,8 +341,8 @@ export const shadow = async (rig: Rig): Promise<PhaseRow> => {
   return row("2.7 shadow", started, {
     done: "dryRun: true — every request evaluated as if enforcing",
     measured: `blast radius ${pct(blastRadius)} (${n(f.wouldReject)} would-reject of ${n(f.validations)}); ${rejectedByClients} answered 400`,
-    gate: "would-reject < 0.5 %, nothing rejected",
-    passed: f.validations > 0 && blastRadius < 0.005 && rejectedByClients === 0 && f.rejected === 0
+    gate: "would-reject < 0.5 % of ≥ 500 validations, nothing rejected",
+    passed: f.validations >= 500 && blastRadius < 0.005 && rejectedByClients === 0 && f.rejected === 0
   })
 }
 
@@ -297,7 +367,7 @@ const promoteThroughGate = async (rig: Rig, to: number): Promise<{ run: CliRun; 
     return { run, verdict: /verdict: (\w+)/.exec(run.output)?.[1] ?? "?" }
   }
   // The memory store lives inside the service: the CLI evaluates the gate, the mode API applies it.
-  const run = await cli(rig, ["promote", ...gate, "--dry-run"])
+  const run = await cli(rig, ["promote", ...gate, "--dry-run"], false)
   const verdict = /verdict: (\w+)/.exec(run.output)?.[1] ?? "?"
   if (run.code === 0 && verdict === "pass") await change(rig, { enforcementPercent: to }, `rehearsal phase 3: to ${to} % (gate passed)`)
   return { run, verdict }
@@ -314,6 +384,9 @@ export const rampStep = async (rig: Rig, from: number, to: number): Promise<Phas
   }
   const { figures: f } = await watch(rig, GATE_WINDOW_SECONDS * 1000 + 3_000)
   const enforcedShare = ratio(f.enforced, f.validations)
+  // four standard deviations of a binomial share over the window's validations, at least 2 points
+  const p = from / 100
+  const shareTolerance = Math.max(4 * Math.sqrt((p * (1 - p)) / Math.max(1, f.validations)), 0.02)
   const { run, verdict } = await promoteThroughGate(rig, to)
   const mode = await waitFor(`enforcementPercent ${to}`, async () => {
     const m = await getMode(rig.serviceUrl, rig.token, 0)
@@ -324,8 +397,8 @@ export const rampStep = async (rig: Rig, from: number, to: number): Promise<Phas
     done: `${start}\`promote\` through the gate (${GATE_WINDOW_SECONDS} s window on Prometheus)`,
     measured: `at ${from} %: enforced share ${pct(enforcedShare)}, reject ratio ${pct(ratio(f.rejected, f.validations))}, ` +
       `p99 ${msOf(f.p99Seconds)}; gate ${verdict} (exit ${run.code}); now ${mode?.enforcementPercent ?? "?"} %`,
-    gate: "gate passes; percentage moves; enforced share ≈ the step",
-    passed: run.code === 0 && verdict === "pass" && mode !== undefined && Math.abs(enforcedShare - from / 100) < 0.1
+    gate: "gate passes; percentage moves; enforced share within 4σ (≥ 2 points) of the step",
+    passed: run.code === 0 && verdict === "pass" && mode !== undefined && Math.abs(enforcedShare - from / 100) < shareTolerance
   })
 }
 
@@ -333,7 +406,11 @@ export const rampStep = async (rig: Rig, from: number, to: number): Promise<Phas
 export const fullEnforcement = async (rig: Rig): Promise<PhaseRow> => {
   const started = Date.now()
   const { figures: f, from } = await watch(rig, OBSERVE_MS)
-  const invalidAnswers = rig.traffic.log.filter((s) => s.at >= from + 500 && s.kind === "invalid")
+  const probes = [await probe(rig, false), await probe(rig, true), await probe(rig, false), await probe(rig, true)]
+  const invalidAnswers = [
+    ...rig.traffic.log.filter((s) => s.at >= from + 500 && s.kind === "invalid"),
+    ...probes.map((status) => ({ status }))
+  ]
   const rejectRatio = ratio(f.rejected, f.validations)
   return row("4 full enforcement", started, {
     done: "enforce at 100 %",
@@ -345,32 +422,57 @@ export const fullEnforcement = async (rig: Rig): Promise<PhaseRow> => {
   })
 }
 
-/** Phase 4 incident: 20 % invalid traffic until the alert's webhook downgrades to warn. */
-export const spikeAndAutoDowngrade = async (rig: Rig): Promise<{ row: PhaseRow; rtoSeconds: number | undefined }> => {
+/**
+ * Phase 4 incident: 20 % invalid traffic until the alert's webhook downgrades to warn. Two figures
+ * against the seeds: from the alert firing to warn (seed 002/004: "within ~30 s"), measured as is;
+ * and the RTO from the reject ratio crossing 0.5 % to warn (seed 004: < 30 min), measured on
+ * compressed timers and converted to production's: the compressed `for:`, group_wait and 1 s
+ * scrape/evaluation are replaced by the rules' `for: 10m`, the route's `group_wait: 5s` and a
+ * worst-case 30 s scrape plus 30 s evaluation.
+ */
+export const spikeAndAutoDowngrade = async (
+  rig: Rig
+): Promise<{ row: PhaseRow; rtoSeconds: number | undefined; productionRtoSeconds: number | undefined }> => {
   const started = Date.now()
   rig.traffic.options.invalidShare = 0.2
   rig.log("invalid spike: 20 % of requests carry an unknown stage")
-  const warnAt = await waitFor("the webhook to downgrade to warn", async () => {
-    const m = await getMode(rig.serviceUrl, rig.token, 0)
-    return m.defaultMode === "warn" ? Date.now() : undefined
-  }, { timeoutMs: rig.remaining(60_000), intervalMs: 100 })
-  await sleep(2_000) // the spike goes on a little: invalid stages must now be accepted with a warning
-  rig.traffic.options.invalidShare = rig.baselineInvalidShare
-  const crossed = firstCrossing(rig.traffic.log, 10_000, 0.005, started)
+  let warnAt: number
+  try {
+    warnAt = await waitFor("the webhook to downgrade to warn", async () => {
+      const m = await getMode(rig.serviceUrl, rig.token, 0)
+      return m.defaultMode === "warn" ? Date.now() : undefined
+    }, { timeoutMs: rig.remaining(60_000), intervalMs: 100 })
+    await sleep(2_000) // the spike goes on a little: invalid stages must now be accepted with a warning
+  } finally {
+    rig.traffic.options.invalidShare = rig.baselineInvalidShare
+  }
+  const crossed = firstCrossing(rig.traffic.log, 10_000, 0.005, { from: started, minSamples: 200 })
   const rto = crossed === undefined ? undefined : (warnAt - crossed) / 1000
+  // 0.1 s steps: the first step at or after the evaluation that fired the alert
+  const firedAt = (await promRangeTimes(rig.promUrl, `ALERTS{alertname="${ALERT}",alertstate="firing"}`, started - 2_000, warnAt, 0.1))[0]
+  const firedToWarn = firedAt === undefined ? undefined : (warnAt - firedAt) / 1000
+  const productionRto = rto === undefined
+    ? undefined
+    : rto - rig.compressedForSeconds - COMPRESSED_GROUP_WAIT_SECONDS - COMPRESSED_LOOP_SECONDS +
+      PRODUCTION_FOR_SECONDS + PRODUCTION_GROUP_WAIT_SECONDS + PRODUCTION_LOOP_SECONDS
   const history = (await getMode(rig.serviceUrl, rig.token)).history
   const downgrades = history.filter((e) => e.action === "downgrade" && e.outcome === "applied" && Date.parse(e.at) >= started)
   const accepted = rig.traffic.log.filter((s) => s.kind === "invalid" && s.at > warnAt + 500)
+  const secs = (x: number | undefined) => (x === undefined ? "—" : `${x.toFixed(1)} s`)
   return {
     rtoSeconds: rto,
+    productionRtoSeconds: productionRto,
     row: row("4 invalid spike → auto-downgrade (RTO)", started, {
-      done: "20 % invalid traffic → StageValidationBlastRadius (for: compressed to 5 s) → Alertmanager → webhook",
-      measured: `time to warn ${rto === undefined ? "—" : `${rto.toFixed(1)} s`} from the reject ratio crossing 0.5 %; ` +
+      done: `20 % invalid traffic → ${ALERT} (for: ${rig.compressedForSeconds} s instead of 10 m) → Alertmanager → webhook`,
+      measured: `time to warn ${secs(rto)} from the reject ratio crossing 0.5 % (production timers: ${secs(productionRto)}); ` +
+        `alert firing → warn ${secs(firedToWarn)}; ` +
         `${downgrades.length} downgrade (source ${downgrades.map((d) => d.source).join(", ") || "—"}); invalid accepted after: ` +
         `${accepted.filter(succeeded).length}/${accepted.length}`,
-      gate: `warn within ${RTO_BUDGET_MS / 1000} s, exactly one downgrade, from the webhook; invalid then accepted (2xx)`,
-      passed: rto !== undefined && rto * 1000 <= RTO_BUDGET_MS && downgrades.length === 1 && downgrades[0]?.source === "webhook" &&
-        accepted.length > 0 && accepted.every(succeeded)
+      gate: `RTO < 30 min on production timers; firing → warn ≤ ${FIRING_TO_WARN_BUDGET_S} s; exactly one downgrade, from the webhook; ` +
+        "invalid then accepted (2xx)",
+      passed: rto !== undefined && rto > 0 && productionRto !== undefined && productionRto < RTO_TARGET_S &&
+        firedToWarn !== undefined && firedToWarn <= FIRING_TO_WARN_BUDGET_S &&
+        downgrades.length === 1 && downgrades[0]?.source === "webhook" && accepted.length > 0 && accepted.every(succeeded)
     })
   }
 }

@@ -7,7 +7,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "vitest"
-import { BEGIN_MARKER, END_MARKER, pasteIntoRunbook, REHEARSAL_PHASES, renderPhaseTable } from "../../scripts/rehearsal/phaseTable.ts"
+import {
+  BEGIN_MARKER,
+  END_MARKER,
+  pasteIntoRunbook,
+  quoteRtoInRunbook,
+  REHEARSAL_PHASES,
+  renderPhaseTable,
+  rtoLine
+} from "../../scripts/rehearsal/phaseTable.ts"
 
 const runbook = readFileSync(new URL("../../docs/runbook.md", import.meta.url), "utf8")
 
@@ -26,11 +34,14 @@ describe("docs/runbook.md rehearsal table", () => {
     for (const r of rows) assert.match(r, /\| pass \| [\d.]+ \|$/, r)
   })
 
-  it("the RTO table quotes the rehearsal's measured time to warn", () => {
-    const measured = /Measured RTO \(enforce → warn through Alertmanager\): ([\d.]+) s/.exec(section(runbook))?.[1]
-    assert.isDefined(measured)
+  it("the RTO table quotes the rehearsal's measured time to warn, compressed and with production's timers", () => {
+    const m = /Measured RTO \(enforce → warn through Alertmanager\): ([\d.]+) s on compressed timers; ([\d.]+) min with production's\./
+      .exec(section(runbook))
+    assert.isNotNull(m)
+    assert.isBelow(Number(m![2]), 30, "the seeds' RTO target: < 30 min")
     const rtoRow = runbook.split("\n").find((l) => l.startsWith("| **RTO**"))
-    assert.include(rtoRow ?? "", `${measured} s`)
+    assert.include(rtoRow ?? "", `**${m![1]} s** in the [rehearsal](#rehearsal)`)
+    assert.include(rtoRow ?? "", `**${m![2]} min** with production's`)
   })
 
   it("renders rows (escaping pipes) and pastes between the markers only", () => {
@@ -46,6 +57,10 @@ describe("docs/runbook.md rehearsal table", () => {
       writeFileSync(file, `before\n${BEGIN_MARKER}\nold\n${END_MARKER}\nafter\n`)
       pasteIntoRunbook(file, "new table")
       assert.strictEqual(readFileSync(file, "utf8"), `before\n${BEGIN_MARKER}\nnew table\n${END_MARKER}\nafter\n`)
+      writeFileSync(file, "| **RTO** | **1.0 s** in the [rehearsal](#rehearsal) on x — **2.0 min** with production's |\n")
+      quoteRtoInRunbook(file, 8.25, 661)
+      assert.strictEqual(readFileSync(file, "utf8"), "| **RTO** | **8.3 s** in the [rehearsal](#rehearsal) on x — **11.0 min** with production's |\n")
+      assert.strictEqual(rtoLine(8.25, 661), "Measured RTO (enforce → warn through Alertmanager): 8.3 s on compressed timers; 11.0 min with production's.")
       writeFileSync(file, "no markers\n")
       assert.throws(() => pasteIntoRunbook(file, "x"), /no <!-- rehearsal:begin -->/)
     } finally {
