@@ -72,6 +72,7 @@ export const UNKNOWN_VALUE_DECISIONS: Readonly<Record<string, string>> = { Angel
 const pct = (x: number): string => `${+(x * 100).toPrecision(3)} %`
 const msOf = (seconds: number | undefined): string => (seconds === undefined ? "—" : `${+(seconds * 1000).toFixed(3)} ms`)
 const n = (x: number): string => Math.round(x).toLocaleString("en-US")
+const secs = (x: number | undefined): string => (x === undefined ? "—" : `${x.toFixed(1)} s`)
 
 class PhaseFailed extends Error {}
 
@@ -458,7 +459,6 @@ export const spikeAndAutoDowngrade = async (
   const history = (await getMode(rig.serviceUrl, rig.token)).history
   const downgrades = history.filter((e) => e.action === "downgrade" && e.outcome === "applied" && Date.parse(e.at) >= started)
   const accepted = rig.traffic.log.filter((s) => s.kind === "invalid" && s.at > warnAt + 500)
-  const secs = (x: number | undefined) => (x === undefined ? "—" : `${x.toFixed(1)} s`)
   return {
     rtoSeconds: rto,
     productionRtoSeconds: productionRto,
