@@ -27,7 +27,7 @@ import { startMonitoring } from "./e2e/monitoring.ts"
 import { getMode, metricSum, promAlerts, promQuery, promRangeTimes } from "./e2e/observe.ts"
 import { addCleanup, runCleanups, sleep, stopAll, waitFor } from "./e2e/processes.ts"
 import { startReferenceService } from "./e2e/referenceService.ts"
-import { firstCrossing, startTraffic, type Traffic } from "./e2e/traffic.ts"
+import { describeLoad, firstCrossing, startTraffic, type Traffic } from "./e2e/traffic.ts"
 
 const ALERT = "StageValidationBlastRadius"
 const THRESHOLD = 0.005 // the rule's reject ratio threshold
@@ -186,32 +186,14 @@ const main = async (): Promise<void> => {
     check(!(await promAlerts(promUrl)).some((a) => a.name === ALERT), `${ALERT} did not re-arm`)
 
     // --- promote against the same Prometheus while the traffic is still bad ---
-    const promote = await runCli([
-      "promote",
-      "--prometheus-url",
-      promUrl,
-      "--job",
-      JOB,
-      "--windows",
-      "1",
-      "--window-seconds",
-      "20",
-      "--dry-run"
-    ])
+    const gate = ["promote", "--prometheus-url", promUrl, "--job", JOB, "--windows", "1", "--window-seconds", "20"]
+    const promote = await runCli([...gate, "--dry-run"])
     console.log(promote.output.replace(/^/gm, "    | "))
     check(promote.code === 1 || promote.code === 3, `promote does not pass while the traffic is bad (exit ${promote.code})`)
     check(/verdict: (fail|inconclusive)/.test(promote.output), "the verdict is fail or inconclusive")
     check(/unknownStageRatio\s+< 0\.5 %\s+\S+ %\s+fail/.test(promote.output), "the unknown-stage ratio criterion fails")
     const real = await runCli([
-      "promote",
-      "--prometheus-url",
-      promUrl,
-      "--job",
-      JOB,
-      "--windows",
-      "1",
-      "--window-seconds",
-      "20",
+      ...gate,
       "--redis-url",
       redisUrl,
       "--redis-prefix",
@@ -227,11 +209,7 @@ const main = async (): Promise<void> => {
     ok = failures.length === 0
   } finally {
     await traffic?.stop()
-    if (traffic !== undefined) {
-      const statuses = new Map<number, number>()
-      for (const s of traffic.log) statuses.set(s.status, (statuses.get(s.status) ?? 0) + 1)
-      step(`load: ${traffic.log.length} requests (${[...statuses].map(([s, n]) => `${n}× ${s}`).join(", ")})`)
-    }
+    if (traffic !== undefined) step(`load: ${describeLoad(traffic.log)}`)
     await stopAll()
     await runCleanups()
     if (ok) rmSync(dir, { recursive: true, force: true })

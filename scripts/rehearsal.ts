@@ -26,7 +26,7 @@ import { prometheusTools, startMonitoring } from "./e2e/monitoring.ts"
 import { promQuery } from "./e2e/observe.ts"
 import { addCleanup, runCleanups, stopAll, waitFor } from "./e2e/processes.ts"
 import { startReferenceService } from "./e2e/referenceService.ts"
-import { startTraffic, type Traffic } from "./e2e/traffic.ts"
+import { describeLoad, startTraffic, type Traffic } from "./e2e/traffic.ts"
 import { type Database, type DatabaseChoice, openDatabase, openStore, type Store, type StoreChoice } from "./rehearsal/backends.ts"
 import { seedHistoricalCompanies } from "./rehearsal/historicalData.ts"
 import { type PhaseRow, pasteIntoRunbook, quoteRtoInRunbook, REHEARSAL_PHASES, renderPhaseTable, rtoLine } from "./rehearsal/phaseTable.ts"
@@ -230,11 +230,7 @@ const main = async (): Promise<void> => {
     log(`FAIL: ${failure}`)
   } finally {
     await traffic?.stop()
-    if (traffic !== undefined) {
-      const statuses = new Map<number, number>()
-      for (const s of traffic.log) statuses.set(s.status, (statuses.get(s.status) ?? 0) + 1)
-      log(`load: ${traffic.log.length} requests (${[...statuses].map(([s, k]) => `${k}× ${s}`).join(", ")})`)
-    }
+    if (traffic !== undefined) log(`load: ${describeLoad(traffic.log)}`)
     await stopAll()
     await runCleanups() // CLI children, Redis keys, the scratch database
     if (failure === undefined) rmSync(workDir, { recursive: true, force: true })

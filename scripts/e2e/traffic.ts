@@ -152,3 +152,10 @@ export const firstCrossing = (
   }
   return undefined
 }
+
+/** `"1200 requests (1150× 200, 50× 400)"`: what the load got back, for the run's last lines. */
+export const describeLoad = (log: ReadonlyArray<Sent>): string => {
+  const statuses = new Map<number, number>()
+  for (const s of log) statuses.set(s.status, (statuses.get(s.status) ?? 0) + 1)
+  return `${log.length} requests (${[...statuses].map(([status, count]) => `${count}× ${status}`).join(", ")})`
+}
