@@ -8,11 +8,13 @@
  *
  * @since 0.1.0
  */
-import { PgClient } from "@effect/sql-pg"
+import type { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Redacted, Result } from "effect"
 import { SqlClient } from "effect/sql"
+import { loadPgClient } from "./Drivers.ts"
 import { layerEmbedded } from "./EmbeddedPostgres.ts"
 import { describeCause, MigrationError } from "./MigrationError.ts"
+import type { MissingPeerDependencyError } from "../shared/PeerDependency.ts"
 
 /**
  * Where a URL points.
@@ -105,7 +107,9 @@ const probe = (display: string) =>
   })
 
 /**
- * A `PgClient` / `SqlClient` for a URL (see the module header), checked with `SELECT 1`.
+ * A `PgClient` / `SqlClient` for a URL (see the module header), checked with `SELECT 1`. Needs
+ * the optional peer `@effect/sql-pg` (and, for the embedded database, `@electric-sql/pglite` and
+ * `@electric-sql/pglite-socket`); without it the layer fails with `MissingPeerDependencyError`.
  *
  * @example
  * ```ts
@@ -124,10 +128,12 @@ const probe = (display: string) =>
 export const layerFromUrl = (
   url?: string | undefined,
   options: DatabaseOptions = {}
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, MigrationError> =>
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, MigrationError | MissingPeerDependencyError> =>
   Layer.unwrap(Effect.gen(function*() {
     const location = yield* Effect.fromResult(parseDatabaseUrl(url))
-    const client: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, MigrationError> = location._tag === "Embedded"
+    const PgClient = yield* loadPgClient("layerFromUrl")
+    const client: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, MigrationError | MissingPeerDependencyError> =
+      location._tag === "Embedded"
       ? layerEmbedded({ dataDir: location.dataDir, applicationName: options.applicationName })
       : PgClient.layerFrom(
         PgClient.make({

@@ -10,12 +10,14 @@
  *
  * @since 0.1.0
  */
-import { PgClient } from "@effect/sql-pg"
+import type { PgClient } from "@effect/sql-pg"
 import { Context, Effect, Layer, Redacted } from "effect"
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { dirname } from "node:path"
 import type { SqlClient } from "effect/sql"
+import { loadPgClient, loadPglite } from "./Drivers.ts"
 import { describeCause, MigrationError } from "./MigrationError.ts"
+import type { MissingPeerDependencyError } from "../shared/PeerDependency.ts"
 
 const isAlive = (pid: number): boolean => {
   try {
@@ -109,18 +111,19 @@ export class EmbeddedPostgres extends Context.Service<EmbeddedPostgres, {
    * @since 0.1.0
    * @category layers
    */
-  static readonly layer = (options: EmbeddedPostgresOptions = {}): Layer.Layer<EmbeddedPostgres, MigrationError> =>
+  static readonly layer = (
+    options: EmbeddedPostgresOptions = {}
+  ): Layer.Layer<EmbeddedPostgres, MigrationError | MissingPeerDependencyError> =>
     Layer.effect(
       EmbeddedPostgres,
       Effect.andThen(
-        options.dataDir === undefined ? Effect.void : lockDataDir(options.dataDir),
-        Effect.acquireRelease(
+        Effect.andThen(
+          options.dataDir === undefined ? Effect.void : lockDataDir(options.dataDir),
+          loadPglite("EmbeddedPostgres.layer")
+        ),
+        ([{ PGlite }, { PGLiteSocketServer }]) => Effect.acquireRelease(
         Effect.tryPromise({
           try: async () => {
-            const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([
-              import("@electric-sql/pglite"),
-              import("@electric-sql/pglite-socket")
-            ])
             const db = options.dataDir === undefined ? await PGlite.create() : await PGlite.create(options.dataDir)
             const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: options.maxConnections ?? 4 })
             try {
@@ -182,9 +185,10 @@ export class EmbeddedPostgres extends Context.Service<EmbeddedPostgres, {
  */
 export const layerEmbedded = (
   options: EmbeddedPostgresOptions = {}
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | EmbeddedPostgres, MigrationError> =>
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | EmbeddedPostgres, MigrationError | MissingPeerDependencyError> =>
   Layer.unwrap(Effect.gen(function*() {
     const { url } = yield* EmbeddedPostgres
+    const PgClient = yield* loadPgClient("layerEmbedded")
     return PgClient.layerFrom(
       PgClient.make({
         url: Redacted.make(url),

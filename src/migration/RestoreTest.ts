@@ -19,7 +19,6 @@
  *
  * @since 0.1.0
  */
-import { PgClient } from "@effect/sql-pg"
 import { Effect, Redacted } from "effect"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import { SqlClient } from "effect/sql"
@@ -31,6 +30,7 @@ import { join } from "node:path"
 import { type BackupManifest, dumpPathOf, readManifest, type RestoreCheck, type RestoreTestResult, writeManifest } from "./BackupManifest.ts"
 import { queryWith, readServerInfo, type RunQuery, tableStats } from "./BackupStats.ts"
 import { describeCause, MigrationError } from "./MigrationError.ts"
+import { loadPgClient, loadPglite } from "./Drivers.ts"
 import { findPgTools, type PgTool, spawnTool, toolConnection, withDatabaseName } from "./PgTools.ts"
 import { hashFile } from "./StreamingHash.ts"
 import { isEmbeddedDatabase } from "./TargetLock.ts"
@@ -172,6 +172,7 @@ const restorePostgres = (manifest: BackupManifest, dumpPath: string, options: Re
       "RestoreTestFailed"
     ).done
     yield* emit(`smoke queries on ${name}`)
+    const PgClient = yield* loadPgClient("restoreTest")
     const scratch = yield* PgClient.make({
       url: Redacted.make(withDatabaseName(url, name)),
       maxConnections: 1,
@@ -187,10 +188,10 @@ const restoreEmbedded = (manifest: BackupManifest, dumpPath: string, options: Re
     const emit = options.onEvent ?? (() => Effect.void)
     const bytes = yield* Effect.tryPromise({ try: () => readFile(dumpPath), catch: failed(`reading ${dumpPath}`) })
     yield* emit(`loading ${dumpPath} into a scratch in-memory embedded database`)
+    const [{ PGlite }] = yield* loadPglite("restoreTest")
     const db = yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: async () => {
-          const { PGlite } = await import("@electric-sql/pglite")
           return await PGlite.create({ loadDataDir: new Blob([new Uint8Array(bytes)]) })
         },
         catch: failed("loading the data directory into PGlite")
@@ -260,7 +261,7 @@ export const restoreTest = Effect.fn("Migration.restoreTest")(function*(options:
       }
     }),
     Effect.catchIf(
-      (e) => e.reason === "RestoreTestFailed",
+      (e) => e._tag === "MigrationError" && e.reason === "RestoreTestFailed",
       (e) => Effect.succeed<RestoreTestResult>({ ...base, ok: false, database: "", durationMs: Date.now() - started, checks: [], error: e.message })
     )
   )

@@ -7,7 +7,6 @@
  *
  * @since 0.1.0
  */
-import { PgMigrator } from "@effect/sql-pg"
 import { Effect } from "effect"
 import * as Migrator from "effect/sql/Migrator"
 import { describeCause, MigrationError } from "./MigrationError.ts"
@@ -21,7 +20,7 @@ import safety from "./migrations/0003_safety.ts"
  * @since 0.1.0
  * @category constants
  */
-export const MIGRATIONS_TABLE = "stage_normalization_migrations"
+const MIGRATIONS_TABLE = "stage_normalization_migrations"
 
 /**
  * The tracking-schema migrations, keyed `<id>_<name>`.
@@ -29,7 +28,7 @@ export const MIGRATIONS_TABLE = "stage_normalization_migrations"
  * @since 0.1.0
  * @category constants
  */
-export const trackingMigrations = {
+const trackingMigrations = {
   "1_tracking_tables": trackingTables,
   "2_progress_views": progressViews,
   "3_safety": safety
@@ -52,7 +51,7 @@ const runMigrator = Migrator.make({})
  * @category schema
  */
 export const ensureTrackingSchema = runMigrator({
-  loader: PgMigrator.fromRecord(trackingMigrations),
+  loader: Migrator.fromRecord(trackingMigrations),
   table: MIGRATIONS_TABLE
 }).pipe(
   Effect.mapError((cause) =>

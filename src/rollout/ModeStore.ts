@@ -17,8 +17,7 @@
  *
  * @since 0.1.0
  */
-import type { NodeRedis } from "@effect/platform-node"
-import { Config, Context, Deferred, Duration, Effect, Layer, Option, Schema, type Stream } from "effect"
+import { Config, Context, Deferred, Duration, Effect, Layer, Option, Schema, type Scope, type Stream } from "effect"
 import { Redis } from "effect/persistence"
 import { AUDIT_HISTORY_LIMIT, type AuditAction, type AuditEntry, type AuditOutcome, type ChangeMeta } from "./AuditLog.ts"
 import type { BackfillStatus } from "./BackfillStatus.ts"
@@ -27,8 +26,16 @@ import { loadStageValidationEnv } from "./EnvConfig.ts"
 import type { BackfillNotVerifiedError } from "./FinalisationGuard.ts"
 import { makeCore, makeLocalState } from "./internal/core.ts"
 import { makeMemoryBackend } from "./internal/memory.ts"
-import { connectInBackground, makeRedisBackend, type RedisHolder, redisKeys, startSync } from "./internal/redis.ts"
+import {
+  connectInBackground,
+  makeRedisBackend,
+  type RedisClientOptions,
+  type RedisHolder,
+  redisKeys,
+  startSync
+} from "./internal/redis.ts"
 import type { ModeStoreError } from "./ModeStoreError.ts"
+import type { MissingPeerDependencyError } from "../shared/PeerDependency.ts"
 
 /**
  * A whole-document change: `document` is untrusted input (decoded strictly, unknown keys
@@ -179,7 +186,7 @@ export interface RedisModeStoreOptions {
  * @category models
  */
 export interface RedisConnectionModeStoreOptions extends RedisModeStoreOptions {
-  readonly redis?: NonNullable<Parameters<typeof NodeRedis.layer>[0]> | undefined
+  readonly redis?: RedisClientOptions | undefined
 }
 
 const resolveInitial = (initial: StageValidationConfig): RolloutDocument =>
@@ -194,9 +201,9 @@ const settingsOf = (options: RedisModeStoreOptions) => ({
   seedIfEmpty: options.seedIfEmpty ?? true
 })
 
-const makeRedisStore = Effect.fnUntraced(function*(
+const makeRedisStore = Effect.fnUntraced(function*<E>(
   options: RedisModeStoreOptions,
-  connect: (holder: RedisHolder) => Effect.Effect<void, never, import("effect").Scope.Scope>
+  connect: (holder: RedisHolder) => Effect.Effect<void, E, Scope.Scope>
 ) {
   const settings = settingsOf(options)
   const local = yield* makeLocalState(resolveInitial(options.initial))
@@ -255,8 +262,11 @@ export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("s
     )
 
   /**
-   * A store shared through Redis over its own node-redis connection, made in the background: the
-   * layer never fails, the boot document is served until Redis answers.
+   * A store shared through Redis over its own node-redis connection, made in the background: a
+   * Redis that does not answer never fails the layer, the boot document is served until it does.
+   * Needs the optional peers `@effect/platform-node` and `redis` (`npm install
+   * @effect/platform-node redis`); without them the layer fails with
+   * `MissingPeerDependencyError`.
    *
    * @example
    * ```ts
@@ -271,11 +281,11 @@ export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("s
    */
   static readonly layerRedis = (
     options: RedisConnectionModeStoreOptions
-  ): Layer.Layer<ModeStore, never, BackfillStatus> =>
+  ): Layer.Layer<ModeStore, MissingPeerDependencyError, BackfillStatus> =>
     Layer.effect(
       ModeStore,
       Effect.map(
-        makeRedisStore(options, (holder) => connectInBackground(holder, options.redis ?? {})),
+        makeRedisStore(options, (holder) => connectInBackground(holder, options.redis ?? {}, "ModeStore.layerRedis")),
         ModeStore.of
       )
     )
@@ -328,7 +338,7 @@ export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("s
    */
   static readonly layerRedisConfig = (
     options: Partial<Omit<RedisConnectionModeStoreOptions, "initial">> = {}
-  ): Layer.Layer<ModeStore, never, BackfillStatus> =>
+  ): Layer.Layer<ModeStore, MissingPeerDependencyError, BackfillStatus> =>
     Layer.unwrap(
       Effect.gen(function*() {
         const { document } = yield* loadStageValidationEnv

@@ -28,22 +28,26 @@ import { selectManifest, verifyBackup } from "../../migration/BackupVerify.ts"
 import { layerFromUrl, parseDatabaseUrl } from "../../migration/Database.ts"
 import { layerEmbedded } from "../../migration/EmbeddedPostgres.ts"
 import type { MigrationError } from "../../migration/MigrationError.ts"
+import type { MissingPeerDependencyError } from "../../shared/PeerDependency.ts"
 import { restoreTest } from "../../migration/RestoreTest.ts"
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
 import { renderTable } from "../Table.ts"
 import { requireDatabaseUrl } from "./migrate.ts"
 
-const toCli = (e: MigrationError) =>
-  e.isInputError ? new CliInputError({ message: e.message }) : new CliExitCode({ code: 1, reason: e.message })
+const toCli = (e: MigrationError | MissingPeerDependencyError) =>
+  e._tag === "MissingPeerDependencyError" || e.isInputError
+    ? new CliInputError({ message: e.message })
+    : new CliExitCode({ code: 1, reason: e.message })
 
 /** Like `withDatabase`, but an embedded URL also provides `EmbeddedPostgres` (for its own dump). */
 const withBackupDatabase = <A>(
   url: string,
-  program: Effect.Effect<A, MigrationError, SqlClient.SqlClient | PgClient.PgClient | Scope.Scope>
+  program: Effect.Effect<A, MigrationError | MissingPeerDependencyError, SqlClient.SqlClient | PgClient.PgClient | Scope.Scope>
 ): Effect.Effect<A, CliInputError | CliExitCode> =>
   Effect.gen(function*() {
     const location = yield* Effect.fromResult(parseDatabaseUrl(url))
-    const layer: Layer.Layer<SqlClient.SqlClient | PgClient.PgClient, MigrationError> = location._tag === "Embedded"
+    const layer: Layer.Layer<SqlClient.SqlClient | PgClient.PgClient, MigrationError | MissingPeerDependencyError> =
+      location._tag === "Embedded"
       ? layerEmbedded({ dataDir: location.dataDir, applicationName: "stage-normalization backup" })
       : layerFromUrl(url, { applicationName: "stage-normalization backup", maxConnections: 2 })
     return yield* Effect.scoped(program).pipe(Effect.provide(layer))

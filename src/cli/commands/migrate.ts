@@ -77,8 +77,11 @@ export const withDatabase = <A>(
 ): Effect.Effect<A, CliInputError | CliExitCode> =>
   Effect.scoped(program).pipe(
     Effect.provide(layerFromUrl(url, { applicationName })),
-    Effect.catchTag("MigrationError", (e) =>
-      Effect.fail(e.isInputError ? new CliInputError({ message: e.message }) : new CliExitCode({ code: 1, reason: e.message })))
+    Effect.catchTags({
+      MigrationError: (e) =>
+        Effect.fail(e.isInputError ? new CliInputError({ message: e.message }) : new CliExitCode({ code: 1, reason: e.message })),
+      MissingPeerDependencyError: (e) => Effect.fail(new CliInputError({ message: e.message }))
+    })
   )
 
 const printable = (s: string): string => JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}…` : s)

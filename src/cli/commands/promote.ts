@@ -17,10 +17,11 @@ import { NodeRedis } from "@effect/platform-node"
 import { Config, Console, Effect, Layer, Option, Ref } from "effect"
 import { Command, Flag } from "effect/cli"
 import { Redis } from "effect/persistence"
-import { layerPrometheusMetricsSourceFetch } from "../../observability/PrometheusMetricsSource.ts"
+import { layerPrometheusMetricsSourceFetch } from "../../rollout/PrometheusMetricsSource.ts"
 import { layerBackfillStatusPostgres } from "../../migration/BackfillStatusPostgres.ts"
 import { layerFromUrl } from "../../migration/Database.ts"
 import type { MigrationError } from "../../migration/MigrationError.ts"
+import type { MissingPeerDependencyError } from "../../shared/PeerDependency.ts"
 import { BACKFILL_PENDING, BackfillStatus } from "../../rollout/BackfillStatus.ts"
 import { DEFAULT_DOCUMENT } from "../../rollout/Config.ts"
 import { MetricsSource, type MetricsSourceError } from "../../rollout/MetricsSource.ts"
@@ -80,7 +81,7 @@ const backfillLayer = (databaseUrl: Option.Option<string>, table: string, column
     : BackfillStatus.layerMemory(BACKFILL_PENDING)
 
 /** The shared store over one Redis connection (also exposed, to check the document exists). */
-const sharedStoreLayer = (url: string, prefix: string, backfill: Layer.Layer<BackfillStatus, MigrationError>) =>
+const sharedStoreLayer = (url: string, prefix: string, backfill: Layer.Layer<BackfillStatus, MigrationError | MissingPeerDependencyError>) =>
   ModeStore.layerRedisFrom({
     initial: DEFAULT_DOCUMENT, // never served nor written: the shared document must exist (checked first)
     prefix,
@@ -277,7 +278,8 @@ export const promoteCommand = Command.make(
         ModeStoreError: (e) => Effect.fail(new CliExitCode({ code: 1, reason: `not promoted: ${e.message}` })),
         BackfillNotVerifiedError: (e) =>
           Effect.fail(new CliExitCode({ code: 1, reason: `not promoted: ${e.message} (--force overrides, audited)` })),
-        MigrationError: (e) => Effect.fail(new CliInputError({ message: `cannot read the migration record: ${e.message}` }))
+        MigrationError: (e) => Effect.fail(new CliInputError({ message: `cannot read the migration record: ${e.message}` })),
+        MissingPeerDependencyError: (e) => Effect.fail(new CliInputError({ message: e.message }))
       })
     )
   })

@@ -20,6 +20,7 @@ import { createHash } from "node:crypto"
 import { Clock, Context, Deferred, Effect, Layer, Schema } from "effect"
 import { Redis } from "effect/persistence"
 import { connectInBackground, type RedisHolder } from "../../rollout/internal/redis.ts"
+import type { MissingPeerDependencyError } from "../../shared/PeerDependency.ts"
 
 /**
  * Default TTL of a claimed key, seconds.
@@ -104,7 +105,8 @@ export class WebhookDeduplication extends Context.Service<WebhookDeduplication, 
 
   /**
    * Redis store over its own connection to `url`, connected in the background (see the module
-   * notes).
+   * notes). Needs the optional peers `@effect/platform-node` and `redis`; without them the layer
+   * fails with `MissingPeerDependencyError`.
    *
    * @since 0.1.0
    * @category layers
@@ -112,12 +114,12 @@ export class WebhookDeduplication extends Context.Service<WebhookDeduplication, 
   static readonly layerRedisUrl = (
     url: string,
     options?: { readonly prefix?: string | undefined; readonly timeout?: number | undefined }
-  ): Layer.Layer<WebhookDeduplication> =>
+  ): Layer.Layer<WebhookDeduplication, MissingPeerDependencyError> =>
     Layer.effect(
       WebhookDeduplication,
       Effect.gen(function*() {
         const holder: RedisHolder = { redis: undefined, connected: yield* Deferred.make<Redis.Redis["Service"]>() }
-        yield* connectInBackground(holder, { url }, {
+        yield* connectInBackground(holder, { url }, "WebhookDeduplication.layerRedisUrl", {
           event: "stage_validation.webhook_redis_connect_failed",
           message: "could not connect to Redis for webhook deduplication; retrying"
         })

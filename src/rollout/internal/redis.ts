@@ -10,13 +10,14 @@
  *
  * @internal
  */
-import { NodeRedis } from "@effect/platform-node"
+import type { NodeRedis } from "@effect/platform-node"
 import { Cause, Clock, Context, Deferred, Duration, Effect, Layer, Metric, Queue, Schedule, Schema } from "effect"
 import { Redis } from "effect/persistence"
 import { type AuditEntry, decodeAuditEntry, encodeAuditEntry, makeAuditEntry } from "../AuditLog.ts"
 import { type RolloutDocument, StageValidationConfig } from "../Config.ts"
 import { ModeStoreError } from "../ModeStoreError.ts"
 import { modeFetchFailuresTotal } from "../../observability/metrics.ts"
+import { importPeers } from "../../shared/PeerDependency.ts"
 import { acceptDocument, type Backend, type CasResult, type LocalState } from "./core.ts"
 
 /**
@@ -305,24 +306,59 @@ export const startSync = Effect.fnUntraced(function*(
 })
 
 /**
+ * node-redis client options, passed to `createClient` as they are (`url`, `socket`, `username`,
+ * `password`, `database`, …). Declared here rather than imported from `redis`, so that the
+ * rollout entry's types do not require the optional peer.
+ *
+ * @example
+ * ```ts
+ * import type { RedisClientOptions } from "stage-normalization/rollout"
+ * const options: RedisClientOptions = { url: "redis://127.0.0.1:6379", socket: { connectTimeout: 2_000 } }
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface RedisClientOptions {
+  readonly url?: string | undefined
+  readonly socket?: {
+    readonly connectTimeout?: number | undefined
+    readonly reconnectStrategy?: false | number | ((retries: number, cause: Error) => false | Error | number) | undefined
+    readonly [option: string]: unknown
+  } | undefined
+  readonly [option: string]: unknown
+}
+
+/**
+ * `@effect/platform-node`'s NodeRedis (over node-redis), loaded when a Redis layer is built.
+ *
+ * @internal
+ */
+export const loadNodeRedis = (feature: string) =>
+  importPeers(feature, ["@effect/platform-node", "redis"], () => import("@effect/platform-node/NodeRedis"))
+
+/**
  * Connects a node-redis client in the background, forever retrying: the store serves its boot
  * value until Redis answers, and a Redis outage at boot never fails the host. Commands fail fast
  * while disconnected (`disableOfflineQueue`), and the client reconnects with a capped backoff
  * instead of giving up. The webhook's deduplication store connects the same way (with its own
- * `failure` log line).
+ * `failure` log line). Fails only when the optional peers (`@effect/platform-node`, `redis`) are
+ * not installed.
  *
  * @internal
  */
 export const connectInBackground = Effect.fnUntraced(function*(
   holder: RedisHolder,
-  options: NonNullable<Parameters<typeof NodeRedis.layer>[0]>,
+  options: RedisClientOptions,
+  feature: string,
   failure: { readonly event: string; readonly message: string } = {
     event: "stage_validation.redis_connect_failed",
     message: "could not connect to Redis; serving the boot rollout document and retrying"
   }
 ) {
+  const NodeRedisModule: typeof NodeRedis = yield* loadNodeRedis(feature)
   const socket = options.socket ?? {}
-  const layer = NodeRedis.layer({
+  const layer = NodeRedisModule.layer({
     disableOfflineQueue: true,
     ...options,
     socket: {
@@ -330,12 +366,12 @@ export const connectInBackground = Effect.fnUntraced(function*(
       ...socket,
       reconnectStrategy: socket.reconnectStrategy ??
         ((retries: number) => Math.min(50 * 2 ** Math.min(retries, 10), 1_000) + Math.floor(Math.random() * 100))
-    } as typeof socket
-  })
+    }
+  } as NonNullable<Parameters<typeof NodeRedis.layer>[0]>)
   const connectOnce = Effect.gen(function*() {
     const context = yield* Layer.build(layer)
     const redis = Context.get(context, Redis.Redis)
-    const { client } = Context.get(context, NodeRedis.NodeRedis)
+    const { client } = Context.get(context, NodeRedisModule.NodeRedis)
     holder.redis = redis
     // Runs before NodeRedis' own `close()`, which waits for in-flight replies: against a Redis
     // that stopped answering that would hang shutdown, so give it a second, then destroy.
