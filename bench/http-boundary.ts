@@ -35,7 +35,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { HttpServer } from "effect/http"
 import { DEFAULT_DOCUMENT, type Mode } from "../src/rollout/Config.ts"
-import { referenceServiceLayer } from "../src/http/service/ReferenceService.ts"
+import { referenceServiceLayer } from "../src/service/ReferenceService.ts"
 
 interface AutocannonResult {
   readonly requests: { readonly average: number; readonly total: number }

@@ -24,7 +24,7 @@ import type { StageLocation } from "./StageLocation.ts"
  * @since 0.1.0
  * @category constants
  */
-export const DEFAULT_OFFENDER_SAMPLE_PERCENT = 10
+const DEFAULT_OFFENDER_SAMPLE_PERCENT = 10
 
 /**
  * Options shared by the Effect middleware and the plain-Node adapter.
@@ -47,7 +47,7 @@ export interface BoundaryOptions {
  * @since 0.1.0
  * @category models
  */
-export interface BoundaryRequest {
+interface BoundaryRequest {
   /** route template: the `endpoint` label and the path the decision matches */
   readonly endpoint: string
   readonly method: string

@@ -47,7 +47,7 @@ const fieldOf = (route: StageRoute): string => {
  * @since 0.1.0
  * @category constructors
  */
-export const deprecationsBody = (doc: RolloutDocument, routes: ReadonlyArray<ListedRoute>) => {
+const deprecationsBody = (doc: RolloutDocument, routes: ReadonlyArray<ListedRoute>) => {
   const c = headerConstants(doc)
   const deprecation = new Date(c.deprecationSeconds * 1000).toISOString()
   const sunset = c.sunsetSeconds === undefined ? null : new Date(c.sunsetSeconds * 1000).toISOString()

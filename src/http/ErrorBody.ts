@@ -60,7 +60,7 @@ export interface InvalidStageBody {
  * @since 0.1.0
  * @category constants
  */
-export const MAX_INVALID_LISTED = 100
+const MAX_INVALID_LISTED = 100
 
 /**
  * Longest invalid value listed (characters; longer ones are cut and end with `…`).
@@ -68,7 +68,7 @@ export const MAX_INVALID_LISTED = 100
  * @since 0.1.0
  * @category constants
  */
-export const MAX_INVALID_LENGTH = 256
+const MAX_INVALID_LENGTH = 256
 
 /**
  * Most issues listed in one body.
@@ -76,7 +76,7 @@ export const MAX_INVALID_LENGTH = 256
  * @since 0.1.0
  * @category constants
  */
-export const MAX_ISSUES_LISTED = 20
+const MAX_ISSUES_LISTED = 20
 
 const VALID_STAGES: ReadonlyArray<CanonicalStage> = Object.freeze([...CANONICAL_STAGES])
 

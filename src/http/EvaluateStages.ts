@@ -33,14 +33,6 @@ import type { StageLocation } from "./StageLocation.ts"
 export type ValidationResult = "ok" | "normalized" | "invalid" | "rejected" | "would_reject"
 
 /**
- * Every {@link ValidationResult}, in a fixed order.
- *
- * @since 0.1.0
- * @category constants
- */
-export const VALIDATION_RESULTS: ReadonlyArray<ValidationResult> = ["ok", "normalized", "invalid", "rejected", "would_reject"]
-
-/**
  * The part of the rollout `ValidationDecision` the boundary acts on.
  *
  * @since 0.1.0
@@ -59,7 +51,7 @@ export interface BoundaryDecision {
  * @since 0.1.0
  * @category models
  */
-export interface UnrecognizedEntry {
+interface UnrecognizedEntry {
   readonly input: string
   readonly weight: unknown
 }

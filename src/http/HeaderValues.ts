@@ -41,7 +41,7 @@ export const MAX_ECHOED_ITEM_LENGTH = 64
  * @since 0.1.0
  * @category constants
  */
-export const MAX_ECHOED_ITEMS = 10
+const MAX_ECHOED_ITEMS = 10
 
 /**
  * Longest URL echoed in `X-Stage-Docs` / `Link`.
@@ -49,7 +49,7 @@ export const MAX_ECHOED_ITEMS = 10
  * @since 0.1.0
  * @category constants
  */
-export const MAX_URL_LENGTH = 512
+const MAX_URL_LENGTH = 512
 
 const HEX = "0123456789ABCDEF"
 const TRUNCATION_MARK = "..."

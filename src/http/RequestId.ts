@@ -26,7 +26,7 @@ export const REQUEST_ID_HEADER = "x-request-id"
  * @since 0.1.0
  * @category constants
  */
-export const MAX_REQUEST_ID_LENGTH = 128
+const MAX_REQUEST_ID_LENGTH = 128
 
 const SAFE_ID = /^[A-Za-z0-9._:@/+=-]+$/
 
@@ -43,7 +43,7 @@ const SAFE_ID = /^[A-Za-z0-9._:@/+=-]+$/
  * @since 0.1.0
  * @category request ids
  */
-export const isSaneRequestId = (id: string): boolean =>
+const isSaneRequestId = (id: string): boolean =>
   id.length > 0 && id.length <= MAX_REQUEST_ID_LENGTH && SAFE_ID.test(id)
 
 /**

@@ -48,7 +48,7 @@ export const STAGE_HEADERS = {
  * @since 0.1.0
  * @category constants
  */
-export const DEFAULT_DEPRECATION_DATE = "2025-10-30T00:00:00Z"
+const DEFAULT_DEPRECATION_DATE = "2025-10-30T00:00:00Z"
 
 /**
  * The fallback docs URL (used when the document's `docsUrl` is not a safe http(s) URL).
@@ -56,7 +56,7 @@ export const DEFAULT_DEPRECATION_DATE = "2025-10-30T00:00:00Z"
  * @since 0.1.0
  * @category constants
  */
-export const FALLBACK_DOCS_URL = "https://www.npmjs.com/package/stage-normalization"
+const FALLBACK_DOCS_URL = "https://www.npmjs.com/package/stage-normalization"
 
 const STAGE_LIST = CANONICAL_STAGES.join(", ")
 
@@ -66,7 +66,7 @@ const STAGE_LIST = CANONICAL_STAGES.join(", ")
  * @since 0.1.0
  * @category constants
  */
-export const RECOMMENDATIONS = {
+const RECOMMENDATIONS = {
   wouldReject: "Fix these stages before enforcement begins. See X-Stage-Docs for migration guide.",
   rejected: `Send canonical stage values (${STAGE_LIST}). See X-Stage-Docs.`,
   invalid: `Unknown or invalid stage values will be rejected once enforcement begins. Use ${STAGE_LIST}.`,
@@ -91,7 +91,7 @@ export interface HeaderSettings {
  * @since 0.1.0
  * @category models
  */
-export interface HeaderConstants {
+interface HeaderConstants {
   readonly docs: string
   readonly link: string
   readonly deprecation: string

@@ -1,8 +1,35 @@
 /**
- * Observability: the metric catalogue (`stage-normalization/observability`).
+ * `stage-normalization/observability`: the metric catalogue (every series the boundary, the
+ * rollout store, the webhook and the migration record; the names alert rules use) and the
+ * structured offender log.
+ *
+ * An explicit list: every name here is public API, recorded in `etc/observability.api.md`.
  *
  * @since 0.1.0
  */
-export * from "./metrics.ts"
-export * from "./PrometheusMetricsSource.ts"
-export * from "./OffenderLog.ts"
+export {
+  enforcementPercentGauge,
+  METRIC_NAMES,
+  migrationBatchesTotal,
+  migrationRowsTotal,
+  modeChangesTotal,
+  modeFetchFailuresTotal,
+  registerMetricCatalogue,
+  VALIDATION_DURATION_BOUNDARIES,
+  validationDurationSeconds,
+  validationErrorsTotal,
+  validationModeGauge,
+  validationsTotal,
+  warnUnknownTotal,
+  webhookTotal
+} from "./metrics.ts"
+export {
+  logOffender,
+  makeOffenderLogLine,
+  MAX_LOGGED_STAGE_LENGTH,
+  MAX_LOGGED_STAGES,
+  type OffenderLogLine,
+  type OffenderLogSink,
+  stderrOffenderLogSink,
+  uaHash
+} from "./OffenderLog.ts"

@@ -29,8 +29,8 @@
  */
 import { Clock, Duration, Effect, Layer, Schema } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
-import { MetricsSource, MetricsSourceError, type SnapshotRequest } from "../rollout/MetricsSource.ts"
-import { BLOCKING_ALERTS, type MetricsSnapshot } from "../rollout/PromotionGate.ts"
+import { MetricsSource, MetricsSourceError, type SnapshotRequest } from "./MetricsSource.ts"
+import { BLOCKING_ALERTS, type MetricsSnapshot } from "./PromotionGate.ts"
 
 /**
  * Prometheus could not be reached (connection refused, DNS, reset).

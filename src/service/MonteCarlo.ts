@@ -19,7 +19,7 @@
  *
  * @since 0.1.0
  */
-import type { CanonicalStage } from "../../normalizer/Stages.ts"
+import type { CanonicalStage } from "../normalizer/Stages.ts"
 
 /**
  * One stage's outcome parameters.

@@ -14,10 +14,10 @@ import { ByteSize, Context, Effect } from "effect"
 import { HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { DEFAULT_DOCUMENT } from "../rollout/Config.ts"
 import { getValidationDecision } from "../rollout/Decision.ts"
-import { evaluateStages, extractFromBody, extractFromQuery } from "./EvaluateStages.ts"
-import { NormalizedStages } from "./NormalizedStages.ts"
-import { DEFAULT_MAX_BODY_BYTES } from "./StageBoundary.ts"
-import type { StageRoute } from "./StageValidation.ts"
+import { evaluateStages, extractFromBody, extractFromQuery } from "../http/EvaluateStages.ts"
+import { NormalizedStages } from "../http/NormalizedStages.ts"
+import { DEFAULT_MAX_BODY_BYTES } from "../http/StageBoundary.ts"
+import type { StageRoute } from "../http/StageValidation.ts"
 
 const OFF = getValidationDecision({ ...DEFAULT_DOCUMENT, defaultMode: "off" }, { method: "GET", path: "/", requestId: "" })
 

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { parseYAML } from "confbox"
-import { SERVICE_LISTED_ROUTES, SERVICE_ROUTE_TABLE } from "../../src/http/service/ServiceRoutes.ts"
+import { SERVICE_LISTED_ROUTES, SERVICE_ROUTE_TABLE } from "../../src/service/ServiceRoutes.ts"
 
 const spec = parseYAML(readFileSync(new URL("../../docs/openapi.yaml", import.meta.url), "utf8")) as any
 const METHODS = ["get", "put", "post", "patch", "delete"] as const

@@ -12,7 +12,7 @@ import {
   layerPrometheusMetricsSourceFetch,
   type PrometheusMetricsSourceOptions,
   PrometheusQueryError
-} from "../../src/observability/index.ts"
+} from "../../src/rollout/PrometheusMetricsSource.ts"
 import {
   BACKFILL_PENDING,
   BackfillStatus,

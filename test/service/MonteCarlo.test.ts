@@ -2,7 +2,7 @@
  * The reference service's Monte-Carlo: deterministic per seed, sensible by stage, bounded.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { makeRandom, simulateFund, type SimulationResult } from "../../src/http/service/MonteCarlo.ts"
+import { makeRandom, simulateFund, type SimulationResult } from "../../src/service/MonteCarlo.ts"
 
 const run = (input: Parameters<typeof simulateFund>[0]): SimulationResult => {
   const r = simulateFund(input)

@@ -9,7 +9,7 @@
  */
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { runReferenceService } from "../../http/service/ReferenceService.ts"
+import { runReferenceService } from "../../service/ReferenceService.ts"
 import { CliInputError } from "../CliInputError.ts"
 
 /**

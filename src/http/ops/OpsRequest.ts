@@ -32,7 +32,7 @@ export interface OpsRequest {
  * @since 0.1.0
  * @category models
  */
-export type OpsRejection =
+type OpsRejection =
   | { readonly _tag: "TooLarge" }
   | { readonly _tag: "Unreadable" }
   | { readonly _tag: "Unauthorized"; readonly reason: AuthFailure }

@@ -12,7 +12,7 @@ import { SqlClient } from "effect/sql"
 import type { OffenderLogLine } from "../../../src/observability/OffenderLog.ts"
 import { DEFAULT_DOCUMENT, type StageValidationConfig } from "../../../src/rollout/Config.ts"
 import { ModeStore } from "../../../src/rollout/ModeStore.ts"
-import { referenceServiceLayer, type ReferenceServiceOptions } from "../../../src/http/service/ReferenceService.ts"
+import { referenceServiceLayer, type ReferenceServiceOptions } from "../../../src/service/ReferenceService.ts"
 
 export const ADMIN_URL = process.env["HTTP_TEST_ADMIN_URL"] ?? "postgres://postgres@127.0.0.1:5432/test"
 
