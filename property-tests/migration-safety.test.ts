@@ -18,7 +18,14 @@ import { uniqueStageAtEditDistance1 } from "../src/migration/ForceUnknown.ts"
 import { rollback } from "../src/migration/Rollback.ts"
 import { migrate } from "../src/migration/Runner.ts"
 import { verify } from "../src/migration/Verify.ts"
-import { boundedEditDistance, CANONICAL_STAGES, foldKey, normalizeStage, STAGE_ALIASES, stageVocabulary } from "../src/normalizer/index.ts"
+import {
+  CANONICAL_STAGES,
+  foldKey,
+  normalizeStage,
+  STAGE_ALIASES,
+  stageVocabulary
+} from "../src/normalizer/index.ts"
+import { boundedEditDistance } from "../src/normalizer/EditDistance.ts"
 import { layerScratchPostgres, requirePostgres } from "../test/migration/support/Databases.ts"
 import { createDistributionTable, createScalarTable, tableChecksum } from "../test/migration/support/Fixtures.ts"
 

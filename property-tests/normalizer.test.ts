@@ -6,12 +6,12 @@ import fc from "fast-check"
 import {
   CANONICAL_STAGES,
   foldKey,
-  foldKeyReference,
   normalizeStage,
   parseStageDistribution,
   STAGE_ALIASES,
   stageVocabulary
 } from "../src/normalizer/index.ts"
+import { foldKeyReference } from "../src/normalizer/KeyFolding.ts"
 
 const runs = { numRuns: 1_000 }
 const asciiWhitespace = fc.constantFrom(" ", "\t", "\n", "\r", "\v", "\f")

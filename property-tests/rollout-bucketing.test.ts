@@ -9,9 +9,9 @@ import {
   BUCKET_COUNT,
   bucketOf,
   isInPercent,
-  murmur3Bytes,
   murmur3SaltedKey
 } from "../src/rollout/index.ts"
+import { murmur3Bytes } from "../src/rollout/Bucketing.ts"
 
 const runs = { numRuns: 1_000 }
 const algorithm = fc.constantFrom("murmur3" as const, "sha256" as const)

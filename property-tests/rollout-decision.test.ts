@@ -6,12 +6,12 @@ import { describe, it } from "@effect/vitest"
 import fc from "fast-check"
 import {
   getValidationDecision,
-  matchRouteTemplate,
   type Mode,
   type Operation,
   type StageValidationConfig,
   type ValidationRequest
 } from "../src/rollout/index.ts"
+import { matchRouteTemplate } from "../src/rollout/Routes.ts"
 
 const runs = { numRuns: 1_000 }
 

@@ -1,13 +1,51 @@
 /**
  * stage-normalization: normalise investment-stage values and roll their validation out safely.
  *
- * The root export re-exports every module's public API; each folder is also a subpath export
- * (`stage-normalization/normalizer`, `/rollout`, `/observability`, …) for hosts that want less.
+ * The root entry is the front door: the normaliser, the per-request decision, the shared rollout
+ * store and the HTTP boundary for Effect and for Node/Express hosts. It loads with `effect` alone.
+ * Everything else lives on its subpath, each an explicit list of its own:
+ * `stage-normalization/normalizer`, `/rollout`, `/http`, `/observability` and `/migration`
+ * (PostgreSQL). The names here are recorded in `etc/index.api.md`.
+ *
+ * @example
+ * ```ts
+ * import { normalizeStage } from "stage-normalization"
+ * normalizeStage("Series A") // => { _tag: "Canonical", input: "Series A", stage: "series-a", deprecated: true }
+ * ```
  *
  * @since 0.1.0
  */
-export * from "./normalizer/index.ts"
-export * from "./observability/index.ts"
-export * from "./rollout/index.ts"
-export * from "./http/index.ts"
-export * from "./migration/index.ts"
+export {
+  CANONICAL_STAGES,
+  type CanonicalStage,
+  isCanonicalStage,
+  normalizeStage,
+  parseStageDistribution,
+  Stage,
+  StageDistribution,
+  type StageDistributionResult,
+  type StageResult,
+  stageVocabulary,
+  SUM_TOLERANCE,
+  Vocabulary
+} from "./normalizer/index.ts"
+export {
+  BackfillStatus,
+  DEFAULT_DOCUMENT,
+  getValidationDecision,
+  loadStageValidationEnv,
+  type Mode,
+  ModeStore,
+  PRODUCTION_CONFIG,
+  type RolloutDocument,
+  StageValidationConfig,
+  type ValidationDecision
+} from "./rollout/index.ts"
+export {
+  createStageValidationHandler,
+  NormalizedStages,
+  StageBoundary,
+  StageLocation,
+  withStageValidation
+} from "./http/index.ts"
+export { MissingPeerDependencyError } from "./shared/PeerDependency.ts"

@@ -14,11 +14,11 @@
 import { once } from "node:events"
 import { InMemStorageProvider, Unleash } from "unleash-client"
 import {
-  enforcementBucket,
   getValidationDecision,
   type StageValidationConfig,
   StageValidationConfig as ConfigSchema
 } from "../../src/rollout/index.ts"
+import { enforcementBucket } from "../../src/rollout/Bucketing.ts"
 import { Schema } from "effect"
 import type { BenchSuite } from "../suite.ts"
 

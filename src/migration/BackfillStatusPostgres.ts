@@ -70,7 +70,7 @@ export const nonCanonicalPredicate = (kind: "scalar" | "distribution", col: stri
  * @since 0.1.0
  * @category backfill
  */
-export const countNonCanonical = (target: ResolvedTarget, vocabulary: Vocabulary<string> = stageVocabulary) =>
+const countNonCanonical = (target: ResolvedTarget, vocabulary: Vocabulary<string> = stageVocabulary) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const col = `t.${target.column.sql}`

@@ -220,7 +220,7 @@ export const writeManifest = (path: string, manifest: BackupManifest): Effect.Ef
  * @since 0.1.0
  * @category models
  */
-export type FoundManifest =
+type FoundManifest =
   | { readonly _tag: "Valid"; readonly path: string; readonly manifest: BackupManifest }
   | { readonly _tag: "Invalid"; readonly path: string; readonly error: string }
 

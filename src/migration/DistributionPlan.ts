@@ -26,7 +26,7 @@ import { forcedStage, type ForceUnknownOptions } from "./ForceUnknown.ts"
  * @since 0.1.0
  * @category models
  */
-export type SkipKind =
+type SkipKind =
   | "unknown-stage"
   | "invalid-weight"
   | "invalid-entry"
@@ -44,12 +44,13 @@ export type DistributionPlan =
   | { readonly _tag: "Skipped"; readonly issues: ReadonlyArray<{ readonly kind: SkipKind; readonly value: string }> }
 
 /**
- * Largest accepted relative change of a row's weight sum.
+ * Largest relative change of a row's weight sum that merging weights may cause: floating-point
+ * rounding slack, not a validation tolerance (a valid distribution sums to 1 within the
+ * normaliser's `SUM_TOLERANCE`). A row whose sum would move more is skipped, never rewritten.
  *
- * @since 0.1.0
- * @category constants
+ * @internal
  */
-export const WEIGHT_SUM_TOLERANCE = 1e-9
+export const ROUNDING_SLACK = 1e-9
 
 const isPlainObject = (u: unknown): u is Record<string, unknown> =>
   typeof u === "object" && u !== null && !Array.isArray(u)
@@ -147,7 +148,7 @@ export const planDistribution = (value: unknown, vocabulary: Vocabulary<string> 
   }
   const oldSum = sumOf(oldWeights)
   const newSum = sumOf(newWeights)
-  if (Math.abs(newSum - oldSum) > WEIGHT_SUM_TOLERANCE * Math.abs(oldSum)) {
+  if (Math.abs(newSum - oldSum) > ROUNDING_SLACK * Math.abs(oldSum)) {
     return { _tag: "Skipped", issues: [{ kind: "weight-sum-drift", value: `${oldSum} → ${newSum}` }] }
   }
   return { _tag: "Changed", value: next, oldSum, newSum }
@@ -165,7 +166,7 @@ const weightsSum = (v: unknown): number =>
  * @since 0.1.0
  * @category models
  */
-export type ReasonedPlan =
+type ReasonedPlan =
   | { readonly _tag: "Unchanged" }
   | {
     readonly _tag: "Changed"
@@ -235,7 +236,7 @@ export const planForcedDistribution = (
   if (next._tag === "Unchanged") {
     return { _tag: "Changed", value: remapped, oldSum, newSum: weightsSum(remapped), reason }
   }
-  if (Math.abs(next.newSum - oldSum) > WEIGHT_SUM_TOLERANCE * Math.abs(oldSum)) {
+  if (Math.abs(next.newSum - oldSum) > ROUNDING_SLACK * Math.abs(oldSum)) {
     return { _tag: "Skipped", issues: [{ kind: "weight-sum-drift", value: `${oldSum} → ${next.newSum}` }] }
   }
   return { _tag: "Changed", value: next.value, oldSum, newSum: next.newSum, reason }

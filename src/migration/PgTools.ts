@@ -26,7 +26,7 @@ import { describeCause, MigrationError } from "./MigrationError.ts"
  * @since 0.1.0
  * @category models
  */
-export type PgToolName = "pg_dump" | "pg_restore"
+type PgToolName = "pg_dump" | "pg_restore"
 
 /**
  * A tool found on this machine.
@@ -182,7 +182,7 @@ export const withDatabaseName = (url: string, name: string): string => {
  * @since 0.1.0
  * @category models
  */
-export interface RunningTool {
+interface RunningTool {
   readonly child: ChildProcess
   /** Succeeds when the tool exits 0; fails with its stderr otherwise. Kills it on interruption. */
   readonly done: Effect.Effect<void, MigrationError>

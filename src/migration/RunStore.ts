@@ -43,7 +43,7 @@ export interface RunRow {
  * @since 0.1.0
  * @category models
  */
-export interface Checkpoint {
+interface Checkpoint {
   readonly fundPosition: string | null
   readonly lastId: string | null
   readonly nextBatchNo: number
@@ -134,7 +134,7 @@ export const findRun = (runId: string) =>
  * @since 0.1.0
  * @category models
  */
-export interface NewRun {
+interface NewRun {
   readonly target: ResolvedTarget
   readonly fundId: string | null
   readonly batchBy: "id" | "fund"

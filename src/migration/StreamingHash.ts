@@ -18,7 +18,7 @@ import { describeCause, MigrationError } from "./MigrationError.ts"
  * @since 0.1.0
  * @category models
  */
-export interface Digest {
+interface Digest {
   readonly sha256: string
   readonly bytes: number
 }

@@ -42,7 +42,7 @@ const heldInProcess = new Set<string>()
  * @since 0.1.0
  * @category locking
  */
-export const targetLockName = (target: { readonly label: string; readonly column: { readonly name: string } }): string =>
+const targetLockName = (target: { readonly label: string; readonly column: { readonly name: string } }): string =>
   `stage-normalization:migrate:${target.label}.${target.column.name}`
 
 /**

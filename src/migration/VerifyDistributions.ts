@@ -9,17 +9,10 @@
  * @since 0.1.0
  */
 import { Effect } from "effect"
-import { WEIGHT_SUM_TOLERANCE } from "./DistributionPlan.ts"
+import { SUM_TOLERANCE } from "../normalizer/StageDistribution.ts"
+import { ROUNDING_SLACK } from "./DistributionPlan.ts"
 import { check, example, fundFilter, MAX_EXAMPLES, n, params, type VerifyContext } from "./VerifyContext.ts"
 import type { CheckExample, CheckStatus } from "./VerifyReport.ts"
-
-/**
- * `|1 − sum|` tolerance of a valid distribution.
- *
- * @since 0.1.0
- * @category constants
- */
-export const SUM_TO_ONE_TOLERANCE = 1e-6
 
 /**
  * The weight sum of a stored distribution (finite numeric weights only), or undefined.
@@ -74,7 +67,7 @@ export const checkDistributions = (ctx: VerifyContext) =>
         audited++
         const before = weightSum(JSON.parse(String(row["old"])) as unknown)
         const now = weightSum(JSON.parse(String(row["new"])) as unknown)
-        if (before === undefined || now === undefined || Math.abs(now - before) > WEIGHT_SUM_TOLERANCE * Math.max(1, Math.abs(before))) {
+        if (before === undefined || now === undefined || Math.abs(now - before) > ROUNDING_SLACK * Math.max(1, Math.abs(before))) {
           drifted++
           if (examples.length < MAX_EXAMPLES) {
             examples.push(example(String(row["pk"]), String(row["new"]), String(row["old"]), `weight sum ${before} → ${now}`))
@@ -94,7 +87,7 @@ export const checkDistributions = (ctx: VerifyContext) =>
            WHEN 'array' THEN (SELECT sum((e ->> 'weight')::float8) FROM jsonb_array_elements(${col}) e
                               WHERE jsonb_typeof(e) = 'object' AND jsonb_typeof(e -> 'weight') = 'number')
            ELSE (SELECT sum(v::text::float8) FROM jsonb_each(${col}) AS kv(k, v) WHERE jsonb_typeof(v) = 'number')
-         END, 0)) > ${p.bind(SUM_TO_ONE_TOLERANCE / 2, "float8")}
+         END, 0)) > ${p.bind(SUM_TOLERANCE / 2, "float8")}
        ORDER BY t.${ctx.target.id.sql}`,
       p.values
     )
@@ -104,7 +97,7 @@ export const checkDistributions = (ctx: VerifyContext) =>
     for (const row of rows) {
       const sum = weightSum(JSON.parse(String(row["v"])) as unknown)
       if (sum === undefined) invalid++
-      else if (Math.abs(1 - sum) > SUM_TO_ONE_TOLERANCE) offOne++
+      else if (Math.abs(1 - sum) > SUM_TOLERANCE) offOne++
       else continue
       if (sumExamples.length < MAX_EXAMPLES) {
         sumExamples.push(example(String(row["pk"]), String(row["v"]), null, sum === undefined ? "weights are not all finite numbers" : `weights sum to ${sum}`))

@@ -38,7 +38,7 @@ export const MAX_INPUT_LENGTH = 64
  * @since 0.1.0
  * @category constants
  */
-export const FOLDED_ALPHABET = /^[a-z0-9+-]+$/
+const FOLDED_ALPHABET = /^[a-z0-9+-]+$/
 
 /**
  * The folding steps after NFKC and lower-casing as data: regular expressions valid both in

@@ -253,7 +253,7 @@ const COMMENT_PREFIX = "stage-normalization sql twin"
  * @since 0.1.0
  * @category sql
  */
-export const sqlTwinComment = (vocabulary: Vocabulary<string>): string =>
+const sqlTwinComment = (vocabulary: Vocabulary<string>): string =>
   `${COMMENT_PREFIX}; vocabulary=${vocabulary.name}; version=${vocabulary.version}`
 
 /**

@@ -1,21 +1,16 @@
 /**
  * `stage-normalization/normalizer`: canonical stages, the alias table as data, key folding,
- * `normalizeStage`, `parseStageDistribution`, bounded suggestions and Effect Schemas.
+ * `normalizeStage`, `parseStageDistribution`, bounded suggestions, Effect Schemas, vocabularies
+ * for other enumerated fields, and the generated PostgreSQL twin of the normaliser.
+ *
+ * An explicit list: every name here is public API, recorded in `etc/normalizer.api.md`.
  *
  * @since 0.1.0
  */
-export { boundedEditDistance } from "./EditDistance.ts"
-export {
-  FOLDED_ALPHABET,
-  foldKey,
-  foldKeyReference,
-  isFoldedKey,
-  KEY_FOLDING_STEPS,
-  MAX_INPUT_LENGTH,
-  trimAsciiWhitespace
-} from "./KeyFolding.ts"
+export { foldKey, KEY_FOLDING_STEPS, MAX_INPUT_LENGTH } from "./KeyFolding.ts"
 export { normalizeStage } from "./NormalizeStage.ts"
 export { makeDistributionSchema, makeStageSchema, type SchemaOptions, Stage, StageDistribution } from "./Schemas.ts"
+export { makeSqlTwin, makeSqlTwinResult, type SqlTwin, SqlTwinError, type SqlTwinOptions } from "./SqlTwin.ts"
 export { STAGE_ALIASES } from "./StageAliases.ts"
 export {
   type DistributionIssue,
@@ -27,7 +22,6 @@ export {
 export { type Canonical, isCanonical, isUnknown, type StageResult, type Unknown } from "./StageResult.ts"
 export { CANONICAL_STAGES, type CanonicalStage, isCanonicalStage } from "./Stages.ts"
 export { stageVocabulary } from "./StageVocabulary.ts"
-export { MAX_SUGGESTIONS, maxSuggestionDistance, suggest } from "./Suggestions.ts"
+export { MAX_SUGGESTIONS, suggest } from "./Suggestions.ts"
 export * as Vocabulary from "./Vocabulary.ts"
 export type { AliasEntry } from "./Vocabulary.ts"
-export * from "./SqlTwin.ts"

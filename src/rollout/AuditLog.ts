@@ -204,7 +204,7 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
  * @since 0.1.0
  * @category diffing
  */
-export const diffDocuments = (from: RolloutDocument | null, to: RolloutDocument): ReadonlyArray<DiffEntry> => {
+const diffDocuments = (from: RolloutDocument | null, to: RolloutDocument): ReadonlyArray<DiffEntry> => {
   const diff: Array<DiffEntry> = []
   const before: Record<string, unknown> = from ?? {}
   const after: Record<string, unknown> = to

@@ -123,7 +123,7 @@ const isRouteTemplate = (s: string): boolean => {
  * @since 0.1.0
  * @category schemas
  */
-export const RouteTemplate = Schema.String.pipe(
+const RouteTemplate = Schema.String.pipe(
   Schema.check(
     Schema.makeFilter((s: string) =>
       isRouteTemplate(s) ? undefined : `expected a route template like "/api/funds/:fundId/companies", got ${JSON.stringify(s)}`
@@ -144,7 +144,7 @@ export const RouteTemplate = Schema.String.pipe(
  * @since 0.1.0
  * @category schemas
  */
-export const RouteKey = Schema.String.pipe(
+const RouteKey = Schema.String.pipe(
   Schema.check(
     Schema.makeFilter((s: string) =>
       METHOD_PATTERN.test(s) && isRouteTemplate(s.slice(s.indexOf(" ") + 1))
@@ -168,7 +168,7 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z
  * @since 0.1.0
  * @category schemas
  */
-export const IsoDate = Schema.String.pipe(
+const IsoDate = Schema.String.pipe(
   Schema.check(
     Schema.makeFilter((s: string) =>
       ISO_DATE.test(s) && Number.isFinite(Date.parse(s)) ? undefined : `expected an ISO-8601 date, got ${JSON.stringify(s)}`
@@ -262,7 +262,7 @@ export const DEFAULT_SAMPLING_SALT = "stage-validation/log-sampling"
  * @since 0.1.0
  * @category constants
  */
-export const DEFAULT_DOCS_URL = "https://www.npmjs.com/package/stage-normalization"
+const DEFAULT_DOCS_URL = "https://www.npmjs.com/package/stage-normalization"
 
 /**
  * The decision-engine contract from ARCHITECTURE.md: the five required fields, plus optional
@@ -427,23 +427,6 @@ export const decodeRolloutDocument = (input: unknown): Effect.Effect<RolloutDocu
  */
 export const decodeRolloutDocumentResult = (input: unknown) =>
   decodeStrict(input, { onExcessProperty: "error", errors: "all" })
-
-/**
- * Resolves a {@link StageValidationConfig} (possibly without extensions) into a
- * {@link RolloutDocument}. Throws nothing: invalid input yields a `SchemaError` failure.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { resolveConfig } from "stage-normalization/rollout"
- * const doc = Effect.runSync(resolveConfig({ defaultMode: "warn", endpointMode: {}, enforceWriteOnly: false, enforcementPercent: 5, dryRun: false }))
- * doc.bucketAlgorithm // => "murmur3"
- * ```
- * @since 0.1.0
- * @category decoding
- */
-export const resolveConfig = (config: StageValidationConfig): Effect.Effect<RolloutDocument, Schema.SchemaError> =>
-  decodeRolloutDocument(config)
 
 const encodeSync = Schema.encodeSync(StageValidationConfig)
 

@@ -29,7 +29,7 @@ import type { StageValidationConfig } from "./Config.ts"
  * @since 0.1.0
  * @category models
  */
-export interface ReadEnforcement {
+interface ReadEnforcement {
   readonly percent: number
   readonly routes: ReadonlySet<string>
 }
@@ -46,7 +46,7 @@ export interface ReadEnforcement {
  * @since 0.1.0
  * @category guards
  */
-export const readEnforcementOf = (config: StageValidationConfig): ReadEnforcement => {
+const readEnforcementOf = (config: StageValidationConfig): ReadEnforcement => {
   if (config.enforceWriteOnly || config.dryRun || !(config.enforcementPercent > 0)) {
     return { percent: 0, routes: new Set() }
   }
@@ -85,7 +85,7 @@ export const enforcesReads = (config: StageValidationConfig): boolean => readEnf
  * @since 0.1.0
  * @category guards
  */
-export const increasesReadEnforcement = (from: StageValidationConfig | null, to: StageValidationConfig): boolean => {
+const increasesReadEnforcement = (from: StageValidationConfig | null, to: StageValidationConfig): boolean => {
   const after = readEnforcementOf(to)
   if (after.percent === 0) return false
   if (from === null) return true

@@ -1,22 +1,121 @@
 /**
  * The rollout engine (`stage-normalization/rollout`): configuration and presets, environment
- * loading, bucketing, the decision engine, the shared `ModeStore`, the audit log, the promotion
- * gate and ramp, the downgrade policy and the finalisation guard.
+ * loading, bucketing, the decision engine, the shared `ModeStore` (in memory; Redis through the
+ * optional peers `@effect/platform-node` and `redis`), the audit log, the promotion gate and ramp
+ * (with its Prometheus-backed `MetricsSource`), the downgrade policy and the finalisation guard.
+ *
+ * An explicit list: every name here is public API, recorded in `etc/rollout.api.md`.
  *
  * @since 0.1.0
  */
-export * from "./AuditLog.ts"
-export * from "./BackfillStatus.ts"
-export * from "./Bucketing.ts"
-export * from "./Config.ts"
-export * from "./Decision.ts"
-export * from "./Downgrade.ts"
-export * from "./EnvConfig.ts"
-export * from "./FinalisationGuard.ts"
-export * from "./MetricsSource.ts"
-export * from "./ModeStore.ts"
-export * from "./ModeStoreError.ts"
-export * from "./Presets.ts"
-export * from "./Promote.ts"
-export * from "./PromotionGate.ts"
-export { defaultOperation, endpointModeOf, matchRouteTemplate, operationOf } from "./Routes.ts"
+export {
+  AUDIT_HISTORY_LIMIT,
+  AuditAction,
+  AuditEntry,
+  AuditOutcome,
+  AuditSource,
+  type ChangeMeta,
+  DiffEntry
+} from "./AuditLog.ts"
+export {
+  BACKFILL_PENDING,
+  BACKFILL_VERIFIED,
+  type BackfillState,
+  BackfillStatus,
+  BackfillStatusError
+} from "./BackfillStatus.ts"
+export {
+  BUCKET_COUNT,
+  bucketOf,
+  isInEnforcedSet,
+  isInPercent,
+  isSampledForLogs,
+  murmur3SaltedKey,
+  sha256SaltedKey
+} from "./Bucketing.ts"
+export {
+  BucketAlgorithm,
+  decodeRolloutDocument,
+  DEFAULT_DOCUMENT,
+  DEFAULT_ENFORCEMENT_SALT,
+  DEFAULT_OPERATION_OVERRIDES,
+  DEFAULT_SAMPLING_SALT,
+  encodeRolloutDocument,
+  Mode,
+  MODES,
+  Operation,
+  type RolloutDocument,
+  type RolloutDocumentEncoded,
+  StageValidationConfig
+} from "./Config.ts"
+export { getValidationDecision, type ValidationDecision, type ValidationRequest } from "./Decision.ts"
+export { DEFAULT_DOWNGRADE_COOLDOWN, downgrade, type DowngradeRequest, type DowngradeResult } from "./Downgrade.ts"
+export {
+  type EnvLoadResult,
+  type EnvWarning,
+  loadStageValidationEnv,
+  OPS_SECRET_MIN_LENGTH,
+  OpsSecretError,
+  type RawStageValidationEnv,
+  resolveStageValidationEnv,
+  StageValidationEnv,
+  validateOpsSecret
+} from "./EnvConfig.ts"
+export { BackfillNotVerifiedError, enforcesReads } from "./FinalisationGuard.ts"
+export type { RedisClientOptions } from "./internal/redis.ts"
+export { MetricsSource, MetricsSourceError, type SnapshotRequest } from "./MetricsSource.ts"
+export { createModeStoreClient, type ModeStoreClient, type ModeStoreClientOptions } from "./ModeStoreClient.ts"
+export {
+  type ChangeResult,
+  type ModifyRequest,
+  ModeStore,
+  type ModeStoreService,
+  type RecordRequest,
+  type RedisConnectionModeStoreOptions,
+  type RedisModeStoreOptions,
+  type SetRequest
+} from "./ModeStore.ts"
+export { InvalidDocument, ModeStoreError, Unavailable, VersionConflict } from "./ModeStoreError.ts"
+export {
+  DEV_CONFIG,
+  parsePresetName,
+  type PresetName,
+  PRESET_NAMES,
+  PRESETS,
+  PRODUCTION_CONFIG,
+  STAGING_CONFIG
+} from "./Presets.ts"
+export {
+  gateQueries,
+  layerPrometheusMetricsSource,
+  layerPrometheusMetricsSourceFetch,
+  makePrometheusMetricsSource,
+  PrometheusBadResponse,
+  type PrometheusMetricsSourceOptions,
+  PrometheusQueryError,
+  PrometheusQueryFailed,
+  PrometheusTimeout,
+  PrometheusUnreachable
+} from "./PrometheusMetricsSource.ts"
+export {
+  DEFAULT_PROMOTION_POLICY,
+  nextRampStep,
+  promote,
+  type PromoteRequest,
+  type PromotionPolicy,
+  type PromotionResult
+} from "./Promote.ts"
+export {
+  BLOCKING_ALERTS,
+  DEFAULT_GATE_CRITERIA,
+  evaluatePromotionGate,
+  evaluatePromotionWindows,
+  formatGateTable,
+  type GateCriteria,
+  type GateResult,
+  type GateRow,
+  type GateVerdict,
+  type MetricsSnapshot
+} from "./PromotionGate.ts"
+export { operationOf } from "./Routes.ts"
+export { importPeers, MissingPeerDependencyError, OPTIONAL_PEERS, type OptionalPeer } from "../shared/PeerDependency.ts"

@@ -1,12 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import {
-  boundedEditDistance,
   foldKey,
   MAX_INPUT_LENGTH,
   normalizeStage,
   stageVocabulary,
   suggest
 } from "../../src/normalizer/index.ts"
+import { boundedEditDistance } from "../../src/normalizer/EditDistance.ts"
 
 describe("normalizeStage", () => {
   it("accepts aliases as deprecated and canonical spelling (after trimming) as not", () => {

@@ -7,17 +7,13 @@ import {
   DEFAULT_DOCUMENT,
   DEFAULT_ENFORCEMENT_SALT,
   DEFAULT_SAMPLING_SALT,
-  enforcementBucket,
-  hashToBucket,
-  isBucketInPercent,
   isInEnforcedSet,
   isInPercent,
   isSampledForLogs,
-  murmur3Bytes,
   murmur3SaltedKey,
-  samplingBucket,
   sha256SaltedKey
 } from "../../src/rollout/index.ts"
+import { enforcementBucket, hashToBucket, isBucketInPercent, murmur3Bytes, samplingBucket } from "../../src/rollout/Bucketing.ts"
 
 interface VectorCase {
   readonly salt: string

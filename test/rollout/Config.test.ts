@@ -4,10 +4,8 @@ import {
   DEFAULT_DOCUMENT,
   DEFAULT_OPERATION_OVERRIDES,
   decodeRolloutDocument,
-  decodeRolloutDocumentResult,
   DEV_CONFIG,
   loadStageValidationEnv,
-  opsSecretConfig,
   PRESETS,
   PRODUCTION_CONFIG,
   resolveStageValidationEnv,
@@ -15,6 +13,8 @@ import {
   StageValidationConfig,
   validateOpsSecret
 } from "../../src/rollout/index.ts"
+import { decodeRolloutDocumentResult } from "../../src/rollout/Config.ts"
+import { opsSecretConfig } from "../../src/rollout/EnvConfig.ts"
 import { eventsNamed, makeLogCollector } from "./helpers.ts"
 
 const withEnv = (env: Record<string, string>) =>

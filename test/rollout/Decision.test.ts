@@ -2,16 +2,14 @@ import { assert, describe, it } from "@effect/vitest"
 import { Schema } from "effect"
 import {
   DEFAULT_DOCUMENT,
-  defaultOperation,
-  endpointModeOf,
   DEV_CONFIG,
   getValidationDecision,
-  matchRouteTemplate,
   operationOf,
   PRODUCTION_CONFIG,
   type StageValidationConfig,
   StageValidationConfig as ConfigSchema
 } from "../../src/rollout/index.ts"
+import { defaultOperation, endpointModeOf, matchRouteTemplate } from "../../src/rollout/Routes.ts"
 
 const STRATEGIES = "/api/portfolio/strategies"
 const SIMULATE = "/api/monte-carlo/simulate"

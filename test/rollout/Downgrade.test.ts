@@ -4,11 +4,11 @@ import { TestClock } from "effect/testing"
 import {
   DEFAULT_DOCUMENT,
   downgrade,
-  downgradeDocument,
   getValidationDecision,
   ModeStore,
   PRODUCTION_CONFIG
 } from "../../src/rollout/index.ts"
+import { downgradeDocument } from "../../src/rollout/Downgrade.ts"
 import { memoryStore } from "./helpers.ts"
 
 const firing = { reason: "StageValidationBlastRadius firing", source: "webhook" as const }

@@ -1,0 +1,141 @@
+/**
+ * The shared rollout store for hosts that do not write Effect code: `createModeStoreClient`
+ * returns plain functions and Promises over the same `ModeStore` the Effect layers give (Redis
+ * with background refresh, pub/sub invalidation and compare-and-set, or memory), run on a
+ * `ManagedRuntime` of its own.
+ *
+ * - `current()` is synchronous and never waits on I/O: pass it to the Node/Express adapter as
+ *   `current`.
+ * - `set`, `modify`, `history`, `refresh` return Promises; a refusal rejects with the store's
+ *   typed error (`ModeStoreError` with a `VersionConflict` / `InvalidDocument` / `Unavailable`
+ *   reason, or `BackfillNotVerifiedError` from the finalisation guard), each an `Error` with a
+ *   `_tag`.
+ * - `subscribe(listener)` calls `listener` with every newer document this process sees.
+ * - `close()` stops the refresh, the subscription and the connection.
+ *
+ * @since 0.2.0
+ */
+import { Effect, Fiber, Layer, ManagedRuntime, Stream } from "effect"
+import type { AuditEntry } from "./AuditLog.ts"
+import { BACKFILL_PENDING, type BackfillState, BackfillStatus } from "./BackfillStatus.ts"
+import type { RolloutDocument, StageValidationConfig } from "./Config.ts"
+import type { RedisClientOptions } from "./internal/redis.ts"
+import { type ChangeResult, type ModifyRequest, ModeStore, type RedisModeStoreOptions, type SetRequest } from "./ModeStore.ts"
+
+/**
+ * Options of {@link createModeStoreClient}. With `redis` the document is shared through Redis
+ * (the optional peers `@effect/platform-node` and `redis` must be installed); without it the
+ * store lives in this process.
+ *
+ * @example
+ * ```ts
+ * import { PRODUCTION_CONFIG, type ModeStoreClientOptions } from "stage-normalization/rollout"
+ * const options: ModeStoreClientOptions = {
+ *   initial: PRODUCTION_CONFIG,
+ *   redis: { url: "redis://127.0.0.1:6379" },
+ *   prefix: "stage-validation"
+ * }
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ModeStoreClientOptions extends Omit<RedisModeStoreOptions, "initial"> {
+  /** The boot document, served until the shared store answers (and seeded into an empty one). */
+  readonly initial: StageValidationConfig
+  /** node-redis client options; absent: an in-process store. */
+  readonly redis?: RedisClientOptions | undefined
+  /**
+   * What the finalisation guard knows of the historical data (default: not verified, so raising
+   * read enforcement needs `force`).
+   */
+  readonly backfill?: BackfillState | undefined
+}
+
+/**
+ * The Promise face of a `ModeStore`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ModeStoreClient {
+  /** The in-process document: synchronous, never I/O (the HTTP hot path). */
+  readonly current: () => RolloutDocument
+  /** Compare-and-set of a whole document (see `SetRequest`); rejects with the store's typed errors. */
+  readonly set: (request: Omit<SetRequest, "source"> & { readonly source?: SetRequest["source"] }) => Promise<ChangeResult>
+  /** Read-modify-write, retried on a lost race (see `ModifyRequest`). */
+  readonly modify: (
+    request: Omit<ModifyRequest, "source"> & { readonly source?: ModifyRequest["source"] }
+  ) => Promise<ChangeResult>
+  /** Up to `limit` audit entries (default 100), newest first. */
+  readonly history: (limit?: number) => Promise<ReadonlyArray<AuditEntry>>
+  /** Reads the shared document now and returns it. */
+  readonly refresh: () => Promise<RolloutDocument>
+  /** Calls `listener` with every newer document; returns the function that stops it. */
+  readonly subscribe: (listener: (document: RolloutDocument) => void) => () => void
+  /** Stops the background work and closes the connection. */
+  readonly close: () => Promise<void>
+}
+
+/**
+ * Opens a rollout store for a host without Effect. Resolves once the store serves a document
+ * (at once: the boot document until Redis answers); rejects with `MissingPeerDependencyError`
+ * when `redis` is given and its optional peers are not installed.
+ *
+ * @example
+ * ```ts
+ * import express from "express"
+ * import { createStageValidationHandler, StageLocation } from "stage-normalization/http"
+ * import { createModeStoreClient, PRODUCTION_CONFIG } from "stage-normalization/rollout"
+ *
+ * const store = await createModeStoreClient({ initial: PRODUCTION_CONFIG, redis: { url: process.env.REDIS_URL } })
+ * const app = express().use(express.json())
+ * app.post("/api/allocations", createStageValidationHandler({
+ *   endpoint: "/api/allocations", location: StageLocation.bodyStage("stage"), current: store.current
+ * }), (req, res) => res.status(201).json(req.body))
+ * // on shutdown: await store.close()
+ * ```
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const createModeStoreClient = async (options: ModeStoreClientOptions): Promise<ModeStoreClient> => {
+  const { backfill, redis, ...storeOptions } = options
+  const storeLayer = redis === undefined
+    ? ModeStore.layerMemory(options.initial, { historyLimit: options.historyLimit })
+    : ModeStore.layerRedis({ ...storeOptions, redis })
+  const runtime = ManagedRuntime.make(
+    storeLayer.pipe(Layer.provide(BackfillStatus.layerMemory(backfill ?? BACKFILL_PENDING)))
+  )
+  const store = await runtime.runPromise(ModeStore.use(Effect.succeed)).catch(async (error: unknown) => {
+    await runtime.dispose()
+    throw error
+  })
+  const listeners = new Set<Fiber.Fiber<void, unknown>>()
+  return {
+    current: store.current,
+    set: (request) => runtime.runPromise(store.set({ source: "api", ...request })),
+    modify: (request) => runtime.runPromise(store.modify({ source: "api", ...request })),
+    history: (limit) => runtime.runPromise(store.history(limit)),
+    refresh: () => runtime.runPromise(store.refresh),
+    subscribe: (listener) => {
+      const first = store.current().version
+      const fiber = runtime.runFork(
+        store.changes.pipe(
+          Stream.filter((document) => document.version > first),
+          Stream.runForEach((document) => Effect.sync(() => listener(document)))
+        )
+      )
+      listeners.add(fiber)
+      return () => {
+        listeners.delete(fiber)
+        runtime.runFork(Fiber.interrupt(fiber))
+      }
+    },
+    close: async () => {
+      await Promise.all([...listeners].map((fiber) => runtime.runPromise(Fiber.interrupt(fiber))))
+      listeners.clear()
+      await runtime.dispose()
+    }
+  }
+}
