@@ -1,5 +1,13 @@
-// Build: ESM + CJS + .d.ts for the public barrel, one entry per source folder (the package's
-// subpath exports) and the CLI binary. Peers stay external so hosts share one copy of effect.
+// Build: ESM + CJS + .d.ts for the public entries (one per source folder with an index.ts: the
+// package's subpath exports) and the CLI binary.
+//
+// The library entries keep `effect` and every optional peer external: hosts share one copy of
+// each, and an entry loads with `effect` alone (drivers are imported by the layers that need them).
+// The CLI is a program, not a library: its drivers (@effect/platform-node, @effect/sql-pg,
+// node-redis) are bundled into dist/cli/bin.js, so `npm install -g stage-normalization` and
+// `npx stage-normalization` work without the optional peers (docs/adr/ADR-005-dependencies.md).
+// Only `effect` (a required peer, installed with the package) and PGlite (the embedded database,
+// an optional peer: its WebAssembly build is 27 MB) stay outside it.
 import { existsSync, readdirSync } from "node:fs"
 import { defineConfig } from "tsup"
 
@@ -7,14 +15,7 @@ const folders = readdirSync("src", { withFileTypes: true })
   .filter((d) => d.isDirectory() && d.name !== "cli" && existsSync(`src/${d.name}/index.ts`))
   .map((d) => d.name)
 
-const external = [
-  "effect",
-  /^effect\//,
-  /^@effect\//,
-  "redis",
-  /^@electric-sql\//,
-  "standardwebhooks"
-]
+const peers = ["effect", /^effect\//, /^@effect\//, "redis", /^@redis\//, /^@electric-sql\//]
 
 export default defineConfig([
   {
@@ -30,15 +31,29 @@ export default defineConfig([
     treeshake: true,
     target: "node22",
     platform: "node",
-    external
+    external: peers
   },
   {
-    entry: { "cli/bin": "src/cli/bin.ts" },
+    entry: { bin: "src/cli/bin.ts" },
+    outDir: "dist/cli",
     format: ["esm"],
-    sourcemap: true,
+    minify: true,
     target: "node22",
     platform: "node",
-    external,
-    banner: { js: "#!/usr/bin/env node" }
+    external: [
+      "effect",
+      /^effect\//,
+      /^@electric-sql\//,
+      // optional native speed-ups and tracing of the bundled drivers, loaded only when present
+      "bufferutil",
+      "utf-8-validate",
+      "@opentelemetry/api",
+      "@node-rs/xxhash"
+    ],
+    noExternal: [/^@effect\/platform-node/, /^@effect\/sql-pg/, "redis", /^@redis\//, "undici", "ws"],
+    banner: {
+      // the bundled node-redis and ws use require(): give the ES module bundle one
+      js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from \"node:module\";\nconst require = __createRequire(import.meta.url);"
+    }
   }
 ])
