@@ -1,16 +1,20 @@
 /**
- * Stage validation in a plain Node host: the library's Node adapter as Express middleware.
+ * Stage validation in an Express host that writes no Effect code.
  *
- * `createStageValidationHandler` runs the same boundary as the Effect middleware (decision,
- * normalisation, headers, 400 body, metrics). It reads `req.body` when `express.json()` already
- * parsed it, rewrites it with canonical stages and attaches `req.stageValidation`. The rollout
- * document comes from a plain getter; a host without Effect can keep it in a variable (as here) or
- * mirror the shared Redis document. Metrics go to effect's global registry, served on `/metrics`
+ * `createModeStoreClient` opens the shared rollout document in Redis (background refresh, pub/sub
+ * invalidation, compare-and-set, audit) behind plain functions and Promises; its `current` getter
+ * is what the Node adapter reads on every request. `createStageValidationHandler` runs the same
+ * boundary as the Effect middleware (decision, normalisation, headers, 400 body, metrics): it reads
+ * `req.body` when `express.json()` already parsed it, rewrites it with canonical stages and
+ * attaches `req.stageValidation`. Metrics go to effect's global registry, served on `/metrics`
  * with `PrometheusMetrics.format`.
  *
- * The program listens on an ephemeral 127.0.0.1 port, sends itself a valid alias and an invalid
- * stage in warn, switches to enforce, sends the invalid stage again (a 400), prints the
- * responses, closes the server and exits 0. CI runs it against the built package.
+ * The program opens the store under a fresh prefix on `REDIS_URL` (default
+ * redis://127.0.0.1:6379), listens on an ephemeral 127.0.0.1 port, sends itself a valid alias and
+ * an invalid stage in warn, switches the shared document to enforce writes (phase 2.5, audited),
+ * sends the invalid stage again (a 400), prints the responses, deletes its keys, closes everything
+ * and exits 0. CI runs it against the built package, and from a consumer folder outside the repo.
+ * Needs the optional peers `@effect/platform-node` and `redis`, and `express`.
  *
  *   node examples/host-express-app.ts
  */
@@ -19,12 +23,19 @@ import { Effect } from "effect"
 import { PrometheusMetrics } from "effect/observability"
 import express from "express"
 import { createStageValidationHandler, StageLocation, type StageValidatedRequest } from "stage-normalization/http"
-import { DEFAULT_DOCUMENT, type RolloutDocument } from "stage-normalization/rollout"
+import { createModeStoreClient, DEFAULT_DOCUMENT } from "stage-normalization/rollout"
+import { createClient } from "redis"
 
 const ENDPOINT = "/api/allocations"
+const redisUrl = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379"
+const prefix = `stage-validation-example:${process.pid}:${Date.now().toString(36)}`
 
-// The rollout document the middleware reads on every request (synchronous, in-process).
-let rollout: RolloutDocument = { ...DEFAULT_DOCUMENT, defaultMode: "warn" }
+// The shared rollout document; `store.current()` is synchronous and in-process.
+const store = await createModeStoreClient({
+  initial: { ...DEFAULT_DOCUMENT, defaultMode: "warn" },
+  redis: { url: redisUrl },
+  prefix
+})
 
 const app = express()
 app.use(express.json())
@@ -34,7 +45,7 @@ app.post(
   createStageValidationHandler({
     endpoint: ENDPOINT,
     location: StageLocation.bodyStage("stage"),
-    current: () => rollout,
+    current: store.current,
     offenderSamplePercent: 0
   }),
   (req, res) => {
@@ -53,7 +64,7 @@ app.get("/metrics", (_req, res, next) => {
 const server = app.listen(0, "127.0.0.1")
 await new Promise<void>((resolve, reject) => server.once("listening", resolve).once("error", reject))
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-console.log(`express host on ${url}, mode ${rollout.defaultMode}`)
+console.log(`express host on ${url}, rollout document in Redis under ${prefix}, mode ${store.current().defaultMode}`)
 
 const post = async (label: string, stage: string) => {
   const response = await fetch(url + ENDPOINT, {
@@ -71,9 +82,16 @@ try {
   const alias = await post("warn, valid alias:", "Series B")
   const warned = await post("warn, invalid stage:", "series-q")
 
-  // A live change: the next request reads the new document (no restart).
-  rollout = { ...rollout, defaultMode: "enforce", version: rollout.version + 1 }
-  console.log(`rollout document now v${rollout.version}: ${rollout.defaultMode}`)
+  // A live change through the shared store (compare-and-set, audited): every instance on this
+  // prefix reads the new document on its next request, with no restart.
+  const { document } = await store.modify({
+    actor: "example@ops",
+    reason: "phase 2.5: enforce writes",
+    update: (doc) => ({ ...doc, defaultMode: "enforce", enforceWriteOnly: true })
+  })
+  console.log(`rollout document now v${document.version}: ${document.defaultMode}`)
+  const [latest] = await store.history(1)
+  console.log(`audit: ${latest?.actor} ${latest?.action} "${latest?.reason}"`)
   const rejected = await post("enforce, invalid stage:", "series-q")
 
   const metrics = await fetch(url + "/metrics").then((r) => r.text())
@@ -88,4 +106,8 @@ try {
   }
 } finally {
   await new Promise<void>((resolve) => server.close(() => resolve()))
+  await store.close()
+  const redis = await createClient({ url: redisUrl }).connect()
+  await redis.del([`${prefix}:document`, `${prefix}:history`])
+  await redis.close()
 }

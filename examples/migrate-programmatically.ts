@@ -17,11 +17,11 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect } from "effect"
 import { SqlClient } from "effect/sql"
-import { layerFromUrl, makeProgressReporter, migrate, preview, redactUrl, verify, withDatabaseName } from "stage-normalization/migration"
+import { layerFromUrl, makeProgressReporter, migrate, preview, redactUrl, verify } from "stage-normalization/migration"
 
 const serverUrl = process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres"
 const scratch = `stage_normalization_example_${process.pid}_${Date.now().toString(36)}`
-const scratchUrl = withDatabaseName(serverUrl, scratch)
+const scratchUrl = Object.assign(new URL(serverUrl), { pathname: `/${scratch}` }).href
 const target = { table: "portfolio_companies", column: "stage" } as const
 
 // A statement on the server's own database (CREATE / DROP DATABASE cannot run inside the scratch one).

@@ -51,7 +51,7 @@ export interface BoundaryDecision {
  * @since 0.1.0
  * @category models
  */
-interface UnrecognizedEntry {
+export interface UnrecognizedEntry {
   readonly input: string
   readonly weight: unknown
 }

@@ -14,7 +14,7 @@ export type { BoundaryOptions } from "./BoundaryEngine.ts"
 export { registerEndpointSeries } from "./BoundaryMetrics.ts"
 export { deprecationsHandler, type ListedRoute } from "./Deprecations.ts"
 export { type InvalidStageBody, invalidStageBody, type StageErrorCode, type StageIssue } from "./ErrorBody.ts"
-export { type NormalizedStageData, type ValidationResult } from "./EvaluateStages.ts"
+export { type NormalizedStageData, type UnrecognizedEntry, type ValidationResult } from "./EvaluateStages.ts"
 export { sanitizeHeaderItem, sanitizeHeaderList, sanitizeUrl } from "./HeaderValues.ts"
 export { healthzHandler, type ReadinessCheck, readyzHandler } from "./Health.ts"
 export {
@@ -44,6 +44,11 @@ export {
   SIGNATURE_TOLERANCE_SECONDS,
   signWebhook
 } from "./ops/WebhookAuth.ts"
+export type { CanonicalStage } from "../normalizer/Stages.ts"
+export type { OffenderLogSink } from "../observability/OffenderLog.ts"
+export type { RolloutDocument } from "../rollout/Config.ts"
+export type { ValidationDecision } from "../rollout/Decision.ts"
+export { MissingPeerDependencyError } from "../shared/PeerDependency.ts"
 export {
   DEFAULT_DEDUPLICATION_TTL_SECONDS,
   DeduplicationUnavailable,

@@ -47,7 +47,7 @@ export interface TargetSpec {
  * @since 0.1.0
  * @category models
  */
-interface ColumnInfo {
+export interface ColumnInfo {
   readonly name: string
   /** The quoted identifier, ready for SQL. */
   readonly sql: string

@@ -44,7 +44,7 @@ export { restoreTest, type RestoreTestOptions, type RestoreTestOutcome } from ".
 export { rollback, type RollbackConflict, type RollbackOptions, type RollbackSummary } from "./Rollback.ts"
 export { type ForcedValue, migrate, type MigrateOptions, type RunSummary } from "./Runner.ts"
 export { ensureSqlTwin, type SqlTwinInstallation } from "./SqlTwinInstaller.ts"
-export { type ResolvedTarget, resolveTarget, type TargetKind, type TargetSpec } from "./Target.ts"
+export { type ColumnInfo, type ResolvedTarget, resolveTarget, type TargetKind, type TargetSpec } from "./Target.ts"
 export { ensureTrackingSchema } from "./TrackingSchema.ts"
 export { verify, type VerifyOptions } from "./Verify.ts"
 export {
@@ -57,4 +57,7 @@ export {
   VerifyReport,
   verifyReportJsonSchema
 } from "./VerifyReport.ts"
+export type { SqlTwin, SqlTwinOptions } from "../normalizer/SqlTwin.ts"
+export type { Vocabulary } from "../normalizer/Vocabulary.ts"
+export type { BackfillStatus } from "../rollout/BackfillStatus.ts"
 export { importPeers, MissingPeerDependencyError, OPTIONAL_PEERS, type OptionalPeer } from "../shared/PeerDependency.ts"

@@ -15,7 +15,7 @@
  *
  * @since 0.2.0
  */
-import { Effect, Fiber, Layer, ManagedRuntime, Stream } from "effect"
+import { type Duration, Effect, Fiber, Layer, ManagedRuntime, Schedule, Stream } from "effect"
 import type { AuditEntry } from "./AuditLog.ts"
 import { BACKFILL_PENDING, type BackfillState, BackfillStatus } from "./BackfillStatus.ts"
 import type { RolloutDocument, StageValidationConfig } from "./Config.ts"
@@ -50,6 +50,12 @@ export interface ModeStoreClientOptions extends Omit<RedisModeStoreOptions, "ini
    * read enforcement needs `force`).
    */
   readonly backfill?: BackfillState | undefined
+  /**
+   * How long `createModeStoreClient` waits for the first read of the shared document before it
+   * resolves with the boot document (default 2 seconds; Redis may come later, the store keeps
+   * retrying in the background).
+   */
+  readonly syncTimeout?: Duration.Input | undefined
 }
 
 /**
@@ -78,8 +84,8 @@ export interface ModeStoreClient {
 }
 
 /**
- * Opens a rollout store for a host without Effect. Resolves once the store serves a document
- * (at once: the boot document until Redis answers); rejects with `MissingPeerDependencyError`
+ * Opens a rollout store for a host without Effect. Resolves once the shared document was read
+ * (or after `syncTimeout`, serving the boot document until Redis answers); rejects with `MissingPeerDependencyError`
  * when `redis` is given and its optional peers are not installed.
  *
  * @example
@@ -100,7 +106,7 @@ export interface ModeStoreClient {
  * @category constructors
  */
 export const createModeStoreClient = async (options: ModeStoreClientOptions): Promise<ModeStoreClient> => {
-  const { backfill, redis, ...storeOptions } = options
+  const { backfill, redis, syncTimeout, ...storeOptions } = options
   const storeLayer = redis === undefined
     ? ModeStore.layerMemory(options.initial, { historyLimit: options.historyLimit })
     : ModeStore.layerRedis({ ...storeOptions, redis })
@@ -111,6 +117,15 @@ export const createModeStoreClient = async (options: ModeStoreClientOptions): Pr
     await runtime.dispose()
     throw error
   })
+  if (redis !== undefined) {
+    await runtime.runPromise(
+      store.refresh.pipe(
+        Effect.retry(Schedule.spaced("50 millis")),
+        Effect.timeout(syncTimeout ?? "2 seconds"),
+        Effect.ignore
+      )
+    )
+  }
   const listeners = new Set<Fiber.Fiber<void, unknown>>()
   return {
     current: store.current,
