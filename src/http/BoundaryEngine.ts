@@ -74,7 +74,8 @@ export type BoundaryOutcome = StageEvaluation<ValidationDecision>
  * ```ts
  * import { Context, Metric } from "effect"
  * import { DEFAULT_DOCUMENT } from "stage-normalization/rollout"
- * import { runBoundary, StageLocation } from "stage-normalization/http"
+ * import { runBoundary } from "./BoundaryEngine.ts" // internal: not part of the package's API
+ * import { StageLocation } from "stage-normalization/http"
  * const outcome = runBoundary({ current: () => DEFAULT_DOCUMENT, offenderSamplePercent: 0 }, {
  *   endpoint: "/api/allocations", method: "POST", location: StageLocation.bodyStage(),
  *   value: "Series A", requestId: "r1", header: () => undefined, userAgent: undefined

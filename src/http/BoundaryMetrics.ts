@@ -74,7 +74,7 @@ export const GLOBAL_METRICS_CONTEXT: Context.Context<never> = Context.empty()
  * @example
  * ```ts
  * import { Context, Metric } from "effect"
- * import { recordValidation } from "stage-normalization/http"
+ * import { recordValidation } from "./BoundaryMetrics.ts" // internal: not part of the package's API
  * const context = Context.make(Metric.MetricRegistry, new Map())
  * recordValidation(context, { endpoint: "/api/allocations", mode: "warn", result: "invalid", seconds: 0.00004, unknown: true })
  * ```
@@ -102,7 +102,7 @@ export const recordValidation = (
  * @example
  * ```ts
  * import { Context, Metric } from "effect"
- * import { recordValidationError } from "stage-normalization/http"
+ * import { recordValidationError } from "./BoundaryMetrics.ts" // internal: not part of the package's API
  * recordValidationError(Context.make(Metric.MetricRegistry, new Map()), "/api/allocations")
  * ```
  * @since 0.1.0

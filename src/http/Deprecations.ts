@@ -41,7 +41,7 @@ const fieldOf = (route: StageRoute): string => {
  * @example
  * ```ts
  * import { DEFAULT_DOCUMENT } from "stage-normalization/rollout"
- * import { deprecationsBody } from "stage-normalization/http"
+
  * deprecationsBody(DEFAULT_DOCUMENT, []).items[0]!.current_mode // => "warn"
  * ```
  * @since 0.1.0

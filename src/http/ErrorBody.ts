@@ -132,7 +132,7 @@ export const invalidStageBody = (
  *
  * @example
  * ```ts
- * import { requestErrorBody } from "stage-normalization/http"
+ * import { requestErrorBody } from "./ErrorBody.ts" // internal: not part of the package's API
  * requestErrorBody("INVALID_JSON", "the request body is not valid JSON")
  * // => { error: "INVALID_JSON", message: "the request body is not valid JSON" }
  * ```

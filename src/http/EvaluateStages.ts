@@ -106,7 +106,8 @@ const isRecord = (u: unknown): u is Record<string, unknown> =>
  *
  * @example
  * ```ts
- * import { extractFromBody, StageLocation } from "stage-normalization/http"
+ * import { extractFromBody } from "./EvaluateStages.ts" // internal: not part of the package's API
+ * import { StageLocation } from "stage-normalization/http"
  * extractFromBody(StageLocation.bodyStage("stage"), { stage: "seed" }) // => { present: true, value: "seed" }
  * extractFromBody(StageLocation.bodyStage("stage"), [1, 2])           // => { present: false }
  * ```
@@ -125,7 +126,7 @@ export const extractFromBody = (location: StageLocation, body: unknown): Extract
  *
  * @example
  * ```ts
- * import { extractFromQuery } from "stage-normalization/http"
+ * import { extractFromQuery } from "./EvaluateStages.ts" // internal: not part of the package's API
  * extractFromQuery("stage", { stage: "Series A" }) // => { present: true, value: "Series A" }
  * ```
  * @since 0.1.0
@@ -226,7 +227,8 @@ const distributionIssues = (field: string, value: unknown): {
  *
  * @example
  * ```ts
- * import { evaluateStages, StageLocation } from "stage-normalization/http"
+ * import { evaluateStages } from "./EvaluateStages.ts" // internal: not part of the package's API
+ * import { StageLocation } from "stage-normalization/http"
  * const decision = { mode: "enforce", shouldEmitHeaders: true, shouldReject: true, shouldEmitWouldReject: false } as const
  * const e = evaluateStages(StageLocation.bodyDistribution(), [{ stage: "invalid", weight: 1 }], decision, {})
  * e.result            // => "rejected"

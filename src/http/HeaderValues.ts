@@ -22,7 +22,7 @@
  *
  * @example
  * ```ts
- * import { MAX_ECHOED_ITEM_LENGTH } from "stage-normalization/http"
+ * import { MAX_ECHOED_ITEM_LENGTH } from "./HeaderValues.ts" // internal: not part of the package's API
  * MAX_ECHOED_ITEM_LENGTH // => 64
  * ```
  * @since 0.1.0
@@ -35,7 +35,7 @@ export const MAX_ECHOED_ITEM_LENGTH = 64
  *
  * @example
  * ```ts
- * import { MAX_ECHOED_ITEMS } from "stage-normalization/http"
+
  * MAX_ECHOED_ITEMS // => 10
  * ```
  * @since 0.1.0

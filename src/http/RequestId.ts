@@ -35,7 +35,7 @@ const SAFE_ID = /^[A-Za-z0-9._:@/+=-]+$/
  *
  * @example
  * ```ts
- * import { isSaneRequestId } from "stage-normalization/http"
+
  * isSaneRequestId("req-42")      // => true
  * isSaneRequestId("a\r\nb")      // => false
  * isSaneRequestId("x".repeat(200)) // => false
@@ -52,7 +52,7 @@ const isSaneRequestId = (id: string): boolean =>
  *
  * @example
  * ```ts
- * import { resolveRequestId } from "stage-normalization/http"
+ * import { resolveRequestId } from "./RequestId.ts" // internal: not part of the package's API
  * resolveRequestId("abc-123")          // => "abc-123"
  * resolveRequestId(undefined).length   // => 36
  * ```

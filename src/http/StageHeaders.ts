@@ -116,7 +116,7 @@ const parseDate = (iso: string | undefined): number | undefined => {
  *
  * @example
  * ```ts
- * import { headerConstants } from "stage-normalization/http"
+ * import { headerConstants } from "./StageHeaders.ts" // internal: not part of the package's API
  * const c = headerConstants({ deprecationDate: "2025-10-30", sunsetDate: "2026-06-30" })
  * c.deprecation // => "@1761782400"
  * c.sunset      // => "Tue, 30 Jun 2026 00:00:00 GMT"

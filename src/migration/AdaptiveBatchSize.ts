@@ -35,7 +35,8 @@ const clamp = (n: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, n
  *
  * @example
  * ```ts
- * import { DEFAULT_BATCH_SIZING, nextBatchSize } from "stage-normalization/migration"
+ * import { DEFAULT_BATCH_SIZING } from "stage-normalization/migration"
+ * import { nextBatchSize } from "./AdaptiveBatchSize.ts" // internal: not part of the package's API
  * nextBatchSize(5_000, 100, DEFAULT_BATCH_SIZING)   // => 6000 (fast: grow 20 %)
  * nextBatchSize(5_000, 4_000, DEFAULT_BATCH_SIZING) // => 2500 (slow: shrink at most 50 %)
  * nextBatchSize(5_000, 1_050, DEFAULT_BATCH_SIZING) // => 5000 (on target)

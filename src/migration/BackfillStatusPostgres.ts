@@ -38,7 +38,7 @@ export interface BackfillReport {
  *
  * @example
  * ```ts
- * import { nonCanonicalPredicate } from "stage-normalization/migration"
+ * import { nonCanonicalPredicate } from "./BackfillStatusPostgres.ts" // internal: not part of the package's API
  * nonCanonicalPredicate("scalar", "t.stage", "$1") // => "t.stage::text <> ALL($1::text[])"
  * ```
  *
@@ -63,7 +63,7 @@ export const nonCanonicalPredicate = (kind: "scalar" | "distribution", col: stri
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { countNonCanonical, resolveTarget } from "stage-normalization/migration"
+ * import { resolveTarget } from "stage-normalization/migration"
  * const program = resolveTarget({}).pipe(Effect.flatMap((t) => countNonCanonical(t)))
  * ```
  *

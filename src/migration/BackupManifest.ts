@@ -141,7 +141,7 @@ export type BackupManifest = typeof BackupManifest.Type
  *
  * @example
  * ```ts
- * import { backupPaths } from "stage-normalization/migration"
+ * import { backupPaths } from "./BackupManifest.ts" // internal: not part of the package's API
  * backupPaths("backups", "funds-portfolio_companies-20261124T120000Z", "pg_dump-custom")
  * // => { dump: "backups/funds-…Z.dump", sha256: "backups/funds-…Z.dump.sha256", manifest: "backups/funds-…Z.manifest.json" }
  * ```
@@ -231,7 +231,7 @@ type FoundManifest =
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { listManifests } from "stage-normalization/migration"
+ * import { listManifests } from "./BackupManifest.ts" // internal: not part of the package's API
  * const program = listManifests("backups").pipe(Effect.map((all) => all.length))
  * ```
  *

@@ -83,7 +83,7 @@ const sumOf = (weights: ReadonlyArray<number>): number => {
  *
  * @example
  * ```ts
- * import { planDistribution } from "stage-normalization/migration"
+ * import { planDistribution } from "./DistributionPlan.ts" // internal: not part of the package's API
  * planDistribution([{ stage: "Series A", weight: 0.4 }, { stage: "series_a", weight: 0.6 }])
  * // => { _tag: "Changed", value: [{ stage: "series-a", weight: 1 }], oldSum: 1, newSum: 1 }
  * planDistribution({ seed: 1 })          // => { _tag: "Unchanged" }
@@ -185,7 +185,7 @@ type ReasonedPlan =
  *
  * @example
  * ```ts
- * import { planForcedDistribution } from "stage-normalization/migration"
+ * import { planForcedDistribution } from "./DistributionPlan.ts" // internal: not part of the package's API
  * planForcedDistribution({ "serie a": 0.5, "seed": 0.5 }, {})
  * // => { _tag: "Changed", value: { seed: 0.5, "series-a": 0.5 }, oldSum: 1, newSum: 1, reason: "forced:edit-distance-1" }
  * ```

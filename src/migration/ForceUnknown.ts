@@ -57,7 +57,7 @@ export interface ForcedMapping {
  *
  * @example
  * ```ts
- * import { uniqueStageAtEditDistance1 } from "stage-normalization/migration"
+ * import { uniqueStageAtEditDistance1 } from "./ForceUnknown.ts" // internal: not part of the package's API
  * uniqueStageAtEditDistance1("serie a")     // => "series-a"
  * uniqueStageAtEditDistance1("series-x")    // => undefined (a, b and c are one edit away)
  * uniqueStageAtEditDistance1("early stage") // => undefined
@@ -87,7 +87,7 @@ export const uniqueStageAtEditDistance1 = (
  *
  * @example
  * ```ts
- * import { forcedStage } from "stage-normalization/migration"
+ * import { forcedStage } from "./ForceUnknown.ts" // internal: not part of the package's API
  * forcedStage("early stage", { map: { "early stage": "seed" } }) // => { stage: "seed", reason: "forced:map" }
  * forcedStage("serie a", {})                                     // => { stage: "series-a", reason: "forced:edit-distance-1" }
  * forcedStage("venture", {})                                     // => undefined

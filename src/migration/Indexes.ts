@@ -63,7 +63,7 @@ const shortHash = (text: string): string => {
  *
  * @example
  * ```ts
- * import { indexName } from "stage-normalization/migration"
+ * import { indexName } from "./Indexes.ts" // internal: not part of the package's API
  * indexName(["idx", "portfolio_companies", "stage", "noncanonical"]) // => "idx_portfolio_companies_stage_noncanonical"
  * ```
  *

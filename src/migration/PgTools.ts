@@ -47,7 +47,7 @@ export interface PgTool {
  *
  * @example
  * ```ts
- * import { toolMajorVersion } from "stage-normalization/migration"
+ * import { toolMajorVersion } from "./PgTools.ts" // internal: not part of the package's API
  * toolMajorVersion("pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)") // => 15
  * toolMajorVersion("pg_dump (PostgreSQL) 9.6.24")                          // => 9
  * ```
@@ -88,7 +88,7 @@ const versionOf = (path: string) =>
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { findPgTools } from "stage-normalization/migration"
+ * import { findPgTools } from "./PgTools.ts" // internal: not part of the package's API
  * const program = findPgTools(["pg_dump", "pg_restore"], 15).pipe(Effect.map((t) => t.pg_dump?.path))
  * ```
  *
@@ -137,7 +137,7 @@ export const findPgTools = Effect.fnUntraced(function*(
  *
  * @example
  * ```ts
- * import { toolConnection } from "stage-normalization/migration"
+ * import { toolConnection } from "./PgTools.ts" // internal: not part of the package's API
  * toolConnection("postgres://app:s3cret@db:5432/funds", "backup")
  * // => { url: "postgres://app@db:5432/funds", env: { PGPASSWORD: "s3cret", PGAPPNAME: "backup" } }
  * ```
@@ -161,7 +161,7 @@ export const toolConnection = (url: string, applicationName: string) => {
  *
  * @example
  * ```ts
- * import { withDatabaseName } from "stage-normalization/migration"
+ * import { withDatabaseName } from "./PgTools.ts" // internal: not part of the package's API
  * withDatabaseName("postgres://app@db:5432/funds?sslmode=require", "scratch")
  * // => "postgres://app@db:5432/scratch?sslmode=require"
  * ```

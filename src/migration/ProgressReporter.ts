@@ -29,7 +29,7 @@ const int = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 })
  *
  * @example
  * ```ts
- * import { formatDuration } from "stage-normalization/migration"
+ * import { formatDuration } from "./ProgressReporter.ts" // internal: not part of the package's API
  * formatDuration(75)   // => "1:15"
  * formatDuration(3725) // => "1:02:05"
  * ```
@@ -50,7 +50,7 @@ export const formatDuration = (seconds: number): string => {
  *
  * @example
  * ```ts
- * import { progressLine } from "stage-normalization/migration"
+ * import { progressLine } from "./ProgressReporter.ts" // internal: not part of the package's API
  * progressLine({ scanned: 500, total: 1000, rowsPerSecond: 250, etaSeconds: 2, updated: 200, skipped: 3 }, 10)
  * // => "[#####-----]  50.0%  500/1,000 rows  250 rows/s  ETA 0:02  updated 200  skipped 3"
  * ```

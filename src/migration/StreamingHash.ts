@@ -29,7 +29,7 @@ interface Digest {
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { hashFile } from "stage-normalization/migration"
+ * import { hashFile } from "./StreamingHash.ts" // internal: not part of the package's API
  * const program = hashFile("backups/x.dump").pipe(Effect.map((d) => d.sha256))
  * ```
  *
@@ -61,7 +61,7 @@ export const hashFile = (path: string): Effect.Effect<Digest, MigrationError> =>
  * ```ts
  * import { Effect } from "effect"
  * import { Readable } from "node:stream"
- * import { writeHashed } from "stage-normalization/migration"
+ * import { writeHashed } from "./StreamingHash.ts" // internal: not part of the package's API
  * const program = writeHashed(Readable.from([Buffer.from("abc")]), "/tmp/abc.bin", "test").pipe(
  *   Effect.map((d) => d.sha256) // => "ba7816bf…"
  * )

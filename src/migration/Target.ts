@@ -83,7 +83,7 @@ export interface ResolvedTarget {
  *
  * @example
  * ```ts
- * import { quoteIdentifier } from "stage-normalization/migration"
+ * import { quoteIdentifier } from "./Target.ts" // internal: not part of the package's API
  * quoteIdentifier("Stage \"x\"") // => "\"Stage \"\"x\"\"\""
  * ```
  *
@@ -267,7 +267,8 @@ export const resolveTarget = Effect.fn("Migration.resolveTarget")(function*(spec
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { checkFundId, resolveTarget } from "stage-normalization/migration"
+ * import { checkFundId } from "./Target.ts" // internal: not part of the package's API
+ * import { resolveTarget } from "stage-normalization/migration"
  * const program = resolveTarget({}).pipe(Effect.flatMap((t) => checkFundId(t, "42")))
  * ```
  *

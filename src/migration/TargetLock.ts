@@ -34,7 +34,7 @@ const heldInProcess = new Set<string>()
  *
  * @example
  * ```ts
- * import { targetLockName } from "stage-normalization/migration"
+
  * targetLockName({ label: "public.portfolio_companies", column: { name: "stage" } })
  * // => "stage-normalization:migrate:public.portfolio_companies.stage"
  * ```
@@ -51,7 +51,8 @@ const targetLockName = (target: { readonly label: string; readonly column: { rea
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { isEmbeddedDatabase, layerFromUrl } from "stage-normalization/migration"
+ * import { isEmbeddedDatabase } from "./TargetLock.ts" // internal: not part of the package's API
+ * import { layerFromUrl } from "stage-normalization/migration"
  * const program = isEmbeddedDatabase.pipe(Effect.provide(layerFromUrl("pglite://memory"))) // => true
  * ```
  *
@@ -99,7 +100,8 @@ const busy = (target: ResolvedTarget) =>
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { acquireTargetLock, resolveTarget } from "stage-normalization/migration"
+ * import { acquireTargetLock } from "./TargetLock.ts" // internal: not part of the package's API
+ * import { resolveTarget } from "stage-normalization/migration"
  * const program = Effect.scoped(
  *   resolveTarget({}).pipe(Effect.flatMap(acquireTargetLock), Effect.flatMap((lock) => lock.stillHeld))
  * )
@@ -145,7 +147,8 @@ export const acquireTargetLock = (
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { isTargetLocked, resolveTarget } from "stage-normalization/migration"
+ * import { isTargetLocked } from "./TargetLock.ts" // internal: not part of the package's API
+ * import { resolveTarget } from "stage-normalization/migration"
  * const program = resolveTarget({ table: "portfolio_companies" }).pipe(Effect.flatMap(isTargetLocked))
  * ```
  *

@@ -19,7 +19,7 @@ import type { CheckExample, CheckStatus } from "./VerifyReport.ts"
  *
  * @example
  * ```ts
- * import { weightSum } from "stage-normalization/migration"
+ * import { weightSum } from "./VerifyDistributions.ts" // internal: not part of the package's API
  * weightSum([{ stage: "seed", weight: 0.25 }, { stage: "series-a", weight: 0.75 }]) // => 1
  * weightSum({ seed: 0.5, "series-a": 0.25 })                                       // => 0.75
  * weightSum("x")                                                                   // => undefined

@@ -15,7 +15,7 @@
  *
  * @example
  * ```ts
- * import { boundedEditDistance } from "stage-normalization/normalizer"
+ * import { boundedEditDistance } from "./EditDistance.ts" // internal: not part of the package's API
  * boundedEditDistance("series-x", "series-a", 2) // => 1
  * boundedEditDistance("sereis-a", "series-a", 2) // => 1
  * boundedEditDistance("venture", "seed", 2)      // => 3

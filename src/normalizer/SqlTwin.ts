@@ -37,7 +37,7 @@ import type { Vocabulary } from "./Vocabulary.ts"
  * @example
  * ```ts
  * import { Result } from "effect"
- * import { toPostgresPattern } from "stage-normalization/normalizer"
+ * import { toPostgresPattern } from "./SqlTwin.ts" // internal: not part of the package's API
  * const r = toPostgresPattern("\\bseed\\b")
  * Result.isFailure(r) && r.failure.reason // => "UnsupportedPattern"
  * ```
@@ -74,7 +74,7 @@ const LITERAL_ESCAPES = "\\.+*?()[]{}|^$-/"
  *
  * @example
  * ```ts
- * import { toPostgresPattern } from "stage-normalization/normalizer"
+ * import { toPostgresPattern } from "./SqlTwin.ts" // internal: not part of the package's API
  * toPostgresPattern("[\\t _.-]+") // => Result.succeed("[\\t _.-]+")
  * toPostgresPattern("\\d+")       // => Result.succeed("[0-9]+")
  * ```
@@ -148,7 +148,7 @@ export const toPostgresPattern = (pattern: string): Result.Result<string, SqlTwi
  *
  * @example
  * ```ts
- * import { toPostgresReplacement } from "stage-normalization/normalizer"
+ * import { toPostgresReplacement } from "./SqlTwin.ts" // internal: not part of the package's API
  * toPostgresReplacement("$1+") // => Result.succeed("\\1+")
  * toPostgresReplacement("a&b") // => Result.succeed("a\\&b")
  * ```
@@ -195,7 +195,7 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/
  *
  * @example
  * ```ts
- * import { sqlStringLiteral } from "stage-normalization/normalizer"
+ * import { sqlStringLiteral } from "./SqlTwin.ts" // internal: not part of the package's API
  * sqlStringLiteral("it's \\t") // => "E'it''s \\\\t'"
  * ```
  *
@@ -246,7 +246,7 @@ const COMMENT_PREFIX = "stage-normalization sql twin"
  *
  * @example
  * ```ts
- * import { sqlTwinComment, stageVocabulary } from "stage-normalization/normalizer"
+ * import { stageVocabulary } from "stage-normalization/normalizer"
  * sqlTwinComment(stageVocabulary) // => "stage-normalization sql twin; vocabulary=stage; version=…"
  * ```
  *

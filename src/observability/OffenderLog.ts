@@ -70,7 +70,7 @@ export type OffenderLogSink = (line: OffenderLogLine, json: string) => void
  *
  * @example
  * ```ts
- * import { stderrOffenderLogSink } from "stage-normalization/http"
+ * import { stderrOffenderLogSink } from "stage-normalization/observability"
  * typeof stderrOffenderLogSink // => "function"
  * ```
  * @since 0.1.0
@@ -85,7 +85,7 @@ export const stderrOffenderLogSink: OffenderLogSink = (_line, json) => {
  *
  * @example
  * ```ts
- * import { uaHash } from "stage-normalization/http"
+ * import { uaHash } from "stage-normalization/observability"
  * uaHash("curl/8.5.0").length // => 12
  * uaHash(undefined) === uaHash("") // => true
  * ```
@@ -103,7 +103,7 @@ const cut = (s: string): string =>
  *
  * @example
  * ```ts
- * import { makeOffenderLogLine } from "stage-normalization/http"
+ * import { makeOffenderLogLine } from "stage-normalization/observability"
  * const line = makeOffenderLogLine({
  *   endpoint: "/api/monte-carlo/simulate", mode: "warn", unknownStages: ["invalid"],
  *   userAgent: "curl/8.5.0", requestId: "req-42", now: new Date(0)
@@ -139,7 +139,7 @@ export const makeOffenderLogLine = (input: {
  *
  * @example
  * ```ts
- * import { logOffender } from "stage-normalization/http"
+ * import { logOffender } from "stage-normalization/observability"
  * const lines: Array<string> = []
  * logOffender((_, json) => lines.push(json), {
  *   endpoint: "/api/allocations", mode: "enforce", unknownStages: ["seed\r\nx"],

@@ -165,7 +165,7 @@ const decodeJson = Schema.decodeUnknownResult(AuditEntryJson)
  *
  * @example
  * ```ts
- * import { encodeAuditEntry } from "stage-normalization/rollout"
+ * import { encodeAuditEntry } from "./AuditLog.ts" // internal: not part of the package's API
  * // encodeAuditEntry(entry) => '{"from":…,"to":…,"diff":[…],…}'
  * ```
  * @since 0.1.0
@@ -178,7 +178,7 @@ export const encodeAuditEntry = (entry: AuditEntry): string => encodeJson(entry)
  *
  * @example
  * ```ts
- * import { decodeAuditEntry } from "stage-normalization/rollout"
+ * import { decodeAuditEntry } from "./AuditLog.ts" // internal: not part of the package's API
  * decodeAuditEntry("not json") // => undefined
  * ```
  * @since 0.1.0
@@ -197,7 +197,7 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
  *
  * @example
  * ```ts
- * import { DEFAULT_DOCUMENT, diffDocuments } from "stage-normalization/rollout"
+ * import { DEFAULT_DOCUMENT } from "stage-normalization/rollout"
  * diffDocuments(DEFAULT_DOCUMENT, { ...DEFAULT_DOCUMENT, enforcementPercent: 25 })
  * // => [{ path: "enforcementPercent", from: 100, to: 25 }]
  * ```
@@ -251,7 +251,8 @@ export interface ChangeMeta {
  *
  * @example
  * ```ts
- * import { DEFAULT_DOCUMENT, makeAuditEntry } from "stage-normalization/rollout"
+ * import { DEFAULT_DOCUMENT } from "stage-normalization/rollout"
+ * import { makeAuditEntry } from "./AuditLog.ts" // internal: not part of the package's API
  * const entry = makeAuditEntry({
  *   from: DEFAULT_DOCUMENT, to: { ...DEFAULT_DOCUMENT, version: 1, dryRun: true },
  *   meta: { actor: "ops", reason: "shadow", source: "cli" },
@@ -292,7 +293,7 @@ export const makeAuditEntry = (options: {
  * @example
  * ```ts
  * import { Effect, Logger } from "effect"
- * import { logAuditEntry } from "stage-normalization/rollout"
+ * import { logAuditEntry } from "./AuditLog.ts" // internal: not part of the package's API
  * // Effect.provide(logAuditEntry(entry), Logger.layer([Logger.consoleJson])) prints one JSON line
  * ```
  * @since 0.1.0
@@ -322,7 +323,7 @@ export const AUDIT_HISTORY_LIMIT = 1_000
  *
  * @example
  * ```ts
- * import { AuditRing } from "stage-normalization/rollout"
+ * import { AuditRing } from "./AuditLog.ts" // internal: not part of the package's API
  * const ring = new AuditRing<number>(2)
  * ring.push(1); ring.push(2); ring.push(3)
  * ring.newestFirst() // => [3, 2]

@@ -202,7 +202,7 @@ export const murmur3SaltedKey = (salt: string, key: string): number => murmur3Ut
  *
  * @example
  * ```ts
- * import { murmur3Bytes } from "stage-normalization/rollout"
+ * import { murmur3Bytes } from "./Bucketing.ts" // internal: not part of the package's API
  * murmur3Bytes(new TextEncoder().encode("hello")).toString(16) // => "248bfa47"
  * ```
  * @since 0.1.0
@@ -241,7 +241,7 @@ export const sha256SaltedKey = (salt: string, key: string): number =>
  *
  * @example
  * ```ts
- * import { hashToBucket } from "stage-normalization/rollout"
+ * import { hashToBucket } from "./Bucketing.ts" // internal: not part of the package's API
  * hashToBucket(0) // => 0
  * hashToBucket(0xffffffff) // => 9999
  * ```
@@ -271,7 +271,7 @@ export const bucketOf = (key: string, salt: string, algorithm: BucketAlgorithm =
  *
  * @example
  * ```ts
- * import { isBucketInPercent } from "stage-normalization/rollout"
+ * import { isBucketInPercent } from "./Bucketing.ts" // internal: not part of the package's API
  * isBucketInPercent(999, 10) // => true
  * isBucketInPercent(1000, 10) // => false
  * ```
@@ -308,7 +308,8 @@ export const isInPercent = (
  *
  * @example
  * ```ts
- * import { DEFAULT_DOCUMENT, enforcementBucket } from "stage-normalization/rollout"
+ * import { DEFAULT_DOCUMENT } from "stage-normalization/rollout"
+ * import { enforcementBucket } from "./Bucketing.ts" // internal: not part of the package's API
  * enforcementBucket(DEFAULT_DOCUMENT, "req-1") < 10000 // => true
  * ```
  * @since 0.1.0
@@ -341,7 +342,8 @@ export const isInEnforcedSet = (config: StageValidationConfig, key: string): boo
  *
  * @example
  * ```ts
- * import { DEFAULT_DOCUMENT, samplingBucket } from "stage-normalization/rollout"
+ * import { DEFAULT_DOCUMENT } from "stage-normalization/rollout"
+ * import { samplingBucket } from "./Bucketing.ts" // internal: not part of the package's API
  * samplingBucket(DEFAULT_DOCUMENT, "req-1") < 10000 // => true
  * ```
  * @since 0.1.0

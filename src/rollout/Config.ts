@@ -116,7 +116,7 @@ const isRouteTemplate = (s: string): boolean => {
  * @example
  * ```ts
  * import { Schema } from "effect"
- * import { RouteTemplate } from "stage-normalization/rollout"
+
  * Schema.is(RouteTemplate)("/api/funds/:fundId/companies") // => true
  * Schema.is(RouteTemplate)("api/funds") // => false
  * ```
@@ -138,7 +138,7 @@ const RouteTemplate = Schema.String.pipe(
  * @example
  * ```ts
  * import { Schema } from "effect"
- * import { RouteKey } from "stage-normalization/rollout"
+
  * Schema.is(RouteKey)("POST /api/monte-carlo/simulate") // => true
  * ```
  * @since 0.1.0
@@ -162,7 +162,7 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z
  * @example
  * ```ts
  * import { Schema } from "effect"
- * import { IsoDate } from "stage-normalization/rollout"
+
  * Schema.is(IsoDate)("2026-06-30") // => true
  * ```
  * @since 0.1.0
@@ -256,7 +256,7 @@ export const DEFAULT_SAMPLING_SALT = "stage-validation/log-sampling"
  *
  * @example
  * ```ts
- * import { DEFAULT_DOCS_URL } from "stage-normalization/rollout"
+
  * DEFAULT_DOCS_URL.startsWith("https://") // => true
  * ```
  * @since 0.1.0
@@ -419,7 +419,7 @@ export const decodeRolloutDocument = (input: unknown): Effect.Effect<RolloutDocu
  * @example
  * ```ts
  * import { Result } from "effect"
- * import { decodeRolloutDocumentResult } from "stage-normalization/rollout"
+ * import { decodeRolloutDocumentResult } from "./Config.ts" // internal: not part of the package's API
  * Result.isFailure(decodeRolloutDocumentResult({ enforcementPercent: 101 })) // => true
  * ```
  * @since 0.1.0

@@ -30,7 +30,8 @@ const soften = (mode: Mode): Mode => (mode === "enforce" ? "warn" : mode)
  *
  * @example
  * ```ts
- * import { PRODUCTION_CONFIG, downgradeDocument } from "stage-normalization/rollout"
+ * import { PRODUCTION_CONFIG } from "stage-normalization/rollout"
+ * import { downgradeDocument } from "./Downgrade.ts" // internal: not part of the package's API
  * const d = downgradeDocument(PRODUCTION_CONFIG)
  * d.endpointMode["/api/portfolio/strategies"] // => "warn"
  * d.enforceWriteOnly // => false

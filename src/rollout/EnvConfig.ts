@@ -344,7 +344,7 @@ export const validateOpsSecret = (
  * @example
  * ```ts
  * import { ConfigProvider, Effect } from "effect"
- * import { opsSecretConfig } from "stage-normalization/rollout"
+ * import { opsSecretConfig } from "./EnvConfig.ts" // internal: not part of the package's API
  * const program = opsSecretConfig("ALERTMANAGER_WEBHOOK_SECRET").pipe(
  *   Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromUnknown({ NODE_ENV: "production" }))
  * )

@@ -23,7 +23,7 @@ import type { StageValidationConfig } from "./Config.ts"
  *
  * @example
  * ```ts
- * import { DEFAULT_DOCUMENT, readEnforcementOf } from "stage-normalization/rollout"
+ * import { DEFAULT_DOCUMENT } from "stage-normalization/rollout"
  * readEnforcementOf({ ...DEFAULT_DOCUMENT, endpointMode: { "/api/x": "enforce" }, enforcementPercent: 10 }).percent // => 10
  * ```
  * @since 0.1.0
@@ -39,7 +39,7 @@ interface ReadEnforcement {
  *
  * @example
  * ```ts
- * import { DEFAULT_DOCUMENT, readEnforcementOf } from "stage-normalization/rollout"
+ * import { DEFAULT_DOCUMENT } from "stage-normalization/rollout"
  * readEnforcementOf({ ...DEFAULT_DOCUMENT, defaultMode: "enforce" }).routes.has("*") // => true
  * readEnforcementOf({ ...DEFAULT_DOCUMENT, defaultMode: "enforce", enforceWriteOnly: true }).percent // => 0
  * ```
@@ -77,7 +77,7 @@ export const enforcesReads = (config: StageValidationConfig): boolean => readEnf
  *
  * @example
  * ```ts
- * import { DEFAULT_DOCUMENT, increasesReadEnforcement } from "stage-normalization/rollout"
+ * import { DEFAULT_DOCUMENT } from "stage-normalization/rollout"
  * const at10 = { ...DEFAULT_DOCUMENT, defaultMode: "enforce" as const, enforcementPercent: 10 }
  * increasesReadEnforcement(at10, { ...at10, enforcementPercent: 25 }) // => true
  * increasesReadEnforcement(at10, { ...at10, enforcementPercent: 5 }) // => false
@@ -135,7 +135,8 @@ export class BackfillNotVerifiedError extends Schema.TaggedError<BackfillNotVeri
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { BACKFILL_PENDING, BackfillStatus, DEFAULT_DOCUMENT, checkFinalisation } from "stage-normalization/rollout"
+ * import { BACKFILL_PENDING, BackfillStatus, DEFAULT_DOCUMENT } from "stage-normalization/rollout"
+ * import { checkFinalisation } from "./FinalisationGuard.ts" // internal: not part of the package's API
  * const refused = checkFinalisation(DEFAULT_DOCUMENT, { ...DEFAULT_DOCUMENT, defaultMode: "enforce" }, false).pipe(
  *   Effect.flip, Effect.provide(BackfillStatus.layerMemory(BACKFILL_PENDING))
  * )

@@ -75,7 +75,7 @@ export const PrometheusBadResponse = Schema.TaggedStruct("BadResponse", { messag
  *
  * @example
  * ```ts
- * import { PrometheusQueryError } from "stage-normalization/observability"
+ * import { PrometheusQueryError } from "stage-normalization/rollout"
  * const e = new PrometheusQueryError({ query: "up", reason: { _tag: "Timeout", millis: 5000 } })
  * e.message // => "prometheus query timed out after 5000 ms: up"
  * ```
@@ -128,7 +128,7 @@ export interface PrometheusMetricsSourceOptions {
  *
  * @example
  * ```ts
- * import { gateQueries } from "stage-normalization/observability"
+ * import { gateQueries } from "stage-normalization/rollout"
  * gateQueries(600).requests // => 'sum(increase(stage_validation_validations_total[600s]))'
  * gateQueries(600, "api").errors // => 'sum(increase(stage_validation_errors_total{job="api"}[600s]))'
  * ```
@@ -202,7 +202,7 @@ const finite = (n: number | undefined): number | undefined =>
  * ```ts
  * import { Effect } from "effect"
  * import { FetchHttpClient } from "effect/http"
- * import { makePrometheusMetricsSource } from "stage-normalization/observability"
+ * import { makePrometheusMetricsSource } from "stage-normalization/rollout"
  * const program = Effect.gen(function*() {
  *   const source = yield* makePrometheusMetricsSource({ url: "http://127.0.0.1:9090" })
  *   return yield* source.snapshots({ windows: 3, windowSeconds: 600 })
@@ -376,7 +376,7 @@ export const makePrometheusMetricsSource = Effect.fnUntraced(function*(options: 
  * ```ts
  * import { Layer } from "effect"
  * import { FetchHttpClient } from "effect/http"
- * import { layerPrometheusMetricsSource } from "stage-normalization/observability"
+ * import { layerPrometheusMetricsSource } from "stage-normalization/rollout"
  * const layer = layerPrometheusMetricsSource({ url: "http://127.0.0.1:9090", job: "api" }).pipe(
  *   Layer.provide(FetchHttpClient.layer)
  * )
@@ -394,7 +394,7 @@ export const layerPrometheusMetricsSource = (
  *
  * @example
  * ```ts
- * import { layerPrometheusMetricsSourceFetch } from "stage-normalization/observability"
+ * import { layerPrometheusMetricsSourceFetch } from "stage-normalization/rollout"
  * const layer = layerPrometheusMetricsSourceFetch({ url: "http://127.0.0.1:9090" })
  * ```
  * @since 0.1.0

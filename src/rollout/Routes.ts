@@ -252,7 +252,8 @@ export const packedOperation = (packed: number): Operation => ((packed & 1) === 
  *
  * @example
  * ```ts
- * import { DEFAULT_DOCUMENT, matchRouteTemplate } from "stage-normalization/rollout"
+ * import { DEFAULT_DOCUMENT } from "stage-normalization/rollout"
+ * import { matchRouteTemplate } from "./Routes.ts" // internal: not part of the package's API
  * matchRouteTemplate(DEFAULT_DOCUMENT, "/api/funds/7/companies?page=2") // => "/api/funds/:fundId/companies"
  * ```
  * @since 0.1.0
@@ -275,7 +276,8 @@ export const matchRouteTemplate = (config: StageValidationConfig, path: string):
  *
  * @example
  * ```ts
- * import { PRODUCTION_CONFIG, endpointModeOf } from "stage-normalization/rollout"
+ * import { PRODUCTION_CONFIG } from "stage-normalization/rollout"
+ * import { endpointModeOf } from "./Routes.ts" // internal: not part of the package's API
  * endpointModeOf(PRODUCTION_CONFIG, "/api/portfolio/strategies") // => "enforce"
  * endpointModeOf(PRODUCTION_CONFIG, "/api/other") // => undefined
  * ```
@@ -290,7 +292,7 @@ export const endpointModeOf = (config: StageValidationConfig, path: string): Mod
  *
  * @example
  * ```ts
- * import { defaultOperation } from "stage-normalization/rollout"
+ * import { defaultOperation } from "./Routes.ts" // internal: not part of the package's API
  * defaultOperation("GET") // => "read"
  * defaultOperation("POST") // => "write"
  * ```

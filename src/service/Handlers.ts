@@ -133,7 +133,7 @@ const decodeAllocationUpdate = decodeFields(AllocationUpdateRequest)
  *
  * @example
  * ```ts
- * import { storableText } from "stage-normalization/http"
+ * import { storableText } from "./Handlers.ts" // internal: not part of the package's API
  * storableText("a\u0000b") // => "a\uFFFDb"
  * ```
  * @since 0.1.0

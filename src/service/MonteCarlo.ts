@@ -41,7 +41,7 @@ export interface StageProfile {
  *
  * @example
  * ```ts
- * import { STAGE_PROFILES } from "stage-normalization/http"
+ * import { STAGE_PROFILES } from "./MonteCarlo.ts" // internal: not part of the package's API
  * STAGE_PROFILES["seed"].lossProbability // => 0.65
  * ```
  * @since 0.1.0
@@ -88,7 +88,7 @@ const LOSS_RECOVERY_MAX = 0.3
  *
  * @example
  * ```ts
- * import { makeRandom } from "stage-normalization/http"
+ * import { makeRandom } from "./MonteCarlo.ts" // internal: not part of the package's API
  * const a = makeRandom(42), b = makeRandom(42)
  * a() === b() // => true
  * ```
@@ -182,7 +182,7 @@ const round = (x: number): number => Math.round(x * 1e6) / 1e6
  *
  * @example
  * ```ts
- * import { simulateFund } from "stage-normalization/http"
+ * import { simulateFund } from "./MonteCarlo.ts" // internal: not part of the package's API
  * const input = { runs: 1000, seed: 7, distribution: [{ stage: "seed", weight: 0.5 }, { stage: "series-a", weight: 0.5 }] } as const
  * const a = simulateFund(input), b = simulateFund(input)
  * "tvpi" in a && "tvpi" in b && a.tvpi.p50 === b.tvpi.p50 // => true

@@ -234,7 +234,7 @@ export const serviceLayer = (options: ReferenceServiceOptions) => {
  * @example
  * ```ts
  * import { Layer } from "effect"
- * import { referenceServiceLayer } from "stage-normalization/http"
+ * import { referenceServiceLayer } from "./ReferenceService.ts" // internal: not part of the package's API
  * const Service = referenceServiceLayer({ port: 0, databaseUrl: "postgres://postgres@127.0.0.1:5432/test" })
  * // Layer.launch(Service)
  * ```
@@ -298,7 +298,7 @@ export const startupBanner = (url: string, options: {
  * @example
  * ```ts
  * import { NodeRuntime } from "@effect/platform-node"
- * import { runReferenceService } from "stage-normalization/http"
+ * import { runReferenceService } from "./ReferenceService.ts" // internal: not part of the package's API
  * // NodeRuntime.runMain(runReferenceService({}))
  * ```
  * @since 0.1.0

@@ -139,7 +139,7 @@ const routeList = (options: { readonly boundary?: boolean | undefined }) => {
  *
  * @example
  * ```ts
- * import { SERVICE_ROUTE_TABLE } from "stage-normalization/http"
+ * import { SERVICE_ROUTE_TABLE } from "./ServiceRoutes.ts" // internal: not part of the package's API
  * SERVICE_ROUTE_TABLE.some((r) => r.method === "POST" && r.path === "/api/monte-carlo/simulate") // => true
  * ```
  * @since 0.1.0
@@ -155,7 +155,7 @@ export const SERVICE_ROUTE_TABLE: ReadonlyArray<{ readonly method: string; reado
  *
  * @example
  * ```ts
- * import { serviceRoutes } from "stage-normalization/http"
+ * import { serviceRoutes } from "./ServiceRoutes.ts" // internal: not part of the package's API
  * const Routes = serviceRoutes({ boundary: true })
  * ```
  * @since 0.1.0

@@ -80,7 +80,7 @@ export const DEMO_STRATEGIES: ReadonlyArray<readonly [number, string, unknown]> 
  *
  * @example
  * ```ts
- * import { ensureServiceSchema } from "stage-normalization/http"
+ * import { ensureServiceSchema } from "./ServiceSchema.ts" // internal: not part of the package's API
  * // yield* ensureServiceSchema  (needs SqlClient)
  * ```
  * @since 0.1.0

@@ -26,7 +26,8 @@ const OFF = getValidationDecision({ ...DEFAULT_DOCUMENT, defaultMode: "off" }, {
  *
  * @example
  * ```ts
- * import { StageLocation, withStageParsingOnly } from "stage-normalization/http"
+ * import { StageLocation } from "stage-normalization/http"
+ * import { withStageParsingOnly } from "./StageParsingOnly.ts" // internal: not part of the package's API
  * const baseline = withStageParsingOnly({ endpoint: "/api/monte-carlo/simulate", location: StageLocation.bodyDistribution() })
  * ```
  * @since 0.1.0

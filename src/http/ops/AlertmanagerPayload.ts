@@ -69,7 +69,7 @@ export type AlertmanagerPayload = typeof AlertmanagerPayload.Type
  *
  * @example
  * ```ts
- * import { idempotencyKey } from "stage-normalization/http"
+ * import { idempotencyKey } from "./AlertmanagerPayload.ts" // internal: not part of the package's API
  * idempotencyKey({
  *   groupKey: "g", status: "firing",
  *   alerts: [{ fingerprint: "b", startsAt: "t2" }, { fingerprint: "a", startsAt: "t1" }]
@@ -97,7 +97,7 @@ export const idempotencyKey = (
  *
  * @example
  * ```ts
- * import { firingAlertsNamed } from "stage-normalization/http"
+ * import { firingAlertsNamed } from "./AlertmanagerPayload.ts" // internal: not part of the package's API
  * firingAlertsNamed({ alerts: [{ status: "firing", labels: { alertname: "X" } }] }, "X").length // => 1
  * ```
  * @since 0.1.0

@@ -72,7 +72,7 @@ export const rejectionResponse = (rejection: OpsRejection, requestId: string): H
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { readOpsRequest } from "stage-normalization/http"
+ * import { readOpsRequest } from "./OpsRequest.ts" // internal: not part of the package's API
  * const program = Effect.map(readOpsRequest, (request) => request.body.length)
  * ```
  * @since 0.1.0
@@ -117,7 +117,7 @@ export const readOpsRequest: Effect.Effect<
  *
  * @example
  * ```ts
- * import { isJsonContentType } from "stage-normalization/http"
+ * import { isJsonContentType } from "./OpsRequest.ts" // internal: not part of the package's API
  * isJsonContentType("application/json; charset=utf-8") // => true
  * isJsonContentType("text/plain")                      // => false
  * ```
@@ -137,7 +137,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true })
  *
  * @example
  * ```ts
- * import { parseJsonBody } from "stage-normalization/http"
+ * import { parseJsonBody } from "./OpsRequest.ts" // internal: not part of the package's API
  * parseJsonBody(new TextEncoder().encode('{"a":1}')) // => { ok: true, value: { a: 1 } }
  * parseJsonBody(new Uint8Array())                   // => { ok: false, message: "the body is empty" }
  * ```

@@ -73,7 +73,7 @@ const sha256 = (s: string): Buffer => createHash("sha256").update(s, "utf8").dig
  *
  * @example
  * ```ts
- * import { tokenMatches } from "stage-normalization/http"
+ * import { tokenMatches } from "./WebhookAuth.ts" // internal: not part of the package's API
  * tokenMatches("s3cret-token", ["other", "s3cret-token"]) // => true
  * tokenMatches("s3cret", ["s3cret-token"])                // => false
  * ```
@@ -97,7 +97,7 @@ const BEARER = /^Bearer +([\x21-\x7e]{1,4096}) *$/i
  *
  * @example
  * ```ts
- * import { verifyBearer } from "stage-normalization/http"
+ * import { verifyBearer } from "./WebhookAuth.ts" // internal: not part of the package's API
  * verifyBearer("Bearer abc", ["abc"]) // => "ok"
  * verifyBearer("Basic abc", ["abc"])  // => "malformed-authorization"
  * ```
@@ -119,7 +119,7 @@ export const verifyBearer = (
  *
  * @example
  * ```ts
- * import { decodeSigningSecret } from "stage-normalization/http"
+ * import { decodeSigningSecret } from "./WebhookAuth.ts" // internal: not part of the package's API
  * decodeSigningSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?.length // => 24
  * ```
  * @since 0.1.0
@@ -138,7 +138,8 @@ export const decodeSigningSecret = (secret: string): Buffer | undefined => {
  *
  * @example
  * ```ts
- * import { decodeSigningSecret, signWebhook } from "stage-normalization/http"
+ * import { decodeSigningSecret } from "./WebhookAuth.ts" // internal: not part of the package's API
+ * import { signWebhook } from "stage-normalization/http"
  * const key = decodeSigningSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")!
  * signWebhook(key, "msg_1", 1700000000, new TextEncoder().encode("{}")).startsWith("v1,") // => true
  * ```
@@ -156,7 +157,8 @@ const TIMESTAMP = /^[0-9]{1,15}$/
  *
  * @example
  * ```ts
- * import { decodeSigningSecret, signWebhook, verifySignature } from "stage-normalization/http"
+ * import { decodeSigningSecret, verifySignature } from "./WebhookAuth.ts" // internal: not part of the package's API
+ * import { signWebhook } from "stage-normalization/http"
  * const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
  * const body = new TextEncoder().encode('{"version":"4"}')
  * const signature = signWebhook(decodeSigningSecret(secret)!, "msg_1", 1700000000, body)
