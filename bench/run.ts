@@ -7,7 +7,8 @@
  *   node bench/run.ts --compare [suite-name…]  measure and fail on a regression against the baselines
  *
  * Regression rules (`--compare`): a task fails when its p99 exceeds 3× its baseline p99 (the
- * seeds' rule) or its mean ratio to the suite's floor worsens by more than 25 %. Only our own
+ * seeds' rule), scaled by how much slower this machine is than the baseline's (see
+ * `machineSpeed`), or its mean ratio to the suite's floor worsens by more than 25 %. Only our own
  * tasks are gated: the floor and the peers (tasks named "peer: …") are measured for the ratios,
  * but a slower peer is not our regression. Shared
  * machines are noisy, so a failing suite is measured once more and only a task that fails
@@ -121,8 +122,26 @@ const baselinePath = (name: string) => new URL(`baselines/${name}.json`, root)
 
 interface Regression { readonly task: string; readonly detail: string }
 let gated = new Set<string>()
+// How much slower this machine runs than the one that wrote the baseline: the median, over the
+// tasks that are not ours (the floor and the peers, which our changes cannot slow down), of
+// current mean / baseline mean, and never below 1. The p99 limit scales with it, so a CI runner
+// 2.5× slower than the laptop that recorded the baseline does not fail every suite, while a
+// change that slows our own code still moves our p99 against the floor's. The mean/floor rule
+// needs no such factor: it is a ratio measured in one run.
+const machineSpeed = (current: SuiteFigures, baseline: SuiteFigures): number => {
+  const factors = Object.entries(baseline.tasks)
+    .filter(([name]) => gated.has(name) === false && current.tasks[name] !== undefined)
+    .map(([name, b]) => current.tasks[name]!.mean / b.mean)
+    .sort((x, y) => x - y)
+  if (factors.length === 0) return 1
+  const mid = factors.length >> 1
+  const median = factors.length % 2 === 1 ? factors[mid]! : (factors[mid - 1]! + factors[mid]!) / 2
+  return Math.max(1, median)
+}
+
 const regressions = (current: SuiteFigures, baseline: SuiteFigures): ReadonlyArray<Regression> => {
   const out: Array<Regression> = []
+  const speed = machineSpeed(current, baseline)
   for (const [name, b] of Object.entries(baseline.tasks)) {
     if (gated.has(name) === false) continue
     const c = current.tasks[name]
@@ -130,8 +149,12 @@ const regressions = (current: SuiteFigures, baseline: SuiteFigures): ReadonlyArr
       out.push({ task: name, detail: "task missing from the current run" })
       continue
     }
-    if (c.p99 > P99_FACTOR * b.p99) {
-      out.push({ task: name, detail: `p99 ${fmt(b.p99)} → ${fmt(c.p99)} (${(c.p99 / b.p99).toFixed(2)}× baseline, limit ${P99_FACTOR}×)` })
+    const limit = P99_FACTOR * speed
+    if (c.p99 > limit * b.p99) {
+      out.push({
+        task: name,
+        detail: `p99 ${fmt(b.p99)} → ${fmt(c.p99)} (${(c.p99 / b.p99).toFixed(2)}× baseline, limit ${P99_FACTOR}× × machine ${speed.toFixed(2)} = ${limit.toFixed(2)}×)`
+      })
     }
     if (c.ratioToFloor > RATIO_WORSENING * b.ratioToFloor) {
       out.push({

@@ -262,6 +262,29 @@ cli_migrate_verify() {
     npx --no-install stage-normalization migrate --apply --no-backup-check --database-url "$scratch_url" --json | tail -1 &&
     npx --no-install stage-normalization verify --database-url "$scratch_url")
 }
+cli_serve_without_pglite() { # the embedded database is an optional peer: a clear message, exit 2
+  local code=0
+  (cd "$consumer" && env -u DATABASE_URL npx --no-install stage-normalization serve --port 0 >"$work/serve.out" 2>&1) || code=$?
+  cat "$work/serve.out"
+  [ "$code" -eq 2 ] && grep -q "npm install @electric-sql/pglite@" "$work/serve.out"
+}
+cli_serve_postgres() { # with --database-url it needs nothing more: starts, answers, stops on SIGTERM
+  local log=$work/serve-pg.out pid
+  # the service owns its demo tables: a schema of its own, not the migrated table's
+  psql -q "$scratch_url" -c "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public" >/dev/null 2>&1 || return 1
+  (cd "$consumer" && exec npx --no-install stage-normalization serve --port 0 --database-url "$scratch_url") >"$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 100); do grep -q "http://127.0.0.1:" "$log" && break; sleep 0.1; done
+  local url
+  url=$(grep -o "http://127.0.0.1:[0-9]*" "$log" | head -1)
+  local status
+  status=$(curl -s -o /dev/null -w '%{http_code}' "$url/healthz")
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  head -5 "$log"
+  echo "GET $url/healthz → $status"
+  [ "$status" = "200" ]
+}
 typecheck() { (cd "$consumer" && "$tools/node_modules/.bin/tsc" -p "$1"); }
 
 # Each Node runs from a copy outside the repository: a node binary inside it would put
@@ -290,6 +313,8 @@ for dir in "${nodes[@]}"; do
     check "npx stage-normalization normalize \"Series A\"" cli_normalize
     check "npx stage-normalization migrate --help" cli_migrate_help
     check "npx stage-normalization migrate --apply + verify on the real PostgreSQL" cli_migrate_verify
+    check "npx stage-normalization serve --database-url (no optional peer needed)" cli_serve_postgres
+    check "npx stage-normalization serve without PGlite: exit 2 naming the packages" cli_serve_without_pglite
     echo "$passed $failed" >"$work/counts"
   )
   read -r passed failed <"$work/counts"

@@ -12,6 +12,17 @@ import { Command, Flag } from "effect/cli"
 import { runReferenceService } from "../../service/ReferenceService.ts"
 import { CliInputError } from "../CliInputError.ts"
 
+// A driver error's own message is generic ("PgConnection: Query failed"); the server's reason
+// ("column \"name\" of relation \"portfolio_companies\" does not exist") is in its cause.
+const describeFailure = (error: unknown): string => {
+  const messages: Array<string> = []
+  for (let e: unknown = error; e !== undefined && e !== null && messages.length < 4; e = (e as { cause?: unknown }).cause) {
+    const message = typeof e === "object" && "message" in e ? String((e as { message: unknown }).message) : String(e)
+    if (message !== "" && !messages.includes(message)) messages.push(message)
+  }
+  return messages.join(": ")
+}
+
 /**
  * @since 0.1.0
  * @category commands
@@ -22,7 +33,9 @@ export const serveCommand = Command.make(
     port: Flag.Int("port").pipe(Flag.withDescription("Port (default: PORT, else 3333)"), Flag.optional),
     host: Flag.String("host").pipe(Flag.withDescription("Bind address (default: HOST, else 127.0.0.1)"), Flag.optional),
     databaseUrl: Flag.String("database-url").pipe(
-      Flag.withDescription("PostgreSQL URL (default: DATABASE_URL, else an embedded PostgreSQL)"),
+      Flag.withDescription(
+        "PostgreSQL URL (default: DATABASE_URL, else an embedded PostgreSQL); the service creates its demo tables (funds, portfolio_companies, strategies, allocations) there, so give it a database of its own"
+      ),
       Flag.optional
     ),
     redisUrl: Flag.String("redis-url").pipe(
@@ -40,9 +53,7 @@ export const serveCommand = Command.make(
       databaseUrl: Option.getOrUndefined(databaseUrl),
       redisUrl: Option.getOrUndefined(redisUrl)
     }).pipe(
-      Effect.catch((error) =>
-        Effect.fail(new CliInputError({ message: `the service could not start: ${(error as { message?: string }).message ?? String(error)}` }))
-      )
+      Effect.catch((error) => Effect.fail(new CliInputError({ message: `the service could not start: ${describeFailure(error)}` })))
     )
   })
 ).pipe(
