@@ -13,11 +13,11 @@ import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import fc from "fast-check"
-import { planForcedDistribution } from "../src/migration/DistributionPlan.ts"
-import { uniqueStageAtEditDistance1 } from "../src/migration/ForceUnknown.ts"
-import { rollback } from "../src/migration/Rollback.ts"
-import { migrate } from "../src/migration/Runner.ts"
-import { verify } from "../src/migration/Verify.ts"
+import { planForcedDistribution } from "../src/migration/run/DistributionPlan.ts"
+import { uniqueStageAtEditDistance1 } from "../src/migration/run/ForceUnknown.ts"
+import { rollback } from "../src/migration/rollback/Rollback.ts"
+import { migrate } from "../src/migration/run/Runner.ts"
+import { verify } from "../src/migration/verify/Verify.ts"
 import {
   CANONICAL_STAGES,
   foldKey,

@@ -10,7 +10,7 @@ import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import fc from "fast-check"
-import { ensureSqlTwin } from "../src/migration/SqlTwinInstaller.ts"
+import { ensureSqlTwin } from "../src/migration/sql/SqlTwinInstaller.ts"
 import { CANONICAL_STAGES, normalizeStage, STAGE_ALIASES, Vocabulary } from "../src/normalizer/index.ts"
 import { layerScratchEmbedded, layerScratchPostgres, requirePostgres } from "../test/migration/support/Databases.ts"
 

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import type { TargetKind } from "./Target.ts"
+import type { TargetKind } from "./schema/Target.ts"
 
 /**
  * Counters of a run so far.

@@ -14,39 +14,39 @@
  *
  * @since 0.1.0
  */
-export { type BatchSizing, DEFAULT_BATCH_SIZING } from "./AdaptiveBatchSize.ts"
+export { type BatchSizing, DEFAULT_BATCH_SIZING } from "./run/AdaptiveBatchSize.ts"
 export {
   type BackfillReport,
   backfillStatusFromPostgres,
   layerBackfillStatusPostgres
-} from "./BackfillStatusPostgres.ts"
-export { type BackupResult, createBackup, type CreateBackupOptions } from "./BackupCreate.ts"
+} from "./verify/BackfillStatusPostgres.ts"
+export { type BackupResult, createBackup, type CreateBackupOptions } from "./backup/BackupCreate.ts"
 export {
   type BackupEvidence,
   type BackupGateOptions,
   DEFAULT_MAX_BACKUP_AGE_MS,
   parseMaxAge,
   requireFreshBackup
-} from "./BackupGate.ts"
-export { BackupManifest, BackupTable, readManifest, RestoreCheck, RestoreTestResult } from "./BackupManifest.ts"
-export { type BackupVerification, selectManifest, verifyBackup } from "./BackupVerify.ts"
-export { type CancelOutcome, cancelRun } from "./Cancel.ts"
-export { type DatabaseLocation, type DatabaseOptions, layerFromUrl, parseDatabaseUrl, redactUrl } from "./Database.ts"
-export { EmbeddedPostgres, type EmbeddedPostgresOptions, layerEmbedded } from "./EmbeddedPostgres.ts"
-export { type ForcedMapping, type ForceUnknownOptions, parseMapping, readMappingFile } from "./ForceUnknown.ts"
-export { checkHealth, DEFAULT_HEALTH_THRESHOLDS, type HealthReport, type HealthThresholds } from "./Health.ts"
-export { applyIndexes, type IndexOutcome, type IndexPlanEntry, planIndexes } from "./Indexes.ts"
+} from "./backup/BackupGate.ts"
+export { BackupManifest, BackupTable, readManifest, RestoreCheck, RestoreTestResult } from "./backup/BackupManifest.ts"
+export { type BackupVerification, selectManifest, verifyBackup } from "./backup/BackupVerify.ts"
+export { type CancelOutcome, cancelRun } from "./run/Cancel.ts"
+export { type DatabaseLocation, type DatabaseOptions, layerFromUrl, parseDatabaseUrl, redactUrl } from "./database/Database.ts"
+export { EmbeddedPostgres, type EmbeddedPostgresOptions, layerEmbedded } from "./database/EmbeddedPostgres.ts"
+export { type ForcedMapping, type ForceUnknownOptions, parseMapping, readMappingFile } from "./run/ForceUnknown.ts"
+export { checkHealth, DEFAULT_HEALTH_THRESHOLDS, type HealthReport, type HealthThresholds } from "./run/DatabaseHealth.ts"
+export { applyIndexes, type IndexOutcome, type IndexPlanEntry, planIndexes } from "./sql/Indexes.ts"
 export { type MigrationEvent, type RunTotals, toJsonLine, type UnknownValue } from "./MigrationEvent.ts"
 export { describeCause, MigrationError, MigrationErrorReason } from "./MigrationError.ts"
-export { preview, type PreviewOptions, type PreviewReport, type PreviewValue } from "./Preview.ts"
-export { makeProgressReporter, type ProgressReporterOptions } from "./ProgressReporter.ts"
-export { restoreTest, type RestoreTestOptions, type RestoreTestOutcome } from "./RestoreTest.ts"
-export { rollback, type RollbackConflict, type RollbackOptions, type RollbackSummary } from "./Rollback.ts"
-export { type ForcedValue, migrate, type MigrateOptions, type RunSummary } from "./Runner.ts"
-export { ensureSqlTwin, type SqlTwinInstallation } from "./SqlTwinInstaller.ts"
-export { type ColumnInfo, type ResolvedTarget, resolveTarget, type TargetKind, type TargetSpec } from "./Target.ts"
-export { ensureTrackingSchema } from "./TrackingSchema.ts"
-export { verify, type VerifyOptions } from "./Verify.ts"
+export { preview, type PreviewOptions, type PreviewReport, type PreviewValue } from "./run/Preview.ts"
+export { makeProgressReporter, type ProgressReporterOptions } from "./run/ProgressReporter.ts"
+export { restoreTest, type RestoreTestOptions, type RestoreTestOutcome } from "./backup/RestoreRehearsal.ts"
+export { rollback, type RollbackConflict, type RollbackOptions, type RollbackSummary } from "./rollback/Rollback.ts"
+export { type ForcedValue, migrate, type MigrateOptions, type RunSummary } from "./run/Runner.ts"
+export { ensureSqlTwin, type SqlTwinInstallation } from "./sql/SqlTwinInstaller.ts"
+export { type ColumnInfo, type ResolvedTarget, resolveTarget, type TargetKind, type TargetSpec } from "./schema/Target.ts"
+export { ensureTrackingSchema } from "./schema/TrackingSchema.ts"
+export { verify, type VerifyOptions } from "./verify/Verify.ts"
 export {
   CHECK_NAMES,
   CheckExample,
@@ -56,7 +56,7 @@ export {
   FundBreakdown,
   VerifyReport,
   verifyReportJsonSchema
-} from "./VerifyReport.ts"
+} from "./verify/VerifyReport.ts"
 export type { SqlTwin, SqlTwinOptions } from "../normalizer/SqlTwin.ts"
 export type { Vocabulary } from "../normalizer/Vocabulary.ts"
 export type { BackfillStatus } from "../rollout/BackfillStatus.ts"

@@ -10,10 +10,10 @@
 import { assert, describe, it, layer, type Vitest } from "@effect/vitest"
 import { Deferred, Effect, Fiber } from "effect"
 import { SqlClient } from "effect/sql"
-import { backfillStatusFromPostgres } from "../../src/migration/BackfillStatusPostgres.ts"
-import { rollback } from "../../src/migration/Rollback.ts"
-import { migrate, type MigrateOptions } from "../../src/migration/Runner.ts"
-import { verify } from "../../src/migration/Verify.ts"
+import { backfillStatusFromPostgres } from "../../src/migration/verify/BackfillStatusPostgres.ts"
+import { rollback } from "../../src/migration/rollback/Rollback.ts"
+import { migrate, type MigrateOptions } from "../../src/migration/run/Runner.ts"
+import { verify } from "../../src/migration/verify/Verify.ts"
 import { layerScratchEmbedded, layerScratchPostgres, requirePostgres } from "./support/Databases.ts"
 import {
   createDistributionTable,

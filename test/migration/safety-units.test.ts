@@ -8,12 +8,12 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Result, Schema } from "effect"
 import { readFileSync } from "node:fs"
 import { confirmForceUnknown } from "../../src/cli/commands/migrate.ts"
-import { parseMaxAge } from "../../src/migration/BackupGate.ts"
-import { planForcedDistribution } from "../../src/migration/DistributionPlan.ts"
-import { forcedStage, parseMapping, uniqueStageAtEditDistance1 } from "../../src/migration/ForceUnknown.ts"
-import { toolConnection, toolMajorVersion, withDatabaseName } from "../../src/migration/PgTools.ts"
-import { weightSum } from "../../src/migration/VerifyDistributions.ts"
-import { encodeReport, type VerifyReport, verifyReportJsonSchema, VerifyReport as VerifyReportSchema } from "../../src/migration/VerifyReport.ts"
+import { parseMaxAge } from "../../src/migration/backup/BackupGate.ts"
+import { planForcedDistribution } from "../../src/migration/run/DistributionPlan.ts"
+import { forcedStage, parseMapping, uniqueStageAtEditDistance1 } from "../../src/migration/run/ForceUnknown.ts"
+import { toolConnection, toolMajorVersion, withDatabaseName } from "../../src/migration/backup/PgTools.ts"
+import { weightSum } from "../../src/migration/verify/VerifyDistributions.ts"
+import { encodeReport, type VerifyReport, verifyReportJsonSchema, VerifyReport as VerifyReportSchema } from "../../src/migration/verify/VerifyReport.ts"
 
 describe("--force-unknown rules", () => {
   it("forces only a unique stage at edit distance 1", () => {

@@ -9,8 +9,8 @@
  */
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { applyIndexes, planIndexes } from "../../migration/Indexes.ts"
-import { resolveTarget } from "../../migration/Target.ts"
+import { applyIndexes, planIndexes } from "../../migration/sql/Indexes.ts"
+import { resolveTarget } from "../../migration/schema/Target.ts"
 import { renderTable } from "../Table.ts"
 import { requireDatabaseUrl, withDatabase } from "./migrate.ts"
 

@@ -7,9 +7,9 @@
  */
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { statements as trackingStatements } from "../../migration/migrations/0001_tracking_tables.ts"
-import { statements as viewStatements } from "../../migration/migrations/0002_progress_views.ts"
-import { statements as safetyStatements } from "../../migration/migrations/0003_safety.ts"
+import { statements as trackingStatements } from "../../migration/schema/migrations/0001_tracking_tables.ts"
+import { statements as viewStatements } from "../../migration/schema/migrations/0002_progress_views.ts"
+import { statements as safetyStatements } from "../../migration/schema/migrations/0003_safety.ts"
 import { makeSqlTwinResult } from "../../normalizer/SqlTwin.ts"
 import { stageVocabulary } from "../../normalizer/StageVocabulary.ts"
 import { CliInputError } from "../CliInputError.ts"

@@ -6,7 +6,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { Context, Effect, Layer, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
-import { layerEmbedded } from "../../../src/migration/EmbeddedPostgres.ts"
+import { layerEmbedded } from "../../../src/migration/database/EmbeddedPostgres.ts"
 
 /** Admin connection to the real server (any database we may CREATE DATABASE from). */
 export const ADMIN_URL = process.env["MIGRATION_TEST_ADMIN_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres"

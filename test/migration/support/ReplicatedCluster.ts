@@ -1,6 +1,6 @@
 /**
  * A throwaway PostgreSQL 15 primary with a real streaming replica, for the tests of the runner's
- * replication-lag back-off (`Health.ts` reads `pg_stat_replication` on the primary). The machine's
+ * replication-lag back-off (`run/DatabaseHealth.ts` reads `pg_stat_replication` on the primary). The machine's
  * own cluster (5432, /etc/postgresql) has no replica and is never touched: this harness `initdb`s a
  * primary in a temp dir (its own pg_hba.conf: `trust` for local and 127.0.0.1, `replication`
  * included), starts it on a free 127.0.0.1 port, `pg_basebackup -R -X stream`s a replica into a

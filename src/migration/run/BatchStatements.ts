@@ -1,0 +1,419 @@
+/**
+ * The SQL of one batch, built for a resolved target. Identifiers come from the catalog (quoted),
+ * values are always bound parameters (ids and fund values travel as text and are cast to the
+ * column's type), and each statement has one text per shape so the driver's prepared-statement
+ * cache serves every batch after the first.
+ *
+ * A batch's range is `(range_start, range_end]` in id order within a partition (all rows, one
+ * fund, or the rows without a fund).
+ *
+ * **Concurrent writers.** The scalar statement reads the range once (`scan`), then updates each
+ * row only if its value is still the one scanned (`t.col = s.old`): under READ COMMITTED a row
+ * another transaction changed meanwhile is re-checked against its newest version and skipped, so
+ * the new value is always derived from the row's current value, the audit's old value is exactly
+ * what was overwritten, and a concurrent write is never lost. Skipped ("raced") rows are
+ * re-scanned by the same transaction until none is left (bounded). This compare-and-set costs
+ * less than locking the rows with `SELECT … FOR UPDATE` first and gives the same guarantee.
+ *
+ * @since 0.1.0
+ */
+import type { ResolvedTarget } from "../schema/Target.ts"
+
+/**
+ * Which rows a batch may touch besides its id range.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Partition =
+  | { readonly _tag: "All" }
+  | { readonly _tag: "Fund"; readonly fund: string | null }
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const ALL_ROWS: Partition = { _tag: "All" }
+
+/**
+ * A statement and its parameters, for `sql.unsafe(text, params)`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BoundStatement {
+  readonly text: string
+  readonly params: ReadonlyArray<unknown>
+}
+
+class Params {
+  readonly values: Array<unknown> = []
+  add(value: unknown, cast: string): string {
+    this.values.push(value)
+    return `$${this.values.length}::${cast}`
+  }
+}
+
+const partitionPredicate = (target: ResolvedTarget, partition: Partition, p: Params, alias = "t"): string => {
+  if (partition._tag === "All" || target.fund === undefined) return "TRUE"
+  return partition.fund === null
+    ? `${alias}.${target.fund.sql} IS NULL`
+    : `${alias}.${target.fund.sql} = ${p.add(partition.fund, `text::${target.fund.type}`)}`
+}
+
+const rangePredicate = (
+  target: ResolvedTarget,
+  p: Params,
+  lo: string | null,
+  hi: string | null,
+  alias = "t"
+): string => {
+  const id = `${alias}.${target.id.sql}`
+  const parts: Array<string> = []
+  if (lo !== null) parts.push(`${id} > ${p.add(lo, `text::${target.id.type}`)}`)
+  if (hi !== null) parts.push(`${id} <= ${p.add(hi, `text::${target.id.type}`)}`)
+  return parts.length === 0 ? "TRUE" : parts.join(" AND ")
+}
+
+/**
+ * Forced mappings for one batch, as parallel arrays (stored value, stage, audit reason).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ForcedValues {
+  readonly olds: ReadonlyArray<string>
+  readonly news: ReadonlyArray<string>
+  readonly reasons: ReadonlyArray<string>
+}
+
+/**
+ * The distinct non-NULL values of a range the SQL twin does not recognise (the candidates for
+ * `--force-unknown`).
+ *
+ * @since 0.1.0
+ * @category statements
+ */
+export const unknownValuesInRange = (
+  target: ResolvedTarget,
+  args: { readonly twin: string; readonly partition: Partition; readonly lo: string | null; readonly hi: string }
+): BoundStatement => {
+  const p = new Params()
+  const where = `${partitionPredicate(target, args.partition, p)} AND ${rangePredicate(target, p, args.lo, args.hi)}`
+  return {
+    text: `SELECT DISTINCT t.${target.column.sql}::text AS value FROM ${target.sql} AS t
+WHERE ${where} AND t.${target.column.sql} IS NOT NULL AND ${args.twin}(t.${target.column.sql}::text) IS NULL`,
+    params: p.values
+  }
+}
+
+/**
+ * Claim the next range: insert the batch row as `running` (committed on its own, so a batch that
+ * never finishes is visible) with `range_end` = the id of the `limit`-th row after `lo`.
+ * Returns no row when the partition is exhausted.
+ *
+ * @since 0.1.0
+ * @category statements
+ */
+export const claimBatch = (
+  target: ResolvedTarget,
+  args: {
+    readonly runId: string
+    readonly batchNo: number
+    readonly partition: Partition
+    readonly lo: string | null
+    readonly limit: number
+  }
+): BoundStatement => {
+  const p = new Params()
+  const where = `${partitionPredicate(target, args.partition, p)} AND ${rangePredicate(target, p, args.lo, null)}`
+  const limit = p.add(args.limit, "int")
+  const run = p.add(args.runId, "bigint")
+  const no = p.add(args.batchNo, "int")
+  const fund = p.add(args.partition._tag === "Fund" ? args.partition.fund : null, "text")
+  const lo = p.add(args.lo, "text")
+  return {
+    text: `WITH r AS (
+  SELECT t.${target.id.sql} AS id FROM ${target.sql} AS t
+  WHERE ${where}
+  ORDER BY t.${target.id.sql} LIMIT ${limit}
+)
+INSERT INTO stage_migration_batches (run_id, batch_no, fund_id, range_start, range_end, status, attempts, started_at)
+SELECT ${run}, ${no}, ${fund}, ${lo}, max(r.id)::text, 'running', 1, clock_timestamp()
+FROM r HAVING count(*) > 0
+RETURNING batch_id::text AS batch_id, range_end`,
+    params: p.values
+  }
+}
+
+/**
+ * The id splitting `(lo, hi]` after its first `half` rows (for a statement-timeout split).
+ *
+ * @since 0.1.0
+ * @category statements
+ */
+export const splitPoint = (
+  target: ResolvedTarget,
+  args: { readonly partition: Partition; readonly lo: string | null; readonly hi: string; readonly half: number }
+): BoundStatement => {
+  const p = new Params()
+  const where = `${partitionPredicate(target, args.partition, p)} AND ${rangePredicate(target, p, args.lo, args.hi)}`
+  return {
+    text: `SELECT max(s.id)::text AS mid FROM (
+  SELECT t.${target.id.sql} AS id FROM ${target.sql} AS t WHERE ${where}
+  ORDER BY t.${target.id.sql} LIMIT ${p.add(args.half, "int")}
+) s`,
+    params: p.values
+  }
+}
+
+/**
+ * Scalar batch: scan the range, update the rows whose value changes (compare-and-set on the
+ * scanned value), audit each updated row, and add the range's unknown values to
+ * `stage_migration_unknowns` (only when `countUnknowns`; re-scans of raced rows pass false).
+ * Returns the counts.
+ *
+ * @since 0.1.0
+ * @category statements
+ */
+export const scalarBatch = (
+  target: ResolvedTarget,
+  args: {
+    readonly twin: string
+    readonly runId: string
+    readonly batchId: string
+    readonly partition: Partition
+    readonly lo: string | null
+    readonly hi: string
+    readonly countUnknowns: boolean
+    /** Forced mappings of unknown values (`--force-unknown`): stored value → stage, audit reason. */
+    readonly forced?: ForcedValues | undefined
+  }
+): BoundStatement => {
+  const p = new Params()
+  const col = target.column.sql
+  const id = target.id.sql
+  const forced = args.forced !== undefined && args.forced.olds.length > 0 ? args.forced : undefined
+  const mapping = forced === undefined
+    ? ""
+    : `m AS (
+  SELECT * FROM unnest(${p.add(forced.olds, "text[]")}, ${p.add(forced.news, "text[]")}, ${p.add(forced.reasons, "text[]")})
+    AS m(old, new, reason)
+), `
+  const scanWhere = `${partitionPredicate(target, args.partition, p)} AND ${rangePredicate(target, p, args.lo, args.hi)}`
+  const updateRange = rangePredicate(target, p, args.lo, args.hi)
+  const run = p.add(args.runId, "bigint")
+  const batch = p.add(args.batchId, "bigint")
+  const label = p.add(target.label, "text")
+  const column = p.add(target.column.name, "text")
+  const countUnknowns = p.add(args.countUnknowns, "boolean")
+  // Without forced values the statement is exactly issue 6's (the audit's reason defaults to
+  // 'normalized'); with them, an unknown value found in the mapping gets its forced stage and reason.
+  const scan = forced === undefined
+    ? `SELECT t.${id} AS id, t.${col}::text AS old, ${args.twin}(t.${col}::text) AS new
+  FROM ${target.sql} AS t
+  WHERE ${scanWhere}`
+    : `SELECT x.id, x.old, coalesce(x.twin, m.new) AS new,
+         CASE WHEN x.twin IS NULL AND m.new IS NOT NULL THEN m.reason ELSE 'normalized' END AS reason
+  FROM (SELECT t.${id} AS id, t.${col}::text AS old, ${args.twin}(t.${col}::text) AS twin
+        FROM ${target.sql} AS t WHERE ${scanWhere}) x
+  LEFT JOIN m ON m.old = x.old`
+  return {
+    text: `WITH ${mapping}scan AS MATERIALIZED (
+  ${scan}
+), upd AS (
+  UPDATE ${target.sql} AS t SET ${col} = s.new
+  FROM scan s
+  WHERE ${updateRange} AND t.${id} = s.id
+    AND s.new IS NOT NULL AND s.old <> s.new AND t.${col} = s.old
+  RETURNING t.${id} AS id, s.old, s.new${forced === undefined ? "" : ", s.reason"}
+), audit AS (
+  INSERT INTO stage_normalization_log (run_id, batch_id, table_name, pk, column_name, old_value, new_value${
+      forced === undefined ? "" : ", reason"
+    })
+  SELECT ${run}, ${batch}, ${label}, upd.id::text, ${column}, upd.old, upd.new${forced === undefined ? "" : ", upd.reason"} FROM upd
+  RETURNING 1
+), unknown AS (
+  SELECT s.old AS value, count(*) AS n, min(s.id)::text AS example
+  FROM scan s WHERE ${countUnknowns} AND s.old IS NOT NULL AND s.new IS NULL
+  GROUP BY s.old
+), recorded AS (
+  INSERT INTO stage_migration_unknowns (run_id, kind, value_md5, raw_value, rows, example_pk)
+  SELECT ${run}, 'unknown-stage', md5(u.value), u.value, u.n, u.example FROM unknown u
+  ON CONFLICT (run_id, kind, value_md5) DO UPDATE SET rows = stage_migration_unknowns.rows + EXCLUDED.rows
+  RETURNING 1
+)
+SELECT
+  (SELECT count(*) FROM scan)::int AS scanned,
+  (SELECT count(*) FROM scan WHERE old IS NULL)::int AS nulls,
+  (SELECT count(*) FROM scan WHERE old IS NOT NULL AND new IS NULL)::int AS unknown,
+  (SELECT count(*) FROM scan WHERE new IS NOT NULL AND old <> new)::int AS candidates,
+  (SELECT count(*) FROM audit)::int AS updated,
+  (SELECT count(*) FROM recorded)::int AS unknown_values`,
+    params: p.values
+  }
+}
+
+/**
+ * Distribution batch, step 1: read the range (values as JSON text, exactly as stored).
+ *
+ * @since 0.1.0
+ * @category statements
+ */
+export const readDistributions = (
+  target: ResolvedTarget,
+  args: { readonly partition: Partition; readonly lo: string | null; readonly hi: string }
+): BoundStatement => {
+  const p = new Params()
+  const where = `${partitionPredicate(target, args.partition, p)} AND ${rangePredicate(target, p, args.lo, args.hi)}`
+  return {
+    text: `SELECT t.${target.id.sql}::text AS id, t.${target.column.sql}::text AS value
+FROM ${target.sql} AS t WHERE ${where} ORDER BY t.${target.id.sql}`,
+    params: p.values
+  }
+}
+
+/**
+ * Distribution batch, step 2: write the new values of the rows whose value is still the one read
+ * (compare-and-set), auditing each; returns the ids written.
+ *
+ * @since 0.1.0
+ * @category statements
+ */
+export const writeDistributions = (
+  target: ResolvedTarget,
+  args: {
+    readonly runId: string
+    readonly batchId: string
+    readonly lo: string | null
+    readonly hi: string
+    readonly ids: ReadonlyArray<string>
+    readonly olds: ReadonlyArray<string>
+    readonly news: ReadonlyArray<string>
+    /** Audit reason per row (`normalized`, or a `forced:…` reason). */
+    readonly reasons: ReadonlyArray<string>
+  }
+): BoundStatement => {
+  const p = new Params()
+  const range = rangePredicate(target, p, args.lo, args.hi)
+  const ids = p.add(args.ids, "text[]")
+  const olds = p.add(args.olds, "text[]")
+  const news = p.add(args.news, "text[]")
+  const reasons = p.add(args.reasons, "text[]")
+  const run = p.add(args.runId, "bigint")
+  const batch = p.add(args.batchId, "bigint")
+  const label = p.add(target.label, "text")
+  const column = p.add(target.column.name, "text")
+  return {
+    text: `WITH v AS (
+  SELECT * FROM unnest(${ids}, ${olds}, ${news}, ${reasons}) AS v(id, old, new, reason)
+), upd AS (
+  UPDATE ${target.sql} AS t SET ${target.column.sql} = v.new::jsonb
+  FROM v
+  WHERE ${range} AND t.${target.id.sql} = v.id::${target.id.type} AND t.${target.column.sql} = v.old::jsonb
+  RETURNING t.${target.id.sql}::text AS id, v.old, v.new, v.reason
+)
+INSERT INTO stage_normalization_log (run_id, batch_id, table_name, pk, column_name, old_json, new_json, reason)
+SELECT ${run}, ${batch}, ${label}, upd.id, ${column}, upd.old::jsonb, upd.new::jsonb, upd.reason FROM upd
+RETURNING pk AS id`,
+    params: p.values
+  }
+}
+
+/**
+ * Record values a distribution batch left unchanged (aggregated in TypeScript).
+ *
+ * @since 0.1.0
+ * @category statements
+ */
+export const recordUnknowns = (
+  runId: string,
+  values: ReadonlyArray<{ readonly kind: string; readonly value: string; readonly rows: number; readonly example: string }>
+): BoundStatement => ({
+  text: `INSERT INTO stage_migration_unknowns (run_id, kind, value_md5, raw_value, rows, example_pk)
+SELECT $1::bigint, u.kind, md5(u.value), u.value, u.n::int8, u.example
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(kind, value, n, example)
+ON CONFLICT (run_id, kind, value_md5) DO UPDATE SET rows = stage_migration_unknowns.rows + EXCLUDED.rows`,
+  params: [
+    runId,
+    values.map((v) => v.kind),
+    values.map((v) => v.value),
+    values.map((v) => String(v.rows)),
+    values.map((v) => v.example)
+  ]
+})
+
+/**
+ * Close a batch inside its transaction: the batch row, the checkpoint and the run's counters.
+ *
+ * @since 0.1.0
+ * @category statements
+ */
+export const finishBatch = (args: {
+  readonly runId: string
+  readonly batchId: string
+  readonly batchNo: number
+  readonly partition: Partition
+  readonly hi: string
+  readonly nextBatchSize: number
+  readonly scanned: number
+  readonly updated: number
+  readonly skipped: number
+  readonly failed: number
+}): BoundStatement => ({
+  text: `WITH b AS (
+  UPDATE stage_migration_batches
+  SET status = 'succeeded', rows_scanned = $3::int, rows_updated = $4::int, rows_skipped = $5::int, rows_failed = $6::int,
+      finished_at = clock_timestamp()
+  WHERE batch_id = $2::bigint
+  RETURNING 1
+), c AS (
+  UPDATE stage_migration_control
+  SET last_id = $7::text, fund_position = $8::text, next_batch_no = $9::int + 1, batch_size = $10::int
+  WHERE run_id = $1::bigint
+  RETURNING 1
+)
+UPDATE stage_migration_runs
+SET rows_scanned = rows_scanned + $3::int, rows_updated = rows_updated + $4::int,
+    rows_skipped = rows_skipped + $5::int, rows_failed = rows_failed + $6::int, heartbeat_at = now()
+WHERE run_id = $1::bigint AND (SELECT count(*) FROM b) = 1 AND (SELECT count(*) FROM c) = 1`,
+  params: [
+    args.runId,
+    args.batchId,
+    args.scanned,
+    args.updated,
+    args.skipped,
+    args.failed,
+    args.hi,
+    args.partition._tag === "Fund" ? args.partition.fund : null,
+    args.batchNo,
+    args.nextBatchSize
+  ]
+})
+
+/**
+ * Dry-run scan of one range: the next `limit` rows after `lo`, grouped by value (as text).
+ *
+ * @since 0.1.0
+ * @category statements
+ */
+export const previewRange = (
+  target: ResolvedTarget,
+  args: { readonly partition: Partition; readonly lo: string | null; readonly limit: number }
+): BoundStatement => {
+  const p = new Params()
+  const where = `${partitionPredicate(target, args.partition, p)} AND ${rangePredicate(target, p, args.lo, null)}`
+  return {
+    text: `WITH r AS MATERIALIZED (
+  SELECT t.${target.id.sql} AS id, t.${target.column.sql}::text AS v FROM ${target.sql} AS t
+  WHERE ${where}
+  ORDER BY t.${target.id.sql} LIMIT ${p.add(args.limit, "int")}
+)
+SELECT
+  (SELECT max(id)::text FROM r) AS hi,
+  (SELECT count(*) FROM r)::int AS n,
+  (SELECT coalesce(json_agg(json_build_array(g.v, g.c)), '[]'::json)::text
+     FROM (SELECT v, count(*)::int AS c FROM r GROUP BY v) g) AS groups`,
+    params: p.values
+  }
+}

@@ -1,0 +1,466 @@
+/**
+ * The run lifecycle in the tracking tables: creating a run with its baseline counts (rows, NULLs,
+ * non-canonical values, per fund), finding and resuming an incomplete run (its interrupted
+ * batches are marked failed and `redone`), reading the checkpoint, and closing a run. Internal to
+ * the runner; the tables are the public contract.
+ *
+ * @since 0.1.0
+ */
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql"
+import type { Vocabulary } from "../../normalizer/Vocabulary.ts"
+import { describeCause, MigrationError } from "../MigrationError.ts"
+import type { ResolvedTarget, TargetKind } from "./Target.ts"
+
+/**
+ * A run row, as the runner needs it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunRow {
+  readonly runId: string
+  readonly kind: TargetKind
+  readonly idColumn: string
+  readonly fundColumn: string | null
+  readonly fundId: string | null
+  readonly batchBy: "id" | "fund"
+  readonly status: string
+  readonly rowsTotal: number
+  readonly rowsScanned: number
+  readonly rowsUpdated: number
+  readonly rowsSkipped: number
+  readonly rowsFailed: number
+  /** `normalize` (a `migrate` run) or `rollback` (a `rollback` run). */
+  readonly operation: "normalize" | "rollback"
+  /** For a rollback: the run it undoes. */
+  readonly rollbackOf: string | null
+}
+
+/**
+ * The checkpoint of a run.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+interface Checkpoint {
+  readonly fundPosition: string | null
+  readonly lastId: string | null
+  readonly nextBatchNo: number
+  readonly batchSize: number
+  readonly cancelRequested: boolean
+}
+
+const failed = (what: string) => (cause: unknown) =>
+  new MigrationError({ reason: "QueryFailed", detail: `${what}: ${describeCause(cause)}`, cause })
+
+interface RunRecord {
+  run_id: string
+  kind: TargetKind
+  id_column: string
+  fund_column: string | null
+  fund_id: string | null
+  batch_by: "id" | "fund"
+  status: string
+  rows_total: string | null
+  rows_scanned: string
+  rows_updated: string
+  rows_skipped: string
+  rows_failed: string
+  operation: "normalize" | "rollback"
+  rollback_of: string | null
+}
+
+const toRunRow = (r: RunRecord): RunRow => ({
+  runId: r.run_id,
+  kind: r.kind,
+  idColumn: r.id_column,
+  fundColumn: r.fund_column,
+  fundId: r.fund_id,
+  batchBy: r.batch_by,
+  status: r.status,
+  rowsTotal: Number(r.rows_total ?? 0),
+  rowsScanned: Number(r.rows_scanned),
+  rowsUpdated: Number(r.rows_updated),
+  rowsSkipped: Number(r.rows_skipped),
+  rowsFailed: Number(r.rows_failed),
+  operation: r.operation,
+  rollbackOf: r.rollback_of
+})
+
+// `operation` / `rollback_of` through to_jsonb: readable before migration 3 is applied (the
+// pre-checks of `--resume` and the backup gate run before the tracking schema is brought up to date).
+const runColumns = `r.run_id::text AS run_id, r.kind, r.id_column, r.fund_column, r.fund_id, r.batch_by, r.status,
+  r.rows_total::text AS rows_total, r.rows_scanned::text AS rows_scanned, r.rows_updated::text AS rows_updated,
+  r.rows_skipped::text AS rows_skipped, r.rows_failed::text AS rows_failed,
+  coalesce(to_jsonb(r) ->> 'operation', 'normalize') AS operation, to_jsonb(r) ->> 'rollback_of' AS rollback_of`
+
+/**
+ * The incomplete (running, paused or failed) applied run of a target, if any.
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const findIncompleteRun = (target: ResolvedTarget) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql.unsafe<RunRecord>(
+      `SELECT ${runColumns} FROM stage_migration_runs r
+       WHERE target_table = $1 AND target_column = $2 AND status IN ('running', 'paused', 'failed') AND NOT dry_run
+       ORDER BY run_id DESC LIMIT 1`,
+      [target.label, target.column.name]
+    ).pipe(Effect.mapError(failed("looking for an incomplete run")))
+    return rows[0] === undefined ? undefined : toRunRow(rows[0])
+  })
+
+/**
+ * A run by id.
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const findRun = (runId: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql.unsafe<RunRecord & { target_table: string; target_column: string }>(
+      `SELECT ${runColumns}, r.target_table, r.target_column FROM stage_migration_runs r WHERE r.run_id = $1::text::bigint`,
+      [runId]
+    ).pipe(Effect.mapError(failed(`reading run ${runId}`)))
+    const row = rows[0]
+    return row === undefined ? undefined : { ...toRunRow(row), targetTable: row.target_table, targetColumn: row.target_column }
+  })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+interface NewRun {
+  readonly target: ResolvedTarget
+  readonly fundId: string | null
+  readonly batchBy: "id" | "fund"
+  readonly batchSize: number
+  readonly parameters: Record<string, unknown>
+  readonly vocabulary: Vocabulary<string>
+  readonly owner: string
+}
+
+/**
+ * Create a run, its checkpoint and its baselines (one transaction; a full count of the target,
+ * per fund when it has a fund column).
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const createRun = (run: NewRun) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const { target } = run
+    const fund = target.fund
+    const params: Array<unknown> = []
+    const bind = (value: unknown, cast: string) => {
+      params.push(value)
+      return `$${params.length}::${cast}`
+    }
+    const noncanonical = target.kind === "scalar"
+      ? `count(*) FILTER (WHERE t.${target.column.sql} IS NOT NULL AND t.${target.column.sql}::text <> ALL(${
+        bind(run.vocabulary.canonical, "text[]")
+      }))::text`
+      : "NULL::text"
+    const filter = run.fundId !== null && fund !== undefined ? `t.${fund.sql} = ${bind(run.fundId, `text::${fund.type}`)}` : "TRUE"
+    const groups = yield* sql.unsafe<{ fund: string | null; total: string; nulls: string; noncanonical: string | null }>(
+      `SELECT ${fund === undefined ? "NULL::text" : `t.${fund.sql}::text`} AS fund,
+              count(*)::text AS total,
+              count(*) FILTER (WHERE t.${target.column.sql} IS NULL)::text AS nulls,
+              ${noncanonical} AS noncanonical
+       FROM ${target.sql} AS t
+       WHERE ${filter}
+       ${fund === undefined ? "" : `GROUP BY t.${fund.sql} ORDER BY t.${fund.sql} NULLS LAST`}`,
+      params
+    ).pipe(Effect.mapError(failed(`counting ${target.label}`)))
+    const sum = (pick: (g: (typeof groups)[number]) => string | null) =>
+      groups.reduce((n, g) => n + Number(pick(g) ?? 0), 0)
+    const rowsTotal = sum((g) => g.total)
+    return yield* sql.withTransaction(Effect.gen(function*() {
+      const inserted = yield* sql.unsafe<{ run_id: string }>(
+        `INSERT INTO stage_migration_runs (target_table, target_column, id_column, fund_column, kind, fund_id, batch_by,
+           status, parameters, vocabulary_name, vocabulary_version, owner, heartbeat_at,
+           rows_total, rows_null, rows_noncanonical)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8::jsonb, $9, $10, $11, now(), $12::int8, $13::int8, $14::int8)
+         RETURNING run_id::text AS run_id`,
+        [
+          target.label,
+          target.column.name,
+          target.id.name,
+          fund?.name ?? null,
+          target.kind,
+          run.fundId,
+          run.batchBy,
+          JSON.stringify(run.parameters),
+          run.vocabulary.name,
+          run.vocabulary.version,
+          run.owner,
+          String(rowsTotal),
+          String(sum((g) => g.nulls)),
+          target.kind === "scalar" ? String(sum((g) => g.noncanonical)) : null
+        ]
+      )
+      const runId = inserted[0]!.run_id
+      yield* sql.unsafe(
+        `INSERT INTO stage_migration_control (run_id, batch_size) VALUES ($1::bigint, $2::int)`,
+        [runId, run.batchSize]
+      )
+      if (fund !== undefined && groups.length > 0) {
+        yield* sql.unsafe(
+          `INSERT INTO stage_migration_run_funds (run_id, position, fund_id, rows_total, rows_null, rows_noncanonical)
+           SELECT $1::bigint, g.position, g.fund, g.total::int8, g.nulls::int8, g.noncanonical::int8
+           FROM json_to_recordset($2::text::json) AS g(position int, fund text, total text, nulls text, noncanonical text)`,
+          [runId, JSON.stringify(groups.map((g, i) => ({ position: i + 1, ...g })))]
+        )
+      }
+      return runId
+    })).pipe(
+      Effect.mapError((cause) =>
+        cause instanceof MigrationError
+          ? cause
+          : describeCause(cause).includes("stage_migration_runs_one_incomplete_idx")
+          ? new MigrationError({
+            reason: "RunInProgress",
+            detail: `${target.label}.${target.column.name} already has an incomplete run; resume it or cancel it`,
+            cause
+          })
+          : failed(`creating a run for ${target.label}`)(cause)
+      )
+    )
+  })
+
+/**
+ * Take over an incomplete run: mark it running again, and fail (as `redone`) the batches an
+ * earlier runner left running or failed — their ranges are redone from the checkpoint.
+ * Returns the ids of the interrupted batches.
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const resumeRun = (runId: string, owner: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    return yield* sql.withTransaction(Effect.gen(function*() {
+      yield* sql.unsafe(
+        `UPDATE stage_migration_runs
+         SET status = 'running', resumed_count = resumed_count + 1, owner = $2, heartbeat_at = now(),
+             finished_at = NULL, error_message = NULL
+         WHERE run_id = $1::bigint`,
+        [runId, owner]
+      )
+      const stuck = yield* sql.unsafe<{ batch_id: string }>(
+        `UPDATE stage_migration_batches
+         SET status = 'failed', resolution = 'redone', finished_at = clock_timestamp(),
+             error_message = coalesce(error_message || '; ', '') ||
+               'interrupted: its runner stopped before committing it (crash, kill or lost connection); range redone from the checkpoint'
+         WHERE run_id = $1::bigint AND status = 'running'
+         RETURNING batch_id::text AS batch_id`,
+        [runId]
+      )
+      yield* sql.unsafe(
+        `UPDATE stage_migration_batches SET resolution = 'redone'
+         WHERE run_id = $1::bigint AND status = 'failed' AND resolution IS NULL`,
+        [runId]
+      )
+      yield* sql.unsafe(`UPDATE stage_migration_control SET cancel_requested = false WHERE run_id = $1::bigint`, [runId])
+      return stuck.map((r) => r.batch_id)
+    })).pipe(Effect.mapError(failed(`resuming run ${runId}`)))
+  })
+
+/**
+ * The checkpoint of a run.
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const readCheckpoint = (runId: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql.unsafe<
+      { fund_position: string | null; last_id: string | null; next_batch_no: number; batch_size: number; cancel_requested: boolean }
+    >(
+      `SELECT fund_position, last_id, next_batch_no, batch_size, cancel_requested
+       FROM stage_migration_control WHERE run_id = $1::bigint`,
+      [runId]
+    ).pipe(Effect.mapError(failed(`reading the checkpoint of run ${runId}`)))
+    const row = rows[0]
+    if (row === undefined) {
+      return yield* new MigrationError({ reason: "RunNotFound", detail: `run ${runId} has no checkpoint` })
+    }
+    return {
+      fundPosition: row.fund_position,
+      lastId: row.last_id,
+      nextBatchNo: row.next_batch_no,
+      batchSize: row.batch_size,
+      cancelRequested: row.cancel_requested
+    } satisfies Checkpoint as Checkpoint
+  })
+
+/**
+ * The funds of a run in visiting order (`null`: rows without a fund).
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const runFunds = (runId: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql.unsafe<{ fund_id: string | null }>(
+      `SELECT fund_id FROM stage_migration_run_funds WHERE run_id = $1::bigint ORDER BY position`,
+      [runId]
+    ).pipe(Effect.mapError(failed(`reading the funds of run ${runId}`)))
+    return rows.map((r) => r.fund_id)
+  })
+
+/**
+ * The current counters of a run.
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const readRun = (runId: string) =>
+  Effect.gen(function*() {
+    const run = yield* findRun(runId)
+    if (run === undefined) return yield* new MigrationError({ reason: "RunNotFound", detail: `run ${runId} does not exist` })
+    return run
+  })
+
+/**
+ * Close a run with a final (or paused) status.
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const closeRun = (runId: string, status: "succeeded" | "paused" | "failed" | "cancelled", error: string | null) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql.unsafe(
+      `UPDATE stage_migration_runs
+       SET status = $2, error_message = $3, heartbeat_at = now(),
+           finished_at = CASE WHEN $2 IN ('succeeded', 'cancelled') THEN now() END
+       WHERE run_id = $1::bigint`,
+      [runId, status, error]
+    ).pipe(Effect.mapError(failed(`closing run ${runId}`)))
+  })
+
+/**
+ * Record a failed attempt of a batch (and optionally narrow its range after a split).
+ *
+ * @since 0.1.0
+ * @category batches
+ */
+export const recordAttempt = (batchId: string, error: string, rangeEnd: string | null) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql.unsafe(
+      `UPDATE stage_migration_batches
+       SET attempts = attempts + 1, error_message = $2, range_end = coalesce($3, range_end)
+       WHERE batch_id = $1::bigint`,
+      [batchId, error, rangeEnd]
+    ).pipe(Effect.mapError(failed(`recording an attempt of batch ${batchId}`)))
+  })
+
+/**
+ * Mark a batch failed for good.
+ *
+ * @since 0.1.0
+ * @category batches
+ */
+export const failBatch = (batchId: string, error: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql.unsafe(
+      `UPDATE stage_migration_batches SET status = 'failed', error_message = $2, finished_at = clock_timestamp()
+       WHERE batch_id = $1::bigint`,
+      [batchId, error]
+    ).pipe(Effect.mapError(failed(`failing batch ${batchId}`)))
+  })
+
+/**
+ * The values a run left unchanged, most frequent first.
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const readUnknowns = (runId: string, limit: number) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql.unsafe<
+      { kind: string; value_md5: string; raw_value: string; rows: string; example_pk: string | null; suggestions: ReadonlyArray<string> }
+    >(
+      `SELECT kind, value_md5, raw_value, rows::text AS rows, example_pk, suggestions
+       FROM stage_migration_unknowns WHERE run_id = $1::bigint
+       ORDER BY rows DESC, raw_value LIMIT $2::int`,
+      [runId, limit]
+    ).pipe(Effect.mapError(failed(`reading the unknown values of run ${runId}`)))
+    return rows
+  })
+
+/**
+ * Store the suggestions computed for a run's unknown values.
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const storeSuggestions = (
+  runId: string,
+  entries: ReadonlyArray<{ readonly kind: string; readonly md5: string; readonly suggestions: ReadonlyArray<string> }>
+) =>
+  Effect.gen(function*() {
+    if (entries.length === 0) return
+    const sql = yield* SqlClient.SqlClient
+    yield* sql.unsafe(
+      `UPDATE stage_migration_unknowns u SET suggestions = CASE WHEN x.s = '' THEN '{}'::text[] ELSE string_to_array(x.s, ',') END
+       FROM unnest($2::text[], $3::text[], $4::text[]) AS x(kind, md5, s)
+       WHERE u.run_id = $1::bigint AND u.kind = x.kind AND u.value_md5 = x.md5`,
+      [runId, entries.map((e) => e.kind), entries.map((e) => e.md5), entries.map((e) => e.suggestions.join(","))]
+    ).pipe(Effect.mapError(failed(`storing suggestions of run ${runId}`)))
+  })
+
+/**
+ * Is cancellation requested for a run?
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const cancelRequested = (runId: string) =>
+  Effect.map(readCheckpoint(runId), (c) => c.cancelRequested)
+
+/**
+ * The parameters a run was started with.
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const readParameters = (runId: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql.unsafe<{ parameters: string }>(
+      `SELECT parameters::text AS parameters FROM stage_migration_runs WHERE run_id = $1::bigint`,
+      [runId]
+    ).pipe(Effect.mapError(failed(`reading the parameters of run ${runId}`)))
+    return (rows[0] === undefined ? {} : JSON.parse(rows[0].parameters)) as Record<string, unknown>
+  })
+
+/**
+ * The values a run forced (`--force-unknown`), from its audit rows, most rows first.
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const readForced = (runId: string, limit: number) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql.unsafe<{ value: string; stage: string; reason: string; n: string }>(
+      `SELECT coalesce(old_value, old_json::text) AS value, coalesce(new_value, new_json::text) AS stage, reason,
+              count(*)::text AS n
+       FROM stage_normalization_log WHERE run_id = $1::bigint AND reason LIKE 'forced:%'
+       GROUP BY 1, 2, 3 ORDER BY count(*) DESC, 1 LIMIT $2::int`,
+      [runId, limit]
+    ).pipe(Effect.mapError(failed(`reading the forced values of run ${runId}`)))
+    return rows.map((r) => ({ value: r.value, stage: r.stage, reason: r.reason, rows: Number(r.n) }))
+  })
