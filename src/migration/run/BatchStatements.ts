@@ -18,62 +18,9 @@
  * @since 0.1.0
  */
 import type { ResolvedTarget } from "../schema/Target.ts"
+import { type BoundStatement, Params, type Partition, partitionPredicate, rangePredicate } from "../sql/BoundStatement.ts"
 
-/**
- * Which rows a batch may touch besides its id range.
- *
- * @since 0.1.0
- * @category models
- */
-export type Partition =
-  | { readonly _tag: "All" }
-  | { readonly _tag: "Fund"; readonly fund: string | null }
-
-/**
- * @since 0.1.0
- * @category constants
- */
-export const ALL_ROWS: Partition = { _tag: "All" }
-
-/**
- * A statement and its parameters, for `sql.unsafe(text, params)`.
- *
- * @since 0.1.0
- * @category models
- */
-export interface BoundStatement {
-  readonly text: string
-  readonly params: ReadonlyArray<unknown>
-}
-
-class Params {
-  readonly values: Array<unknown> = []
-  add(value: unknown, cast: string): string {
-    this.values.push(value)
-    return `$${this.values.length}::${cast}`
-  }
-}
-
-const partitionPredicate = (target: ResolvedTarget, partition: Partition, p: Params, alias = "t"): string => {
-  if (partition._tag === "All" || target.fund === undefined) return "TRUE"
-  return partition.fund === null
-    ? `${alias}.${target.fund.sql} IS NULL`
-    : `${alias}.${target.fund.sql} = ${p.add(partition.fund, `text::${target.fund.type}`)}`
-}
-
-const rangePredicate = (
-  target: ResolvedTarget,
-  p: Params,
-  lo: string | null,
-  hi: string | null,
-  alias = "t"
-): string => {
-  const id = `${alias}.${target.id.sql}`
-  const parts: Array<string> = []
-  if (lo !== null) parts.push(`${id} > ${p.add(lo, `text::${target.id.type}`)}`)
-  if (hi !== null) parts.push(`${id} <= ${p.add(hi, `text::${target.id.type}`)}`)
-  return parts.length === 0 ? "TRUE" : parts.join(" AND ")
-}
+export { ALL_ROWS, type BoundStatement, type Partition } from "../sql/BoundStatement.ts"
 
 /**
  * Forced mappings for one batch, as parallel arrays (stored value, stage, audit reason).
@@ -255,72 +202,6 @@ SELECT
 }
 
 /**
- * Distribution batch, step 1: read the range (values as JSON text, exactly as stored).
- *
- * @since 0.1.0
- * @category statements
- */
-export const readDistributions = (
-  target: ResolvedTarget,
-  args: { readonly partition: Partition; readonly lo: string | null; readonly hi: string }
-): BoundStatement => {
-  const p = new Params()
-  const where = `${partitionPredicate(target, args.partition, p)} AND ${rangePredicate(target, p, args.lo, args.hi)}`
-  return {
-    text: `SELECT t.${target.id.sql}::text AS id, t.${target.column.sql}::text AS value
-FROM ${target.sql} AS t WHERE ${where} ORDER BY t.${target.id.sql}`,
-    params: p.values
-  }
-}
-
-/**
- * Distribution batch, step 2: write the new values of the rows whose value is still the one read
- * (compare-and-set), auditing each; returns the ids written.
- *
- * @since 0.1.0
- * @category statements
- */
-export const writeDistributions = (
-  target: ResolvedTarget,
-  args: {
-    readonly runId: string
-    readonly batchId: string
-    readonly lo: string | null
-    readonly hi: string
-    readonly ids: ReadonlyArray<string>
-    readonly olds: ReadonlyArray<string>
-    readonly news: ReadonlyArray<string>
-    /** Audit reason per row (`normalized`, or a `forced:…` reason). */
-    readonly reasons: ReadonlyArray<string>
-  }
-): BoundStatement => {
-  const p = new Params()
-  const range = rangePredicate(target, p, args.lo, args.hi)
-  const ids = p.add(args.ids, "text[]")
-  const olds = p.add(args.olds, "text[]")
-  const news = p.add(args.news, "text[]")
-  const reasons = p.add(args.reasons, "text[]")
-  const run = p.add(args.runId, "bigint")
-  const batch = p.add(args.batchId, "bigint")
-  const label = p.add(target.label, "text")
-  const column = p.add(target.column.name, "text")
-  return {
-    text: `WITH v AS (
-  SELECT * FROM unnest(${ids}, ${olds}, ${news}, ${reasons}) AS v(id, old, new, reason)
-), upd AS (
-  UPDATE ${target.sql} AS t SET ${target.column.sql} = v.new::jsonb
-  FROM v
-  WHERE ${range} AND t.${target.id.sql} = v.id::${target.id.type} AND t.${target.column.sql} = v.old::jsonb
-  RETURNING t.${target.id.sql}::text AS id, v.old, v.new, v.reason
-)
-INSERT INTO stage_normalization_log (run_id, batch_id, table_name, pk, column_name, old_json, new_json, reason)
-SELECT ${run}, ${batch}, ${label}, upd.id, ${column}, upd.old::jsonb, upd.new::jsonb, upd.reason FROM upd
-RETURNING pk AS id`,
-    params: p.values
-  }
-}
-
-/**
  * Record values a distribution batch left unchanged (aggregated in TypeScript).
  *
  * @since 0.1.0
@@ -417,3 +298,21 @@ SELECT
     params: p.values
   }
 }
+
+/**
+ * The batch transaction's own statement and lock timeouts (`set_config(…, true)`: they end with
+ * the transaction).
+ *
+ * @example
+ * ```ts
+ * import { batchTimeouts } from "./BatchStatements.ts" // internal: not part of the package's API
+ * batchTimeouts({ statementTimeoutMs: 30_000, lockTimeoutMs: 5_000 }).params // => ["30000ms", "5000ms"]
+ * ```
+ *
+ * @since 0.2.0
+ * @category statements
+ */
+export const batchTimeouts = (timeouts: { readonly statementTimeoutMs: number; readonly lockTimeoutMs: number }): BoundStatement => ({
+  text: "SELECT set_config('statement_timeout', $1::text, true), set_config('lock_timeout', $2::text, true)",
+  params: [`${timeouts.statementTimeoutMs}ms`, `${timeouts.lockTimeoutMs}ms`]
+})
