@@ -36,6 +36,7 @@ import { describeCause, MigrationError } from "../MigrationError.ts"
 import { findPgTools, type PgTool, spawnTool, toolConnection } from "./PgTools.ts"
 import { writeHashed } from "./StreamingHash.ts"
 import { isEmbeddedDatabase } from "../schema/TargetLock.ts"
+import { now } from "../../shared/WallClock.ts"
 
 /**
  * @since 0.1.0
@@ -131,7 +132,7 @@ export const createBackup = Effect.fn("Migration.createBackup")(function*(option
   const tables = yield* resolveBackupTables(query, names, options.column)
   const server = yield* readServerInfo(query)
   if (!embedded) pgDump = (yield* findPgTools(["pg_dump"], Math.floor(server.versionNum / 10_000), options.pgBinDir)).pg_dump
-  const createdAt = new Date()
+  const createdAt = yield* now
   const stem = `${safe(server.name)}-${safe(tables[0]!.table)}${tables.length > 1 ? `-and-${tables.length - 1}-more` : ""}-${
     stamp(createdAt)
   }`

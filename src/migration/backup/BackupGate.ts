@@ -20,6 +20,7 @@ import { dumpPathOf, listManifests } from "./BackupManifest.ts"
 import { queryWith, readServerInfo } from "./BackupStats.ts"
 import { MigrationError } from "../MigrationError.ts"
 import { hashFile } from "./StreamingHash.ts"
+import { now as currentDate } from "../../shared/WallClock.ts"
 
 /**
  * @since 0.1.0
@@ -127,7 +128,7 @@ export const requireFreshBackup = Effect.fn("Migration.requireFreshBackup")(func
 ) {
   const sql = yield* SqlClient.SqlClient
   const server = yield* readServerInfo(queryWith(sql, "identifying the database", "QueryFailed"))
-  const now = options.now ?? new Date()
+  const now = options.now ?? (yield* currentDate)
   const found = yield* listManifests(options.dir)
   const refused: Array<string> = []
   for (const entry of found) {

@@ -11,6 +11,7 @@ import { readFile } from "node:fs/promises"
 import { type BackupManifest, dumpPathOf, listManifests, readManifest, writeManifest } from "./BackupManifest.ts"
 import { MigrationError } from "../MigrationError.ts"
 import { hashFile } from "./StreamingHash.ts"
+import { nowIso } from "../../shared/WallClock.ts"
 
 /**
  * @since 0.1.0
@@ -93,7 +94,7 @@ export const verifyBackup = Effect.fn("Migration.verifyBackup")(function*(manife
   if (sidecar === undefined) problems.push(`${dumpPath}.sha256 is missing`)
   else if (sidecar.trim().split(/\s+/)[0] !== manifest.sha256) problems.push(`${dumpPath}.sha256 disagrees with the manifest`)
   const ok = problems.length === 0
-  const updated: BackupManifest = { ...manifest, lastVerification: { at: new Date().toISOString(), ok, sha256: found ?? "" } }
+  const updated: BackupManifest = { ...manifest, lastVerification: { at: yield* nowIso, ok, sha256: found ?? "" } }
   yield* writeManifest(manifestPath, updated)
   return { manifestPath, dumpPath, ok, expected: manifest.sha256, found, bytes, problems } satisfies BackupVerification as BackupVerification
 })

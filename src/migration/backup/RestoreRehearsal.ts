@@ -34,6 +34,7 @@ import { loadPgClient, loadPglite } from "../database/Drivers.ts"
 import { findPgTools, type PgTool, spawnTool, toolConnection, withDatabaseName } from "./PgTools.ts"
 import { hashFile } from "./StreamingHash.ts"
 import { isEmbeddedDatabase } from "../schema/TargetLock.ts"
+import { elapsedSince, nowIso, nowMillis } from "../../shared/WallClock.ts"
 
 /**
  * @since 0.1.0
@@ -227,10 +228,10 @@ const restoreEmbedded = (manifest: BackupManifest, dumpPath: string, options: Re
  * @category backups
  */
 export const restoreTest = Effect.fn("Migration.restoreTest")(function*(options: RestoreTestOptions) {
-  const started = Date.now()
+  const started = yield* nowMillis
   const manifest = yield* readManifest(options.manifestPath)
   const dumpPath = dumpPathOf(options.manifestPath, manifest)
-  const base = { at: new Date().toISOString(), sha256: manifest.sha256 }
+  const base = { at: yield* nowIso, sha256: manifest.sha256 }
   const digest = yield* hashFile(dumpPath).pipe(Effect.option)
   if (digest._tag === "None" || digest.value.sha256 !== manifest.sha256) {
     const error = digest._tag === "None"
@@ -240,7 +241,7 @@ export const restoreTest = Effect.fn("Migration.restoreTest")(function*(options:
       ...base,
       ok: false,
       database: "",
-      durationMs: Date.now() - started,
+      durationMs: yield* elapsedSince(started),
       checks: [],
       error
     })
@@ -249,20 +250,21 @@ export const restoreTest = Effect.fn("Migration.restoreTest")(function*(options:
     ? restoreEmbedded(manifest, dumpPath, options)
     : restorePostgres(manifest, dumpPath, options)
   const outcome = yield* restored.pipe(
-    Effect.map(({ database, checks }): RestoreTestResult => {
+    Effect.flatMap(({ database, checks }) => Effect.map(elapsedSince(started), (durationMs): RestoreTestResult => {
       const bad = checks.filter((c) => !c.ok)
       return {
         ...base,
         ok: bad.length === 0,
         database,
-        durationMs: Date.now() - started,
+        durationMs,
         checks,
         error: bad.length === 0 ? null : bad.map((c) => `${c.table} ${c.check}: expected ${c.expected}, found ${c.found}`).join("; ")
       }
-    }),
+    })),
     Effect.catchIf(
       (e) => e._tag === "MigrationError" && e.reason === "RestoreTestFailed",
-      (e) => Effect.succeed<RestoreTestResult>({ ...base, ok: false, database: "", durationMs: Date.now() - started, checks: [], error: e.message })
+      (e) =>
+        Effect.map(elapsedSince(started), (durationMs): RestoreTestResult => ({ ...base, ok: false, database: "", durationMs, checks: [], error: e.message }))
     )
   )
   return yield* record(options.manifestPath, manifest, outcome)

@@ -24,6 +24,7 @@ import type { Vocabulary } from "../../normalizer/Vocabulary.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
 import { quoteIdentifier, type ResolvedTarget } from "../schema/Target.ts"
 import { isEmbeddedDatabase } from "../schema/TargetLock.ts"
+import { elapsedSince, nowMillis } from "../../shared/WallClock.ts"
 
 /**
  * One index of the plan and its state in the database.
@@ -163,7 +164,7 @@ export const applyIndexes = Effect.fn("Migration.applyIndexes")(function*(
   const plan = yield* planIndexes(target, vocabulary)
   const outcomes: Array<IndexOutcome> = []
   for (const entry of plan) {
-    const started = Date.now()
+    const started = yield* nowMillis
     if (entry.state === "valid") {
       outcomes.push({ name: entry.name, action: "exists", durationMs: 0 })
       continue
@@ -175,7 +176,7 @@ export const applyIndexes = Effect.fn("Migration.applyIndexes")(function*(
         .unprepared.pipe(Effect.mapError(failed(`dropping the invalid index ${entry.name}`)))
     }
     yield* sql.unsafe(adapt(entry.statement)).unprepared.pipe(Effect.mapError(failed(`creating ${entry.name}`)))
-    outcomes.push({ name: entry.name, action: entry.state === "invalid" ? "rebuilt" : "created", durationMs: Date.now() - started })
+    outcomes.push({ name: entry.name, action: entry.state === "invalid" ? "rebuilt" : "created", durationMs: yield* elapsedSince(started) })
   }
   return outcomes as ReadonlyArray<IndexOutcome>
 })

@@ -36,6 +36,7 @@ import { checkDistributions } from "./VerifyDistributions.ts"
 import { checkFunds } from "./VerifyFunds.ts"
 import type { CheckResult, FundBreakdown, VerifyReport } from "./VerifyReport.ts"
 import { checkSample } from "./VerifySample.ts"
+import { nowIso } from "../../shared/WallClock.ts"
 
 /**
  * @since 0.1.0
@@ -204,7 +205,7 @@ export const verify = Effect.fn("Migration.verify")(function*(options: VerifyOpt
   const record = (options.record ?? true) && !ctx.fundScoped
   let verifiedAt: string | null = null
   if (record) {
-    const outcome = { at: new Date().toISOString(), strict, ...summary, checks: checks.map((c) => [c.name, c.status]) }
+    const outcome = { at: yield* nowIso, strict, ...summary, checks: checks.map((c) => [c.name, c.status]) }
     const rows = yield* sql.unsafe<{ verified_at: Date | string | null }>(
       `UPDATE stage_migration_runs
        SET verified_at = CASE WHEN $2::boolean THEN now() END, verification = $3::jsonb
@@ -221,7 +222,7 @@ export const verify = Effect.fn("Migration.verify")(function*(options: VerifyOpt
   return {
     reportVersion: 1,
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
-    generatedAt: new Date().toISOString(),
+    generatedAt: yield* nowIso,
     run: {
       runId,
       target: target.label,
