@@ -9,7 +9,7 @@
  *
  * @since 0.1.0
  */
-import type { BoundStatement } from "../run/BatchStatements.ts"
+import type { BoundStatement } from "../sql/BoundStatement.ts"
 import type { ResolvedTarget } from "../schema/Target.ts"
 
 /**

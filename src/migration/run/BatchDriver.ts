@@ -7,7 +7,7 @@
  *
  * - **Retries**: a transient failure (an `SqlError` whose reason is retryable, or a batch running
  *   longer than `stuckAfterMs`) is retried up to `maxAttempts` with exponential back-off and
- *   jitter; each retry is recorded on the batch (`RunStore.recordAttempt`).
+ *   jitter; each retry is recorded on the batch (`BatchStore.recordAttempt`).
  * - **Splits**: a statement timeout halves the batch at the executor's split point, up to 20 times.
  * - **Time** comes from effect's `Clock` (through `shared/WallClock`): every sleep, back-off,
  *   duration, rate and ETA follows the `Clock` in the environment, so `TestClock` drives a
@@ -22,8 +22,8 @@ import { SqlError } from "effect/sql"
 import { elapsedSince, nowMillis } from "../../shared/WallClock.ts"
 import type { MigrationEvent, RunTotals } from "../MigrationEvent.ts"
 import { describeCause } from "../MigrationError.ts"
-import * as RunStore from "../schema/RunStore.ts"
-import type { Partition } from "./BatchStatements.ts"
+import * as BatchStore from "../schema/BatchStore.ts"
+import type { Partition } from "../sql/BoundStatement.ts"
 
 /**
  * A range of rows a batch owns: `(lo, hi]` of the id within one partition.
@@ -181,7 +181,7 @@ const attemptBatch = <R>(executor: BatchExecutor<R>, claimed: ClaimedBatch, opti
         if (smaller === undefined) {
           return { _tag: "Failed", error: `${failure.message} (a batch of ${batch.size} row(s) cannot be split further)` } satisfies Attempted as Attempted
         }
-        yield* RunStore.recordAttempt(batch.batchId, `statement timeout with ${batch.size} rows: split at ${smaller.hi}`, smaller.hi)
+        yield* BatchStore.recordAttempt(batch.batchId, `statement timeout with ${batch.size} rows: split at ${smaller.hi}`, smaller.hi)
           .pipe(Effect.ignore)
         yield* observe({ _tag: "split" })
         yield* options.emit({ _tag: "BatchSplit", runId: options.runId, batchId: batch.batchId, fromSize: batch.size, toSize: smaller.size, error: failure.message })
@@ -193,7 +193,7 @@ const attemptBatch = <R>(executor: BatchExecutor<R>, claimed: ClaimedBatch, opti
       if (failure._tag === "Transient" && attempts < options.maxAttempts) {
         const jitter = options.retryDelayMs > 0 ? yield* Random.nextIntBetween(0, options.retryDelayMs) : 0
         const delayMs = options.retryDelayMs * 2 ** (attempts - 1) + jitter
-        yield* RunStore.recordAttempt(batch.batchId, failure.message, null).pipe(Effect.ignore)
+        yield* BatchStore.recordAttempt(batch.batchId, failure.message, null).pipe(Effect.ignore)
         yield* observe({ _tag: "retried" })
         yield* options.emit({ _tag: "BatchRetrying", runId: options.runId, batchId: batch.batchId, attempt: attempts + 1, delayMs, error: failure.message })
         yield* Effect.sleep(delayMs)
@@ -284,7 +284,7 @@ export const drive = <R>(executor: BatchExecutor<R>, options: DriveOptions<R>) =
         batchNo++
         const outcome = yield* attemptBatch(executor, batch, options)
         if (outcome._tag === "Failed") {
-          yield* RunStore.failBatch(batch.batchId, outcome.error).pipe(Effect.ignore)
+          yield* BatchStore.failBatch(batch.batchId, outcome.error).pipe(Effect.ignore)
           yield* observe({ _tag: "failed" })
           return { status: "failed", error: `batch ${batch.batchId} failed: ${outcome.error}`, batches } satisfies DriveOutcome
         }

@@ -20,7 +20,6 @@
 import type { ResolvedTarget } from "../schema/Target.ts"
 import { type BoundStatement, Params, type Partition, partitionPredicate, rangePredicate } from "../sql/BoundStatement.ts"
 
-export { ALL_ROWS, type BoundStatement, type Partition } from "../sql/BoundStatement.ts"
 
 /**
  * Forced mappings for one batch, as parallel arrays (stored value, stage, audit reason).

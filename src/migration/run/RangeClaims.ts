@@ -9,7 +9,8 @@ import { Effect } from "effect"
 import type { ResolvedTarget } from "../schema/Target.ts"
 import { exec } from "../sql/BoundStatement.ts"
 import type { ClaimedBatch } from "./BatchDriver.ts"
-import { claimBatch, type Partition, splitPoint } from "./BatchStatements.ts"
+import type { Partition } from "../sql/BoundStatement.ts"
+import { claimBatch, splitPoint } from "./BatchStatements.ts"
 
 /**
  * Claim the next range of a partition after `lo` (at most `size` rows); `undefined` at its end.

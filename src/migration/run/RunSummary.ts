@@ -12,6 +12,7 @@ import type { BackupEvidence } from "../backup/BackupGate.ts"
 import type { UnknownValue } from "../MigrationEvent.ts"
 import type { RunTotals } from "../MigrationEvent.ts"
 import * as RunStore from "../schema/RunStore.ts"
+import * as UnknownValuesStore from "../schema/UnknownValuesStore.ts"
 import type { ResolvedTarget, TargetKind } from "../schema/Target.ts"
 import type { Settings } from "./RunSettings.ts"
 
@@ -62,7 +63,7 @@ export interface ForcedValue {
 
 const unknownsWithSuggestions = (runId: string, settings: Settings, limit: number) =>
   Effect.gen(function*() {
-    const rows = yield* RunStore.readUnknowns(runId, limit)
+    const rows = yield* UnknownValuesStore.readUnknowns(runId, limit)
     const values = rows.map((r): UnknownValue & { md5: string } => {
       const result = r.kind === "unknown-stage" ? normalizeStage(r.raw_value, settings.vocabulary) : undefined
       return {
@@ -74,7 +75,7 @@ const unknownsWithSuggestions = (runId: string, settings: Settings, limit: numbe
         md5: r.value_md5
       }
     })
-    yield* RunStore.storeSuggestions(runId, values.map((v) => ({ kind: v.kind, md5: v.md5, suggestions: v.suggestions })))
+    yield* UnknownValuesStore.storeSuggestions(runId, values.map((v) => ({ kind: v.kind, md5: v.md5, suggestions: v.suggestions })))
     return values.map(({ md5: _, ...v }) => v)
   })
 
@@ -118,7 +119,7 @@ export const closeAndSummarise = (
     yield* RunStore.closeRun(runId, status, error)
     const run = yield* RunStore.readRun(runId)
     const unknowns = yield* unknownsWithSuggestions(runId, settings, context.unknownsLimit)
-    const forced = settings.force === undefined ? [] : yield* RunStore.readForced(runId, context.unknownsLimit)
+    const forced = settings.force === undefined ? [] : yield* UnknownValuesStore.readForced(runId, context.unknownsLimit)
     const totals: RunTotals = { scanned: run.rowsScanned, updated: run.rowsUpdated, skipped: run.rowsSkipped, failed: run.rowsFailed }
     const durationMs = yield* elapsedSince(context.started)
     yield* settings.emit({ _tag: "RunFinished", runId, status, totals, durationMs, error })

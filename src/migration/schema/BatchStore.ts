@@ -1,0 +1,47 @@
+/**
+ * A batch's record in `stage_migration_batches` beyond its claim and its commit (which the batch
+ * statements write in the batch's own transaction): the failed attempts of a batch being retried
+ * or split, and a batch failed for good. Written outside the batch's transaction, so they survive
+ * its rollback.
+ *
+ * @since 0.2.0
+ */
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql"
+import { describeCause, MigrationError } from "../MigrationError.ts"
+
+const failed = (what: string) => (cause: unknown) =>
+  new MigrationError({ reason: "QueryFailed", detail: `${what}: ${describeCause(cause)}`, cause })
+
+/**
+ * Record a failed attempt of a batch (and optionally narrow its range after a split).
+ *
+ * @since 0.1.0
+ * @category batches
+ */
+export const recordAttempt = (batchId: string, error: string, rangeEnd: string | null) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql.unsafe(
+      `UPDATE stage_migration_batches
+       SET attempts = attempts + 1, error_message = $2, range_end = coalesce($3, range_end)
+       WHERE batch_id = $1::bigint`,
+      [batchId, error, rangeEnd]
+    ).pipe(Effect.mapError(failed(`recording an attempt of batch ${batchId}`)))
+  })
+
+/**
+ * Mark a batch failed for good.
+ *
+ * @since 0.1.0
+ * @category batches
+ */
+export const failBatch = (batchId: string, error: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql.unsafe(
+      `UPDATE stage_migration_batches SET status = 'failed', error_message = $2, finished_at = clock_timestamp()
+       WHERE batch_id = $1::bigint`,
+      [batchId, error]
+    ).pipe(Effect.mapError(failed(`failing batch ${batchId}`)))
+  })
