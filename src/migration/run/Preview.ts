@@ -9,13 +9,12 @@
  * @since 0.1.0
  */
 import { Effect } from "effect"
-import { normalizeStage } from "../../normalizer/NormalizeStage.ts"
 import { stageVocabulary } from "../../normalizer/StageVocabulary.ts"
 import type { Vocabulary } from "../../normalizer/Vocabulary.ts"
 import { ALL_ROWS, type Partition } from "../sql/BoundStatement.ts"
 import { previewRange } from "./BatchStatements.ts"
-import { planForcedDistribution } from "./DistributionPlan.ts"
-import { forcedStage, type ForceUnknownOptions } from "./ForceUnknown.ts"
+import type { ForceUnknownOptions } from "./ForceUnknown.ts"
+import { type PreviewAction, PreviewTally } from "./PreviewTally.ts"
 import type { MigrationEvent, UnknownValue } from "../MigrationEvent.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
 import { checkFundId, resolveTarget, type TargetKind, type TargetSpec } from "../schema/Target.ts"
@@ -52,7 +51,7 @@ export interface PreviewValue {
   readonly stage: string | null
   readonly rows: number
   /** `forced`: unknown, mapped by `--force-unknown` (`reason` says how). */
-  readonly action: "unchanged" | "update" | "unknown" | "forced"
+  readonly action: PreviewAction
   readonly reason?: string | undefined
 }
 
@@ -99,32 +98,7 @@ const previewImpl = Effect.fn("Migration.preview")(function*(options: PreviewOpt
   const shouldStop = options.shouldStop ?? Effect.succeed(false)
   const partition: Partition = fundId === null ? ALL_ROWS : { _tag: "Fund", fund: fundId }
 
-  const force = options.forceUnknown
-  const values = new Map<string, { stage: string | null; rows: number; action: PreviewValue["action"]; reason?: string }>()
-  const skips = new Map<string, { kind: string; value: string; rows: number }>()
-  let truncated = false
-  const counts = { scanned: 0, nulls: 0, unchanged: 0, update: 0, skipped: 0, forced: 0 }
-  const countValue = (value: string, rows: number) => {
-    const entry = values.get(value)
-    if (entry !== undefined) {
-      entry.rows += rows
-      return entry.action
-    }
-    const r = normalizeStage(value, vocabulary)
-    const forced = r._tag === "Unknown" && force !== undefined ? forcedStage(value, force, vocabulary) : undefined
-    const stage = r._tag === "Canonical" ? r.stage : forced?.stage ?? null
-    const action = forced !== undefined ? "forced" : stage === null ? "unknown" : stage === value ? "unchanged" : "update"
-    if (values.size < maxDistinct) values.set(value, { stage, rows, action, ...(forced === undefined ? {} : { reason: forced.reason }) })
-    else truncated = true
-    return action
-  }
-  const countSkip = (kind: string, value: string, rows: number) => {
-    const key = `${kind}\u0000${value}`
-    const entry = skips.get(key)
-    if (entry !== undefined) entry.rows += rows
-    else if (skips.size < maxDistinct) skips.set(key, { kind, value, rows })
-    else truncated = true
-  }
+  const tally = new PreviewTally(target.kind, vocabulary, options.forceUnknown, maxDistinct)
 
   const totalRows = yield* sql.unsafe<{ n: string }>(
     `SELECT count(*)::text AS n FROM ${target.sql} AS t${
@@ -144,63 +118,14 @@ const previewImpl = Effect.fn("Migration.preview")(function*(options: PreviewOpt
     const rows = yield* sql.unsafe<{ hi: string | null; n: number; groups: string }>(statement.text, statement.params)
     const page = rows[0]
     if (page === undefined || page.n === 0 || page.hi === null) break
-    counts.scanned += page.n
-    for (const [value, rowCount] of JSON.parse(page.groups) as Array<[string | null, number]>) {
-      if (value === null) {
-        counts.nulls += rowCount
-        continue
-      }
-      if (target.kind === "scalar") {
-        const action = countValue(value, rowCount)
-        if (action === "unknown") {
-          counts.skipped += rowCount
-          countSkip("unknown-stage", value, rowCount)
-        } else if (action === "forced") {
-          counts.update += rowCount
-          counts.forced += rowCount
-        } else if (action === "update") counts.update += rowCount
-        else counts.unchanged += rowCount
-        continue
-      }
-      const parsed = JSON.parse(value) as unknown
-      const plan = planForcedDistribution(parsed, force, vocabulary)
-      if (plan._tag === "Unchanged") counts.unchanged += rowCount
-      else if (plan._tag === "Changed") {
-        counts.update += rowCount
-        if (plan.reason !== "normalized") counts.forced += rowCount
-      }
-      else {
-        counts.skipped += rowCount
-        const seen = new Set<string>()
-        for (const issue of plan.issues) {
-          if (seen.has(issue.kind + issue.value)) continue
-          seen.add(issue.kind + issue.value)
-          countSkip(issue.kind, issue.value, rowCount)
-        }
-      }
-      const stages = new Set<string>()
-      if (Array.isArray(parsed)) {
-        for (const entry of parsed) {
-          const stage = typeof entry === "object" && entry !== null ? (entry as Record<string, unknown>)["stage"] : undefined
-          if (typeof stage === "string") stages.add(stage)
-        }
-      } else if (typeof parsed === "object" && parsed !== null) {
-        for (const key of Object.keys(parsed)) stages.add(key)
-      }
-      for (const stage of stages) countValue(stage, rowCount)
-    }
+    tally.add(JSON.parse(page.groups) as Array<[string | null, number]>)
     lo = page.hi
-    yield* emit({ _tag: "PreviewProgress", scanned: counts.scanned, rowsTotal: totalRows })
+    yield* emit({ _tag: "PreviewProgress", scanned: tally.counts.scanned, rowsTotal: totalRows })
     if (page.n < batchSize) break
     if (sleepMs > 0) yield* Effect.sleep(sleepMs)
   }
 
-  const unknowns = Array.from(skips.values())
-    .sort((a, b) => b.rows - a.rows || (a.value < b.value ? -1 : 1))
-    .map((u): UnknownValue => {
-      const r = u.kind === "unknown-stage" ? normalizeStage(u.value, vocabulary) : undefined
-      return { kind: u.kind, value: u.value, rows: u.rows, suggestions: r?._tag === "Unknown" ? r.suggestions : [], examplePk: null }
-    })
+  const { counts } = tally
   return {
     target: target.label,
     column: target.column.name,
@@ -212,11 +137,9 @@ const previewImpl = Effect.fn("Migration.preview")(function*(options: PreviewOpt
     rowsToUpdate: counts.update,
     rowsSkipped: counts.skipped,
     rowsForced: counts.forced,
-    values: Array.from(values, ([value, v]) => ({ value, ...v })).sort((a, b) =>
-      b.rows - a.rows || (a.value < b.value ? -1 : 1)
-    ),
-    unknowns,
-    truncated,
+    values: tally.listedValues(),
+    unknowns: tally.unknowns(),
+    truncated: tally.truncated,
     stopped
   } satisfies PreviewReport as PreviewReport
 })
