@@ -20,7 +20,8 @@ import type { AuditEntry } from "./AuditLog.ts"
 import { BACKFILL_PENDING, type BackfillState, BackfillStatus } from "./BackfillStatus.ts"
 import type { RolloutDocument, StageValidationConfig } from "./Config.ts"
 import type { RedisClientOptions } from "./internal/redis.ts"
-import { type ChangeResult, type ModifyRequest, ModeStore, type RedisModeStoreOptions, type SetRequest } from "./ModeStore.ts"
+import { ModeStore, type RedisModeStoreOptions } from "./ModeStore.ts"
+import type { ChangeResult, ModifyRequest, SetRequest } from "./ModeStoreService.ts"
 
 /**
  * Options of {@link createModeStoreClient}. With `redis` the document is shared through Redis

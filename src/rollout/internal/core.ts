@@ -21,7 +21,7 @@ import { BackfillStatus } from "../BackfillStatus.ts"
 import { decodeRolloutDocument, MODES, type RolloutDocument } from "../Config.ts"
 import { checkFinalisation, enforcesReads } from "../FinalisationGuard.ts"
 import { ModeStoreError } from "../ModeStoreError.ts"
-import type { ChangeResult, ModeStoreService, ModifyRequest, RecordRequest, SetRequest } from "../ModeStore.ts"
+import type { ChangeResult, ModeStoreService, ModifyRequest, RecordRequest, SetRequest } from "../ModeStoreService.ts"
 import {
   enforcementPercentGauge,
   modeChangesTotal,
