@@ -33,6 +33,7 @@ import {
   redisKeys,
   startSync
 } from "./internal/redis.ts"
+import { ModeStoreError } from "./ModeStoreError.ts"
 import type { ModeStoreService } from "./ModeStoreService.ts"
 import type { MissingPeerDependencyError } from "../shared/PeerDependency.ts"
 
@@ -80,8 +81,15 @@ export interface RedisConnectionModeStoreOptions extends RedisModeStoreOptions {
   readonly redis?: RedisClientOptions | undefined
 }
 
-const resolveInitial = (initial: StageValidationConfig): RolloutDocument =>
-  Schema.decodeUnknownSync(ConfigSchema)(initial)
+const decodeInitial = Schema.decodeUnknownEffect(ConfigSchema)
+
+/** The boot document with every default filled in; an invalid one is the layer's typed failure. */
+const resolveInitial = (initial: StageValidationConfig): Effect.Effect<RolloutDocument, ModeStoreError> =>
+  decodeInitial(initial).pipe(
+    Effect.mapError((error) =>
+      new ModeStoreError({ reason: { _tag: "InvalidDocument", message: `boot document: ${error.message}` }, cause: error })
+    )
+  )
 
 const settingsOf = (options: RedisModeStoreOptions) => ({
   keys: redisKeys(options.prefix ?? "stage-validation"),
@@ -97,7 +105,7 @@ const makeRedisStore = Effect.fnUntraced(function*<E>(
   connect: (holder: RedisHolder) => Effect.Effect<void, E, Scope.Scope>
 ) {
   const settings = settingsOf(options)
-  const local = yield* makeLocalState(resolveInitial(options.initial))
+  const local = yield* makeLocalState(yield* resolveInitial(options.initial))
   const holder: RedisHolder = { redis: undefined, connected: yield* Deferred.make<Redis.Redis["Service"]>() }
   const backend = makeRedisBackend(holder, settings)
   const service = yield* makeCore(local, backend)
@@ -130,6 +138,8 @@ const makeRedisStore = Effect.fnUntraced(function*<E>(
 export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("stage-normalization/rollout/ModeStore") {
   /**
    * A store held in this process: the boot document as given, an in-memory audit ring of 1,000.
+   * Fails only when the boot document does not decode: a `ModeStoreError` with an
+   * `InvalidDocument` reason (out-of-range percentage, equal salts, sunset before deprecation, …).
    *
    * @example
    * ```ts
@@ -143,11 +153,11 @@ export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("s
   static readonly layerMemory = (
     initial: StageValidationConfig,
     options: { readonly historyLimit?: number | undefined } = {}
-  ): Layer.Layer<ModeStore, never, BackfillStatus> =>
+  ): Layer.Layer<ModeStore, ModeStoreError, BackfillStatus> =>
     Layer.effect(
       ModeStore,
       Effect.gen(function*() {
-        const local = yield* makeLocalState(resolveInitial(initial))
+        const local = yield* makeLocalState(yield* resolveInitial(initial))
         return ModeStore.of(yield* makeCore(local, makeMemoryBackend(local, options.historyLimit)))
       })
     )
@@ -157,7 +167,8 @@ export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("s
    * Redis that does not answer never fails the layer, the boot document is served until it does.
    * Needs the optional peers `@effect/platform-node` and `redis` (`npm install
    * @effect/platform-node redis`); without them the layer fails with
-   * `MissingPeerDependencyError`.
+   * `MissingPeerDependencyError`. A boot document that does not decode fails it with a
+   * `ModeStoreError` (reason `InvalidDocument`).
    *
    * @example
    * ```ts
@@ -172,7 +183,7 @@ export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("s
    */
   static readonly layerRedis = (
     options: RedisConnectionModeStoreOptions
-  ): Layer.Layer<ModeStore, MissingPeerDependencyError, BackfillStatus> =>
+  ): Layer.Layer<ModeStore, MissingPeerDependencyError | ModeStoreError, BackfillStatus> =>
     Layer.effect(
       ModeStore,
       Effect.map(
@@ -182,7 +193,8 @@ export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("s
     )
 
   /**
-   * A store shared through an existing `Redis` service (e.g. the host's `NodeRedis.layer`).
+   * A store shared through an existing `Redis` service (e.g. the host's `NodeRedis.layer`). Fails
+   * only when the boot document does not decode (`ModeStoreError`, reason `InvalidDocument`).
    *
    * @example
    * ```ts
@@ -198,7 +210,7 @@ export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("s
    */
   static readonly layerRedisFrom = (
     options: RedisModeStoreOptions
-  ): Layer.Layer<ModeStore, never, BackfillStatus | Redis.Redis> =>
+  ): Layer.Layer<ModeStore, ModeStoreError, BackfillStatus | Redis.Redis> =>
     Layer.effect(
       ModeStore,
       Effect.gen(function*() {
@@ -216,7 +228,9 @@ export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("s
   /**
    * {@link ModeStore.layerRedis} configured from the environment: the boot document from
    * `loadStageValidationEnv` (preset + overrides, warnings logged), the connection from `REDIS_URL`
-   * (default `redis://127.0.0.1:6379`), the prefix from `STAGE_VALIDATION_REDIS_PREFIX`.
+   * (default `redis://127.0.0.1:6379`), the prefix from `STAGE_VALIDATION_REDIS_PREFIX`. Fails as
+   * {@link ModeStore.layerRedis} does (the environment's values themselves never fail it: an
+   * invalid one falls back, with a warning).
    *
    * @example
    * ```ts
@@ -229,7 +243,7 @@ export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("s
    */
   static readonly layerRedisConfig = (
     options: Partial<Omit<RedisConnectionModeStoreOptions, "initial">> = {}
-  ): Layer.Layer<ModeStore, MissingPeerDependencyError, BackfillStatus> =>
+  ): Layer.Layer<ModeStore, MissingPeerDependencyError | ModeStoreError, BackfillStatus> =>
     Layer.unwrap(
       Effect.gen(function*() {
         const { document } = yield* loadStageValidationEnv

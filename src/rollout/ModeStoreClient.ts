@@ -87,7 +87,8 @@ export interface ModeStoreClient {
 /**
  * Opens a rollout store for a host without Effect. Resolves once the shared document was read
  * (or after `syncTimeout`, serving the boot document until Redis answers); rejects with `MissingPeerDependencyError`
- * when `redis` is given and its optional peers are not installed.
+ * when `redis` is given and its optional peers are not installed, and with a `ModeStoreError`
+ * (reason `InvalidDocument`) when `initial` does not decode.
  *
  * @example
  * ```ts
