@@ -27,10 +27,11 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Layer, Schema } from "effect"
+import { Duration, Effect, Layer, Schema } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 import { MetricsSource, MetricsSourceError, type SnapshotRequest } from "./MetricsSource.ts"
 import { BLOCKING_ALERTS, type MetricsSnapshot } from "./PromotionGate.ts"
+import { dateOf, nowMillis } from "../shared/WallClock.ts"
 
 /**
  * Prometheus could not be reached (connection refused, DNS, reset).
@@ -346,7 +347,7 @@ export const makePrometheusMetricsSource = Effect.fnUntraced(function*(options: 
       unknownStageRatio: ratio(unknown),
       validatorP99Seconds: total === undefined || total <= 0 ? undefined : finite(p99),
       activeAlerts: alertsKnown ? firing : undefined,
-      windowEnd: new Date(end * 1000).toISOString()
+      windowEnd: dateOf(end * 1000).toISOString()
     }
     return snapshot
   })
@@ -355,7 +356,7 @@ export const makePrometheusMetricsSource = Effect.fnUntraced(function*(options: 
     Effect.gen(function*() {
       const windows = Math.max(0, Math.floor(request.windows))
       const windowSeconds = Math.max(1, Math.round(request.windowSeconds))
-      const now = (yield* Clock.currentTimeMillis) / 1000
+      const now = (yield* nowMillis) / 1000
       const alertsKnown = yield* rulesLoaded
       return yield* Effect.forEach(
         Array.from({ length: windows }, (_, i) => now - i * windowSeconds),
