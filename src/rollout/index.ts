@@ -82,13 +82,15 @@ export {
   layerPrometheusMetricsSource,
   layerPrometheusMetricsSourceFetch,
   makePrometheusMetricsSource,
+  type PrometheusMetricsSourceOptions
+} from "./PrometheusMetricsSource.ts"
+export {
   PrometheusBadResponse,
-  type PrometheusMetricsSourceOptions,
   PrometheusQueryError,
   PrometheusQueryFailed,
   PrometheusTimeout,
   PrometheusUnreachable
-} from "./PrometheusMetricsSource.ts"
+} from "./PrometheusQueryError.ts"
 export {
   DEFAULT_PROMOTION_POLICY,
   nextRampStep,
