@@ -253,10 +253,11 @@ export interface ChangeMeta {
  * ```ts
  * import { DEFAULT_DOCUMENT } from "stage-normalization/rollout"
  * import { makeAuditEntry } from "./AuditLog.ts" // internal: not part of the package's API
+ * import { dateOf } from "../shared/WallClock.ts" // internal: not part of the package's API
  * const entry = makeAuditEntry({
  *   from: DEFAULT_DOCUMENT, to: { ...DEFAULT_DOCUMENT, version: 1, dryRun: true },
  *   meta: { actor: "ops", reason: "shadow", source: "cli" },
- *   action: "set", outcome: "applied", forced: false, at: new Date(0)
+ *   action: "set", outcome: "applied", forced: false, at: dateOf(0)
  * })
  * entry.diff // => [{ path: "dryRun", from: false, to: true }]
  * ```

@@ -3,11 +3,12 @@
  * migration was verified. The finalisation guard asks it before reads move into enforcement: a
  * read filtered by a canonical stage misses rows still stored as "Series A".
  *
- * The memory implementation lives here; the migration module provides one backed by PostgreSQL.
+ * The memory implementations and a layer over any check (`layerCheck`) live here; the migration
+ * module provides one backed by PostgreSQL.
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer, Ref, Schema } from "effect"
+import { Context, Effect, Layer, Predicate, Ref, Schema } from "effect"
 
 /**
  * The answer of a backfill check.
@@ -117,4 +118,52 @@ export class BackfillStatus extends Context.Service<BackfillStatus, {
    */
   static readonly layerRef = (ref: Ref.Ref<BackfillState>): Layer.Layer<BackfillStatus> =>
     Layer.succeed(BackfillStatus, BackfillStatus.of({ status: Ref.get(ref) }))
+
+  /**
+   * An answer computed by `check` on every `status` call: the way to plug in a check of your own
+   * (a query of the migration's record, a call to another service) without this module knowing
+   * where the answer comes from.
+   *
+   * **Details**
+   *
+   * The services `check` needs (`R`) are taken from the layer's context when the layer is built,
+   * so `status` itself needs none. Any failure of `check` becomes a
+   * {@link BackfillStatusError} carrying the failure as its `cause` and its `message` (or the
+   * failure as a string when it has none), which the finalisation guard treats as "not verified".
+   * Defects and interruptions are not failures of the check and pass through unchanged.
+   *
+   * @example
+   * ```ts
+   * import { Context, Effect, Layer } from "effect"
+   * import { BackfillStatus } from "stage-normalization/rollout"
+   *
+   * class MigrationRecord extends Context.Service<MigrationRecord, {
+   *   readonly latest: Effect.Effect<{ readonly succeeded: boolean; readonly verified: boolean }, Error>
+   * }>()("app/MigrationRecord") {}
+   *
+   * // Layer<BackfillStatus, never, MigrationRecord>
+   * const layer = BackfillStatus.layerCheck(
+   *   Effect.gen(function*() {
+   *     const run = yield* (yield* MigrationRecord).latest
+   *     return { migrated: run.succeeded, verified: run.verified }
+   *   })
+   * )
+   * ```
+   * @since 0.2.0
+   * @category layers
+   */
+  static readonly layerCheck = <E, R>(check: Effect.Effect<BackfillState, E, R>): Layer.Layer<BackfillStatus, never, R> =>
+    Layer.effect(
+      BackfillStatus,
+      Effect.map(Effect.context<R>(), (context) =>
+        BackfillStatus.of({
+          status: check.pipe(
+            Effect.provideContext(context),
+            Effect.mapError((cause) => new BackfillStatusError({ message: messageOf(cause), cause }))
+          )
+        }))
+    )
 }
+
+const messageOf = (cause: unknown): string =>
+  Predicate.hasProperty(cause, "message") && typeof cause.message === "string" ? cause.message : String(cause)

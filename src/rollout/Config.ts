@@ -4,11 +4,13 @@
  * algorithm, stickiness header, alias deprecation / sunset dates, docs URL, document version).
  *
  * Decoding any object with the schema yields a {@link RolloutDocument}: a config with every default
- * filled in, which is what the `ModeStore` holds and versions.
+ * filled in, which is what the `ModeStore` holds and versions. The checks of single field values
+ * (route templates, dates, salts, …) live in `internal/configFields.ts`.
  *
  * @since 0.1.0
  */
 import { Effect, Schema } from "effect"
+import { HeaderName, IsoDate, Percent, RouteKey, RouteTemplate, Salt, Version } from "./internal/configFields.ts"
 
 /**
  * What stage validation does on a route: `off` observes only, `warn` validates and emits headers,
@@ -99,106 +101,6 @@ export const BucketAlgorithm = Schema.Literals(["murmur3", "sha256"])
  * @category models
  */
 export type BucketAlgorithm = typeof BucketAlgorithm.Type
-
-const TEMPLATE_PATTERN = /^\/(?:[^\s/?#]+(?:\/[^\s/?#]+)*)?\/?$/
-const METHOD_PATTERN = /^[A-Z]+ /
-
-const isRouteTemplate = (s: string): boolean => {
-  if (!TEMPLATE_PATTERN.test(s)) return false
-  const star = s.indexOf("*")
-  return star === -1 || (star === s.length - 1 && s[star - 1] === "/")
-}
-
-/**
- * A route template such as `/api/funds/:fundId/companies`: `:name` segments match one path
- * segment, a final `*` matches the rest.
- *
- * @example
- * ```ts
- * import { Schema } from "effect"
-
- * Schema.is(RouteTemplate)("/api/funds/:fundId/companies") // => true
- * Schema.is(RouteTemplate)("api/funds") // => false
- * ```
- * @since 0.1.0
- * @category schemas
- */
-const RouteTemplate = Schema.String.pipe(
-  Schema.check(
-    Schema.makeFilter((s: string) =>
-      isRouteTemplate(s) ? undefined : `expected a route template like "/api/funds/:fundId/companies", got ${JSON.stringify(s)}`
-    )
-  )
-)
-
-/**
- * An operation-override key: an upper-case HTTP method, one space, a route template
- * (`"POST /api/monte-carlo/simulate"`).
- *
- * @example
- * ```ts
- * import { Schema } from "effect"
-
- * Schema.is(RouteKey)("POST /api/monte-carlo/simulate") // => true
- * ```
- * @since 0.1.0
- * @category schemas
- */
-const RouteKey = Schema.String.pipe(
-  Schema.check(
-    Schema.makeFilter((s: string) =>
-      METHOD_PATTERN.test(s) && isRouteTemplate(s.slice(s.indexOf(" ") + 1))
-        ? undefined
-        : `expected "METHOD /route/template", got ${JSON.stringify(s)}`
-    )
-  )
-)
-
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/
-
-/**
- * An ISO-8601 date (`2026-06-30`) or UTC timestamp (`2026-06-30T00:00:00Z`).
- *
- * @example
- * ```ts
- * import { Schema } from "effect"
-
- * Schema.is(IsoDate)("2026-06-30") // => true
- * ```
- * @since 0.1.0
- * @category schemas
- */
-const IsoDate = Schema.String.pipe(
-  Schema.check(
-    Schema.makeFilter((s: string) =>
-      ISO_DATE.test(s) && Number.isFinite(Date.parse(s)) ? undefined : `expected an ISO-8601 date, got ${JSON.stringify(s)}`
-    )
-  )
-)
-
-const Salt = Schema.String.pipe(
-  Schema.check(
-    Schema.makeFilter((s: string) =>
-      s.length > 0 && s.length <= 256 && !s.includes("\u0000") ? undefined : "expected a salt of 1-256 characters without NUL"
-    )
-  )
-)
-
-const HeaderName = Schema.String.pipe(
-  Schema.check(
-    Schema.makeFilter((s: string) =>
-      /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/.test(s) ? undefined : `expected an HTTP header name, got ${JSON.stringify(s)}`
-    )
-  )
-)
-
-const Percent = Schema.Finite.pipe(
-  Schema.check(Schema.isBetween({ minimum: 0, maximum: 100 }, { message: "enforcementPercent must be within 0..100" }))
-)
-
-const Version = Schema.Int.pipe(
-  Schema.check(Schema.isBetween({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, { message: "version must be an integer ≥ 0" }))
-)
 
 /**
  * The seeds' write/read classification table, as per-route operation overrides. Methods default

@@ -17,13 +17,12 @@
  *
  * @since 0.1.0
  */
-import { Config, Context, Deferred, Duration, Effect, Layer, Option, Schema, type Scope, type Stream } from "effect"
+import { Config, Context, Deferred, Duration, Effect, Layer, Option, Schema, type Scope } from "effect"
 import { Redis } from "effect/persistence"
-import { AUDIT_HISTORY_LIMIT, type AuditAction, type AuditEntry, type AuditOutcome, type ChangeMeta } from "./AuditLog.ts"
+import { AUDIT_HISTORY_LIMIT } from "./AuditLog.ts"
 import type { BackfillStatus } from "./BackfillStatus.ts"
 import { type RolloutDocument, type StageValidationConfig, StageValidationConfig as ConfigSchema } from "./Config.ts"
 import { loadStageValidationEnv } from "./EnvConfig.ts"
-import type { BackfillNotVerifiedError } from "./FinalisationGuard.ts"
 import { makeCore, makeLocalState } from "./internal/core.ts"
 import { makeMemoryBackend } from "./internal/memory.ts"
 import {
@@ -34,116 +33,9 @@ import {
   redisKeys,
   startSync
 } from "./internal/redis.ts"
-import type { ModeStoreError } from "./ModeStoreError.ts"
+import { ModeStoreError } from "./ModeStoreError.ts"
+import type { ModeStoreService } from "./ModeStoreService.ts"
 import type { MissingPeerDependencyError } from "../shared/PeerDependency.ts"
-
-/**
- * A whole-document change: `document` is untrusted input (decoded strictly, unknown keys
- * rejected); `expectedVersion` is the version the caller saw. The stored version becomes
- * `expectedVersion + 1`. `force` overrides the finalisation guard (audited as forced).
- *
- * @example
- * ```ts
- * import type { SetRequest } from "stage-normalization/rollout"
- * const request: SetRequest = {
- *   document: { defaultMode: "warn", dryRun: true }, expectedVersion: 4,
- *   actor: "ops@example.com", reason: "phase 2.7", source: "api"
- * }
- * ```
- * @since 0.1.0
- * @category models
- */
-export interface SetRequest extends ChangeMeta {
-  readonly document: unknown
-  readonly expectedVersion: number
-  readonly force?: boolean | undefined
-  readonly action?: AuditAction | undefined
-}
-
-/**
- * A read-modify-write change: `update` maps the current shared document to the next one (its
- * `version` is ignored). Retried a few times when another writer wins the race.
- *
- * @example
- * ```ts
- * import type { ModifyRequest } from "stage-normalization/rollout"
- * const request: ModifyRequest = {
- *   update: (doc) => ({ ...doc, enforcementPercent: 25 }),
- *   actor: "ops@example.com", reason: "ramp", source: "cli"
- * }
- * ```
- * @since 0.1.0
- * @category models
- */
-export interface ModifyRequest extends ChangeMeta {
-  readonly update: (current: RolloutDocument) => RolloutDocument
-  readonly force?: boolean | undefined
-  readonly action?: AuditAction | undefined
-}
-
-/**
- * An audited event that changes nothing.
- *
- * @example
- * ```ts
- * import type { RecordRequest } from "stage-normalization/rollout"
- * const request: RecordRequest = { actor: "webhook", reason: "repeat", source: "webhook", action: "downgrade", outcome: "duplicate" }
- * ```
- * @since 0.1.0
- * @category models
- */
-export interface RecordRequest extends ChangeMeta {
-  readonly action: AuditAction
-  readonly outcome: Exclude<AuditOutcome, "applied">
-}
-
-/**
- * The result of a change: the document now in force, and the audit entry (`undefined` when the
- * request changed nothing, e.g. the same content again).
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { ModeStore } from "stage-normalization/rollout"
- * const changed = ModeStore.use((s) =>
- *   s.modify({ actor: "ops", reason: "shadow", source: "cli", update: (d) => ({ ...d, dryRun: true }) })
- * ).pipe(Effect.map((r) => r.entry !== undefined))
- * ```
- * @since 0.1.0
- * @category models
- */
-export interface ChangeResult {
-  readonly document: RolloutDocument
-  readonly entry: AuditEntry | undefined
-}
-
-/**
- * The service interface.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { ModeStore } from "stage-normalization/rollout"
- * const percent = ModeStore.use((store) => Effect.sync(() => store.current().enforcementPercent))
- * ```
- * @since 0.1.0
- * @category models
- */
-export interface ModeStoreService {
-  /** The in-process document; a plain getter for the HTTP hot path. */
-  readonly current: () => RolloutDocument
-  /** `current()` as an Effect. */
-  readonly get: Effect.Effect<RolloutDocument>
-  readonly set: (request: SetRequest) => Effect.Effect<ChangeResult, ModeStoreError | BackfillNotVerifiedError>
-  readonly modify: (request: ModifyRequest) => Effect.Effect<ChangeResult, ModeStoreError | BackfillNotVerifiedError>
-  readonly audit: (request: RecordRequest) => Effect.Effect<AuditEntry, ModeStoreError>
-  /** The current document, then every newer one this process sees. */
-  readonly changes: Stream.Stream<RolloutDocument>
-  /** Up to `limit` (default 100, at most 1,000) audit entries, newest first. */
-  readonly history: (limit?: number) => Effect.Effect<ReadonlyArray<AuditEntry>, ModeStoreError>
-  /** Reads the shared document now (bypassing the refresh interval) and returns it. */
-  readonly refresh: Effect.Effect<RolloutDocument, ModeStoreError>
-}
 
 /**
  * Options of the Redis-backed store.
@@ -189,8 +81,15 @@ export interface RedisConnectionModeStoreOptions extends RedisModeStoreOptions {
   readonly redis?: RedisClientOptions | undefined
 }
 
-const resolveInitial = (initial: StageValidationConfig): RolloutDocument =>
-  Schema.decodeUnknownSync(ConfigSchema)(initial)
+const decodeInitial = Schema.decodeUnknownEffect(ConfigSchema)
+
+/** The boot document with every default filled in; an invalid one is the layer's typed failure. */
+const resolveInitial = (initial: StageValidationConfig): Effect.Effect<RolloutDocument, ModeStoreError> =>
+  decodeInitial(initial).pipe(
+    Effect.mapError((error) =>
+      new ModeStoreError({ reason: { _tag: "InvalidDocument", message: `boot document: ${error.message}` }, cause: error })
+    )
+  )
 
 const settingsOf = (options: RedisModeStoreOptions) => ({
   keys: redisKeys(options.prefix ?? "stage-validation"),
@@ -206,7 +105,7 @@ const makeRedisStore = Effect.fnUntraced(function*<E>(
   connect: (holder: RedisHolder) => Effect.Effect<void, E, Scope.Scope>
 ) {
   const settings = settingsOf(options)
-  const local = yield* makeLocalState(resolveInitial(options.initial))
+  const local = yield* makeLocalState(yield* resolveInitial(options.initial))
   const holder: RedisHolder = { redis: undefined, connected: yield* Deferred.make<Redis.Redis["Service"]>() }
   const backend = makeRedisBackend(holder, settings)
   const service = yield* makeCore(local, backend)
@@ -239,6 +138,8 @@ const makeRedisStore = Effect.fnUntraced(function*<E>(
 export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("stage-normalization/rollout/ModeStore") {
   /**
    * A store held in this process: the boot document as given, an in-memory audit ring of 1,000.
+   * Fails only when the boot document does not decode: a `ModeStoreError` with an
+   * `InvalidDocument` reason (out-of-range percentage, equal salts, sunset before deprecation, …).
    *
    * @example
    * ```ts
@@ -252,11 +153,11 @@ export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("s
   static readonly layerMemory = (
     initial: StageValidationConfig,
     options: { readonly historyLimit?: number | undefined } = {}
-  ): Layer.Layer<ModeStore, never, BackfillStatus> =>
+  ): Layer.Layer<ModeStore, ModeStoreError, BackfillStatus> =>
     Layer.effect(
       ModeStore,
       Effect.gen(function*() {
-        const local = yield* makeLocalState(resolveInitial(initial))
+        const local = yield* makeLocalState(yield* resolveInitial(initial))
         return ModeStore.of(yield* makeCore(local, makeMemoryBackend(local, options.historyLimit)))
       })
     )
@@ -266,7 +167,8 @@ export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("s
    * Redis that does not answer never fails the layer, the boot document is served until it does.
    * Needs the optional peers `@effect/platform-node` and `redis` (`npm install
    * @effect/platform-node redis`); without them the layer fails with
-   * `MissingPeerDependencyError`.
+   * `MissingPeerDependencyError`. A boot document that does not decode fails it with a
+   * `ModeStoreError` (reason `InvalidDocument`).
    *
    * @example
    * ```ts
@@ -281,7 +183,7 @@ export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("s
    */
   static readonly layerRedis = (
     options: RedisConnectionModeStoreOptions
-  ): Layer.Layer<ModeStore, MissingPeerDependencyError, BackfillStatus> =>
+  ): Layer.Layer<ModeStore, MissingPeerDependencyError | ModeStoreError, BackfillStatus> =>
     Layer.effect(
       ModeStore,
       Effect.map(
@@ -291,7 +193,8 @@ export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("s
     )
 
   /**
-   * A store shared through an existing `Redis` service (e.g. the host's `NodeRedis.layer`).
+   * A store shared through an existing `Redis` service (e.g. the host's `NodeRedis.layer`). Fails
+   * only when the boot document does not decode (`ModeStoreError`, reason `InvalidDocument`).
    *
    * @example
    * ```ts
@@ -307,7 +210,7 @@ export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("s
    */
   static readonly layerRedisFrom = (
     options: RedisModeStoreOptions
-  ): Layer.Layer<ModeStore, never, BackfillStatus | Redis.Redis> =>
+  ): Layer.Layer<ModeStore, ModeStoreError, BackfillStatus | Redis.Redis> =>
     Layer.effect(
       ModeStore,
       Effect.gen(function*() {
@@ -325,7 +228,9 @@ export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("s
   /**
    * {@link ModeStore.layerRedis} configured from the environment: the boot document from
    * `loadStageValidationEnv` (preset + overrides, warnings logged), the connection from `REDIS_URL`
-   * (default `redis://127.0.0.1:6379`), the prefix from `STAGE_VALIDATION_REDIS_PREFIX`.
+   * (default `redis://127.0.0.1:6379`), the prefix from `STAGE_VALIDATION_REDIS_PREFIX`. Fails as
+   * {@link ModeStore.layerRedis} does (the environment's values themselves never fail it: an
+   * invalid one falls back, with a warning).
    *
    * @example
    * ```ts
@@ -338,7 +243,7 @@ export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("s
    */
   static readonly layerRedisConfig = (
     options: Partial<Omit<RedisConnectionModeStoreOptions, "initial">> = {}
-  ): Layer.Layer<ModeStore, MissingPeerDependencyError, BackfillStatus> =>
+  ): Layer.Layer<ModeStore, MissingPeerDependencyError | ModeStoreError, BackfillStatus> =>
     Layer.unwrap(
       Effect.gen(function*() {
         const { document } = yield* loadStageValidationEnv

@@ -20,7 +20,8 @@ import type { AuditEntry } from "./AuditLog.ts"
 import { BACKFILL_PENDING, type BackfillState, BackfillStatus } from "./BackfillStatus.ts"
 import type { RolloutDocument, StageValidationConfig } from "./Config.ts"
 import type { RedisClientOptions } from "./internal/redis.ts"
-import { type ChangeResult, type ModifyRequest, ModeStore, type RedisModeStoreOptions, type SetRequest } from "./ModeStore.ts"
+import { ModeStore, type RedisModeStoreOptions } from "./ModeStore.ts"
+import type { ChangeResult, ModifyRequest, SetRequest } from "./ModeStoreService.ts"
 
 /**
  * Options of {@link createModeStoreClient}. With `redis` the document is shared through Redis
@@ -86,7 +87,8 @@ export interface ModeStoreClient {
 /**
  * Opens a rollout store for a host without Effect. Resolves once the shared document was read
  * (or after `syncTimeout`, serving the boot document until Redis answers); rejects with `MissingPeerDependencyError`
- * when `redis` is given and its optional peers are not installed.
+ * when `redis` is given and its optional peers are not installed, and with a `ModeStoreError`
+ * (reason `InvalidDocument`) when `initial` does not decode.
  *
  * @example
  * ```ts

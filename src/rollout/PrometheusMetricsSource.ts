@@ -27,82 +27,12 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Layer, Schema } from "effect"
+import { Duration, Effect, Layer, Schema } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 import { MetricsSource, MetricsSourceError, type SnapshotRequest } from "./MetricsSource.ts"
+import { PrometheusQueryError } from "./PrometheusQueryError.ts"
 import { BLOCKING_ALERTS, type MetricsSnapshot } from "./PromotionGate.ts"
-
-/**
- * Prometheus could not be reached (connection refused, DNS, reset).
- *
- * @since 0.1.0
- * @category errors
- */
-export const PrometheusUnreachable = Schema.TaggedStruct("Unreachable", { message: Schema.String })
-
-/**
- * Prometheus did not answer within the per-query timeout.
- *
- * @since 0.1.0
- * @category errors
- */
-export const PrometheusTimeout = Schema.TaggedStruct("Timeout", { millis: Schema.Number })
-
-/**
- * Prometheus answered `status: "error"` (a bad query, a query timeout on its side, overload), or
- * a non-2xx status without a usable body.
- *
- * @since 0.1.0
- * @category errors
- */
-export const PrometheusQueryFailed = Schema.TaggedStruct("QueryFailed", {
-  status: Schema.Number,
-  errorType: Schema.String,
-  error: Schema.String
-})
-
-/**
- * The answer was not a Prometheus API response of the expected shape (not JSON, wrong result
- * type, a sample that is not a number).
- *
- * @since 0.1.0
- * @category errors
- */
-export const PrometheusBadResponse = Schema.TaggedStruct("BadResponse", { message: Schema.String })
-
-/**
- * The failure of one Prometheus API call, with a typed reason and the query it was for.
- *
- * @example
- * ```ts
- * import { PrometheusQueryError } from "stage-normalization/rollout"
- * const e = new PrometheusQueryError({ query: "up", reason: { _tag: "Timeout", millis: 5000 } })
- * e.message // => "prometheus query timed out after 5000 ms: up"
- * ```
- * @since 0.1.0
- * @category errors
- */
-export class PrometheusQueryError extends Schema.TaggedError<PrometheusQueryError>(
-  "stage-normalization/observability/PrometheusQueryError"
-)("PrometheusQueryError", {
-  query: Schema.String,
-  reason: Schema.Union([PrometheusUnreachable, PrometheusTimeout, PrometheusQueryFailed, PrometheusBadResponse]),
-  cause: Schema.optional(Schema.Defect())
-}) {
-  override get message(): string {
-    const reason = this.reason
-    switch (reason._tag) {
-      case "Unreachable":
-        return `prometheus unreachable: ${reason.message}`
-      case "Timeout":
-        return `prometheus query timed out after ${reason.millis} ms: ${this.query}`
-      case "QueryFailed":
-        return `prometheus query failed (HTTP ${reason.status}, ${reason.errorType}): ${reason.error}: ${this.query}`
-      case "BadResponse":
-        return `unexpected prometheus response: ${reason.message}: ${this.query}`
-    }
-  }
-}
+import { dateOf, nowMillis } from "../shared/WallClock.ts"
 
 /**
  * Options of the Prometheus metrics source.
@@ -346,7 +276,7 @@ export const makePrometheusMetricsSource = Effect.fnUntraced(function*(options: 
       unknownStageRatio: ratio(unknown),
       validatorP99Seconds: total === undefined || total <= 0 ? undefined : finite(p99),
       activeAlerts: alertsKnown ? firing : undefined,
-      windowEnd: new Date(end * 1000).toISOString()
+      windowEnd: dateOf(end * 1000).toISOString()
     }
     return snapshot
   })
@@ -355,7 +285,7 @@ export const makePrometheusMetricsSource = Effect.fnUntraced(function*(options: 
     Effect.gen(function*() {
       const windows = Math.max(0, Math.floor(request.windows))
       const windowSeconds = Math.max(1, Math.round(request.windowSeconds))
-      const now = (yield* Clock.currentTimeMillis) / 1000
+      const now = (yield* nowMillis) / 1000
       const alertsKnown = yield* rulesLoaded
       return yield* Effect.forEach(
         Array.from({ length: windows }, (_, i) => now - i * windowSeconds),

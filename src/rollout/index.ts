@@ -65,17 +65,9 @@ export { BackfillNotVerifiedError, enforcesReads } from "./FinalisationGuard.ts"
 export type { RedisClientOptions } from "./internal/redis.ts"
 export { MetricsSource, MetricsSourceError, type SnapshotRequest } from "./MetricsSource.ts"
 export { createModeStoreClient, type ModeStoreClient, type ModeStoreClientOptions } from "./ModeStoreClient.ts"
-export {
-  type ChangeResult,
-  type ModifyRequest,
-  ModeStore,
-  type ModeStoreService,
-  type RecordRequest,
-  type RedisConnectionModeStoreOptions,
-  type RedisModeStoreOptions,
-  type SetRequest
-} from "./ModeStore.ts"
+export { ModeStore, type RedisConnectionModeStoreOptions, type RedisModeStoreOptions } from "./ModeStore.ts"
 export { InvalidDocument, ModeStoreError, Unavailable, VersionConflict } from "./ModeStoreError.ts"
+export type { ChangeResult, ModeStoreService, ModifyRequest, RecordRequest, SetRequest } from "./ModeStoreService.ts"
 export {
   DEV_CONFIG,
   parsePresetName,
@@ -90,13 +82,15 @@ export {
   layerPrometheusMetricsSource,
   layerPrometheusMetricsSourceFetch,
   makePrometheusMetricsSource,
+  type PrometheusMetricsSourceOptions
+} from "./PrometheusMetricsSource.ts"
+export {
   PrometheusBadResponse,
-  type PrometheusMetricsSourceOptions,
   PrometheusQueryError,
   PrometheusQueryFailed,
   PrometheusTimeout,
   PrometheusUnreachable
-} from "./PrometheusMetricsSource.ts"
+} from "./PrometheusQueryError.ts"
 export {
   DEFAULT_PROMOTION_POLICY,
   nextRampStep,

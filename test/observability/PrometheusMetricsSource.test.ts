@@ -10,9 +10,9 @@ import type { AddressInfo } from "node:net"
 import {
   gateQueries,
   layerPrometheusMetricsSourceFetch,
-  type PrometheusMetricsSourceOptions,
-  PrometheusQueryError
+  type PrometheusMetricsSourceOptions
 } from "../../src/rollout/PrometheusMetricsSource.ts"
+import { PrometheusQueryError } from "../../src/rollout/PrometheusQueryError.ts"
 import {
   BACKFILL_PENDING,
   BackfillStatus,

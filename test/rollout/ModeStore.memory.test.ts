@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Metric, Ref, Stream } from "effect"
+import { Cause, Effect, Exit, Fiber, Layer, Metric, Ref, Stream } from "effect"
 import {
   enforcementPercentGauge,
   modeChangesTotal,
@@ -100,6 +100,20 @@ describe("ModeStore.layerMemory", () => {
       assert.strictEqual(store.current(), before)
       assert.strictEqual((yield* store.history()).length, 0)
     }).pipe(Effect.provide(memoryStore(DEFAULT_DOCUMENT))))
+
+  it.effect("an invalid boot document fails the layer with a typed InvalidDocument, never a defect", () =>
+    Effect.gen(function*() {
+      const invalid = { ...DEFAULT_DOCUMENT, enforcementPercent: 101 }
+      const exit = yield* Effect.exit(Layer.build(memoryStore(invalid)))
+      assert.isTrue(Exit.isFailure(exit))
+      if (Exit.isFailure(exit)) assert.isFalse(Cause.hasDies(exit.cause))
+      const error = yield* Effect.flip(Layer.build(memoryStore(invalid)))
+      assert.strictEqual(error._tag, "ModeStoreError")
+      assert.strictEqual(error.reason._tag, "InvalidDocument")
+      assert.isFalse(error.isRetryable)
+      assert.include(error.message, "boot document")
+      assert.include(error.message, "enforcementPercent must be within 0..100")
+    }).pipe(Effect.scoped))
 
   it.effect("the same content again changes nothing and records nothing", () =>
     Effect.gen(function*() {

@@ -323,4 +323,24 @@ describe("ModeStore.layerRedisFrom (host's Redis service)", () => {
       assert.strictEqual((yield* a.refresh).version, document.version)
       yield* cleanup(prefix)
     }).pipe(Effect.scoped, Effect.provide(quiet)))
+
+  it.live("an invalid boot document fails layerRedisFrom and layerRedis with a typed InvalidDocument", () =>
+    Effect.gen(function*() {
+      yield* Effect.promise(assertRedisReachable)
+      const initial = { ...DEFAULT_DOCUMENT, enforcementSalt: "same", samplingSalt: "same" }
+      const prefix = uniquePrefix("invalid-boot")
+      const from = yield* Effect.flip(Layer.build(
+        ModeStore.layerRedisFrom({ initial, prefix }).pipe(Layer.provide([NodeRedis.layer({ url: REDIS_URL }), backfill]))
+      ))
+      const own = yield* Effect.flip(Layer.build(
+        ModeStore.layerRedis({ initial, prefix, redis: { url: REDIS_URL } }).pipe(Layer.provide(backfill))
+      ))
+      for (const error of [from, own]) {
+        assert.strictEqual(error._tag, "ModeStoreError")
+        if (error._tag === "ModeStoreError") assert.strictEqual(error.reason._tag, "InvalidDocument")
+        assert.include(error.message, "enforcementSalt and samplingSalt must differ")
+      }
+      // nothing was seeded from the invalid document
+      assert.strictEqual(yield* Effect.promise(() => rawCommand("EXISTS", `${prefix}:document`)), ":0")
+    }).pipe(Effect.scoped, Effect.provide(quiet)))
 })

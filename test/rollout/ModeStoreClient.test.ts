@@ -89,4 +89,14 @@ describe("createModeStoreClient (real Redis)", () => {
     const invalid = await client.set({ ...meta, document: { defaultMode: "loud" }, expectedVersion: 1 }).catch((e: unknown) => e)
     assert.strictEqual((invalid as { reason?: { _tag: string } }).reason?._tag, "InvalidDocument")
   })
+
+  it("rejects an invalid boot document with the typed InvalidDocument", async () => {
+    const refused = await createModeStoreClient({ initial: { ...DEFAULT_DOCUMENT, enforcementPercent: -1 } }).then(
+      () => undefined,
+      (e: unknown) => e
+    )
+    assert.instanceOf(refused, Error)
+    assert.strictEqual((refused as { _tag?: string })._tag, "ModeStoreError")
+    assert.strictEqual((refused as { reason?: { _tag: string } }).reason?._tag, "InvalidDocument")
+  })
 })

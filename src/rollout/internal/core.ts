@@ -8,7 +8,7 @@
  *
  * @internal
  */
-import { Clock, Effect, Metric, PubSub, Stream } from "effect"
+import { Effect, Metric, PubSub, Stream } from "effect"
 import {
   type AuditAction,
   type AuditEntry,
@@ -21,13 +21,14 @@ import { BackfillStatus } from "../BackfillStatus.ts"
 import { decodeRolloutDocument, MODES, type RolloutDocument } from "../Config.ts"
 import { checkFinalisation, enforcesReads } from "../FinalisationGuard.ts"
 import { ModeStoreError } from "../ModeStoreError.ts"
-import type { ChangeResult, ModeStoreService, ModifyRequest, RecordRequest, SetRequest } from "../ModeStore.ts"
+import type { ChangeResult, ModeStoreService, ModifyRequest, RecordRequest, SetRequest } from "../ModeStoreService.ts"
 import {
   enforcementPercentGauge,
   modeChangesTotal,
   modeFetchFailuresTotal,
   validationModeGauge
 } from "../../observability/metrics.ts"
+import { now } from "../../shared/WallClock.ts"
 
 /** @internal */
 export type CasResult =
@@ -94,8 +95,6 @@ export const recordGauges = (doc: RolloutDocument): Effect.Effect<void> =>
 /** Accepts a document into the local state and updates the gauges when it was newer. @internal */
 export const acceptDocument = (local: LocalState, doc: RolloutDocument): Effect.Effect<boolean> =>
   Effect.suspend(() => (local.accept(doc) ? Effect.as(recordGauges(doc), true) : Effect.succeed(false)))
-
-const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 
 const conflict = (expected: number, actual: number) =>
   new ModeStoreError({ reason: { _tag: "VersionConflict", expected, actual } })

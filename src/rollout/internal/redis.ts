@@ -11,13 +11,14 @@
  * @internal
  */
 import type { NodeRedis } from "@effect/platform-node"
-import { Cause, Clock, Context, Deferred, Duration, Effect, Layer, Metric, Queue, Schedule, Schema } from "effect"
+import { Cause, Context, Deferred, Duration, Effect, Layer, Metric, Queue, Schedule, Schema } from "effect"
 import { Redis } from "effect/persistence"
 import { type AuditEntry, decodeAuditEntry, encodeAuditEntry, makeAuditEntry } from "../AuditLog.ts"
 import { type RolloutDocument, StageValidationConfig } from "../Config.ts"
 import { ModeStoreError } from "../ModeStoreError.ts"
 import { modeFetchFailuresTotal } from "../../observability/metrics.ts"
 import { importPeers } from "../../shared/PeerDependency.ts"
+import { now } from "../../shared/WallClock.ts"
 import { acceptDocument, type Backend, type CasResult, type LocalState } from "./core.ts"
 
 /**
@@ -229,7 +230,7 @@ export const startSync = Effect.fnUntraced(function*(
   let consecutiveFailures = 0
 
   const seed = Effect.gen(function*() {
-    const at = new Date(yield* Clock.currentTimeMillis)
+    const at = yield* now
     const boot = local.current
     const next: RolloutDocument = { ...boot, version: boot.version + 1 }
     const entry: AuditEntry = makeAuditEntry({
