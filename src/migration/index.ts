@@ -1,7 +1,7 @@
 /**
  * `stage-normalization/migration`: normalise the stage values already stored in PostgreSQL —
  * tracking schema, SQL twin installer, batched resumable audited runs, dry-run preview, cancel,
- * index helper, the finalisation guard's `BackfillStatus` from the migration record, and the
+ * index helper, the backfill's state for the rollout's finalisation guard (`backfillStatusFromPostgres`), and the
  * database layers (a real server or the embedded PGlite) — and make it safe: verification
  * (eight checks and a JSON report), lossless rollback from the audit, verified and
  * restore-tested backups with the freshness gate, and `--force-unknown` mappings.
@@ -15,11 +15,7 @@
  * @since 0.1.0
  */
 export { type BatchSizing, DEFAULT_BATCH_SIZING } from "./run/AdaptiveBatchSize.ts"
-export {
-  type BackfillReport,
-  backfillStatusFromPostgres,
-  layerBackfillStatusPostgres
-} from "./verify/BackfillStatusPostgres.ts"
+export { type BackfillReport, backfillStatusFromPostgres } from "./verify/BackfillStatusPostgres.ts"
 export { type BackupResult, createBackup, type CreateBackupOptions } from "./backup/BackupCreate.ts"
 export {
   type BackupEvidence,
@@ -59,5 +55,4 @@ export {
 } from "./verify/VerifyReport.ts"
 export type { SqlTwin, SqlTwinOptions } from "../normalizer/SqlTwin.ts"
 export type { Vocabulary } from "../normalizer/Vocabulary.ts"
-export type { BackfillStatus } from "../rollout/BackfillStatus.ts"
 export { importPeers, MissingPeerDependencyError, OPTIONAL_PEERS, type OptionalPeer } from "../shared/PeerDependency.ts"

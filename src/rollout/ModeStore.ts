@@ -25,15 +25,9 @@ import { type RolloutDocument, type StageValidationConfig, StageValidationConfig
 import { loadStageValidationEnv } from "./EnvConfig.ts"
 import { makeCore, makeLocalState } from "./internal/core.ts"
 import { makeMemoryBackend } from "./internal/memory.ts"
-import {
-  connectInBackground,
-  makeRedisBackend,
-  type RedisClientOptions,
-  type RedisHolder,
-  redisKeys,
-  startSync
-} from "./internal/redis.ts"
+import { makeRedisBackend, redisKeys, startSync } from "./internal/redis.ts"
 import { ModeStoreError } from "./ModeStoreError.ts"
+import { connectInBackground, type RedisClientOptions, type RedisHolder } from "./RedisConnection.ts"
 import type { ModeStoreService } from "./ModeStoreService.ts"
 import type { MissingPeerDependencyError } from "../shared/PeerDependency.ts"
 

@@ -19,7 +19,7 @@ import { type Duration, Effect, Fiber, Layer, ManagedRuntime, Schedule, Stream }
 import type { AuditEntry } from "./AuditLog.ts"
 import { BACKFILL_PENDING, type BackfillState, BackfillStatus } from "./BackfillStatus.ts"
 import type { RolloutDocument, StageValidationConfig } from "./Config.ts"
-import type { RedisClientOptions } from "./internal/redis.ts"
+import type { RedisClientOptions } from "./RedisConnection.ts"
 import { ModeStore, type RedisModeStoreOptions } from "./ModeStore.ts"
 import type { ChangeResult, ModifyRequest, SetRequest } from "./ModeStoreService.ts"
 

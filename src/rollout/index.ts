@@ -62,7 +62,7 @@ export {
   validateOpsSecret
 } from "./EnvConfig.ts"
 export { BackfillNotVerifiedError, enforcesReads } from "./FinalisationGuard.ts"
-export type { RedisClientOptions } from "./internal/redis.ts"
+export type { RedisClientOptions } from "./RedisConnection.ts"
 export { MetricsSource, MetricsSourceError, type SnapshotRequest } from "./MetricsSource.ts"
 export { createModeStoreClient, type ModeStoreClient, type ModeStoreClientOptions } from "./ModeStoreClient.ts"
 export { ModeStore, type RedisConnectionModeStoreOptions, type RedisModeStoreOptions } from "./ModeStore.ts"

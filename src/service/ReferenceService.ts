@@ -33,7 +33,7 @@ import type { SqlClient } from "effect/sql"
 import { layerFromUrl } from "../migration/database/Database.ts"
 import { registerMetricCatalogue } from "../observability/metrics.ts"
 import type { OffenderLogSink } from "../observability/OffenderLog.ts"
-import { layerBackfillStatusPostgres } from "../migration/verify/BackfillStatusPostgres.ts"
+import { backfillStatusFromPostgres } from "../migration/verify/BackfillStatusPostgres.ts"
 import { type BackfillState, BackfillStatus } from "../rollout/BackfillStatus.ts"
 import type { StageValidationConfig } from "../rollout/Config.ts"
 import { loadStageValidationEnv, type OpsSecretError } from "../rollout/EnvConfig.ts"
@@ -200,7 +200,7 @@ export const serviceLayer = (options: ReferenceServiceOptions) => {
   // `migrate --apply` and `verify` pass there, enforcing reads needs no `force`.
   const backfill = options.backfill !== undefined
     ? BackfillStatus.layerMemory(options.backfill)
-    : layerBackfillStatusPostgres({ table: "portfolio_companies", column: "stage" }).pipe(Layer.provide(database))
+    : BackfillStatus.layerCheck(backfillStatusFromPostgres({ table: "portfolio_companies", column: "stage" })).pipe(Layer.provide(database))
   const modeStore = Layer.unwrap(Effect.map(initial, (document) =>
     options.redisUrl === undefined
       ? ModeStore.layerMemory(document)

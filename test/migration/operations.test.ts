@@ -8,7 +8,7 @@ import { assert, describe, it, layer, type Vitest } from "@effect/vitest"
 import { Deferred, Effect, Fiber } from "effect"
 import { SqlClient } from "effect/sql"
 import { BackfillStatus } from "../../src/rollout/BackfillStatus.ts"
-import { layerBackfillStatusPostgres } from "../../src/migration/verify/BackfillStatusPostgres.ts"
+import { backfillStatusFromPostgres } from "../../src/migration/verify/BackfillStatusPostgres.ts"
 import { applyIndexes, planIndexes } from "../../src/migration/sql/Indexes.ts"
 import type { MigrationEvent } from "../../src/migration/MigrationEvent.ts"
 import { migrate, type MigrateOptions } from "../../src/migration/run/Runner.ts"
@@ -215,7 +215,7 @@ describe("migration operations", () => {
     it.effect("BackfillStatus layer answers the rollout engine's question from PostgreSQL", () =>
       Effect.gen(function*() {
         const table = yield* createScalarTable("status", rowsOf(10, "Series C"))
-        const status = BackfillStatus.use((s) => s.status).pipe(Effect.provide(layerBackfillStatusPostgres({ table })))
+        const status = BackfillStatus.use((s) => s.status).pipe(Effect.provide(BackfillStatus.layerCheck(backfillStatusFromPostgres({ table }))))
         assert.deepStrictEqual([(yield* status).migrated, (yield* status).verified], [false, false])
         yield* migrate({ table, ...fast })
         const after = yield* status
@@ -223,7 +223,7 @@ describe("migration operations", () => {
         assert.isFalse(after.verified)
         assert.include(after.detail ?? "", "0 non-canonical values remain")
         const missing = yield* BackfillStatus.use((s) => s.status).pipe(
-          Effect.provide(layerBackfillStatusPostgres({ table: "no_such_table" })),
+          Effect.provide(BackfillStatus.layerCheck(backfillStatusFromPostgres({ table: "no_such_table" }))),
           Effect.flip
         )
         assert.strictEqual(missing._tag, "BackfillStatusError")

@@ -18,7 +18,7 @@ import { Config, Console, Effect, Layer, Option, Ref } from "effect"
 import { Command, Flag } from "effect/cli"
 import { Redis } from "effect/persistence"
 import { layerPrometheusMetricsSourceFetch } from "../../rollout/PrometheusMetricsSource.ts"
-import { layerBackfillStatusPostgres } from "../../migration/verify/BackfillStatusPostgres.ts"
+import { backfillStatusFromPostgres } from "../../migration/verify/BackfillStatusPostgres.ts"
 import { layerFromUrl } from "../../migration/database/Database.ts"
 import type { MigrationError } from "../../migration/MigrationError.ts"
 import type { MissingPeerDependencyError } from "../../shared/PeerDependency.ts"
@@ -75,7 +75,7 @@ export const renderGateRows = (rows: ReadonlyArray<GateRow>): string =>
  */
 const backfillLayer = (databaseUrl: Option.Option<string>, table: string, column: string) =>
   Option.isSome(databaseUrl)
-    ? layerBackfillStatusPostgres({ table, column }).pipe(
+    ? BackfillStatus.layerCheck(backfillStatusFromPostgres({ table, column })).pipe(
       Layer.provide(layerFromUrl(databaseUrl.value, { maxConnections: 1, applicationName: "stage-normalization promote" }))
     )
     : BackfillStatus.layerMemory(BACKFILL_PENDING)

@@ -19,7 +19,7 @@
 import { createHash } from "node:crypto"
 import { Clock, Context, Deferred, Effect, Layer, Schema } from "effect"
 import { Redis } from "effect/persistence"
-import { connectInBackground, type RedisHolder } from "../../rollout/internal/redis.ts"
+import { connectInBackground, type RedisHolder } from "../../rollout/RedisConnection.ts"
 import type { MissingPeerDependencyError } from "../../shared/PeerDependency.ts"
 
 /**

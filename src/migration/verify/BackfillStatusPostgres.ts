@@ -1,18 +1,18 @@
 /**
- * `BackfillStatus` backed by PostgreSQL, for the rollout engine's finalisation guard. A target's
+ * The backfill's state from the migration record in PostgreSQL, for the rollout engine's
+ * finalisation guard (`BackfillStatus.layerCheck(backfillStatusFromPostgres(…))`). A target's
  * backfill is **migrated** when its latest applied run succeeded and no non-canonical value
  * remains (unknown values left by the run count as remaining: they still break canonical reads),
  * and **verified** when, in addition, that run passed verification (`verified_at`, set by
- * `verify`). Any failure to read is a `BackfillStatusError`, which the guard treats as "no"
- * (fail-closed).
+ * `verify`). Any failure to read is a `MigrationError`, which `BackfillStatus.layerCheck`
+ * turns into a `BackfillStatusError`, which the guard treats as "no" (fail-closed).
  *
  * @since 0.1.0
  */
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { stageVocabulary } from "../../normalizer/StageVocabulary.ts"
 import type { Vocabulary } from "../../normalizer/Vocabulary.ts"
-import { BackfillStatus, BackfillStatusError } from "../../rollout/BackfillStatus.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
 import { resolveTarget, type ResolvedTarget, type TargetSpec } from "../schema/Target.ts"
 
@@ -129,38 +129,24 @@ const backfillStatusFromPostgresImpl = Effect.fn("Migration.backfillStatus")(fun
 
 
 /**
- * The rollout engine's `BackfillStatus` answered from PostgreSQL for one target.
+ * The backfill's state for one target, read from the migration record (see the module header):
+ * what the rollout engine's finalisation guard asks before reads move into enforcement. Plug it
+ * into the guard with `BackfillStatus.layerCheck` (from `stage-normalization/rollout`): the
+ * migration module does not depend on the rollout engine, the host joins them.
  *
  * @example
  * ```ts
  * import { Layer } from "effect"
- * import { layerBackfillStatusPostgres, layerFromUrl } from "stage-normalization/migration"
- * const BackfillLive = layerBackfillStatusPostgres({ table: "portfolio_companies", column: "stage" }).pipe(
+ * import { backfillStatusFromPostgres, layerFromUrl } from "stage-normalization/migration"
+ * import { BackfillStatus } from "stage-normalization/rollout"
+ * const BackfillLive = BackfillStatus.layerCheck(backfillStatusFromPostgres({ table: "portfolio_companies", column: "stage" })).pipe(
  *   Layer.provide(layerFromUrl(process.env.DATABASE_URL))
  * )
  * ```
  *
  * @since 0.1.0
- * @category layers
+ * @category backfill
  */
-export const layerBackfillStatusPostgres = (
-  spec: TargetSpec = {},
-  vocabulary: Vocabulary<string> = stageVocabulary
-): Layer.Layer<BackfillStatus, never, SqlClient.SqlClient> =>
-  Layer.effect(
-    BackfillStatus,
-    Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      return BackfillStatus.of({
-        status: backfillStatusFromPostgres(spec, vocabulary).pipe(
-          Effect.provideService(SqlClient.SqlClient, sql),
-          Effect.map((r) => ({ migrated: r.migrated, verified: r.verified, detail: r.detail })),
-          Effect.mapError((e) => new BackfillStatusError({ message: e.message, cause: e }))
-        )
-      })
-    })
-  )
-
 export const backfillStatusFromPostgres = (spec?: TargetSpec, vocabularyOption?: Vocabulary<string>) =>
   backfillStatusFromPostgresImpl(spec, vocabularyOption).pipe(
     Effect.catchTag("SqlError", (cause) =>
