@@ -40,6 +40,7 @@ import { migrate, type RunSummary } from "../../migration/run/Runner.ts"
 import { redactUrl } from "../../migration/database/Database.ts"
 import type { TargetSpec } from "../../migration/schema/Target.ts"
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
+import { gracefulSignals } from "../StopSignals.ts"
 import { renderTable } from "../Table.ts"
 
 const int = new Intl.NumberFormat("en-US")
@@ -158,43 +159,6 @@ const renderSummary = (s: RunSummary): string => {
   }
   return lines.join("\n")
 }
-
-/**
- * Replace the runtime's SIGINT/SIGTERM handlers (which interrupt at once) for the scope: the
- * first signal asks the run to stop after its current batch; a second one restores the original
- * handlers and re-raises, aborting (the batch in flight rolls back).
- *
- * @since 0.1.0
- * @category helpers
- */
-export const gracefulSignals = Effect.acquireRelease(
-  Effect.sync(() => {
-    let requested = false
-    const signals = ["SIGINT", "SIGTERM"] as const
-    const saved = new Map(signals.map((s) => [s, process.listeners(s)] as const))
-    const restore = () => {
-      for (const s of signals) {
-        process.removeListener(s, onSignal)
-        for (const l of saved.get(s) ?? []) if (!process.listeners(s).includes(l)) process.on(s, l)
-      }
-    }
-    function onSignal(signal: NodeJS.Signals) {
-      if (requested) {
-        restore()
-        process.kill(process.pid, signal)
-        return
-      }
-      requested = true
-      process.stderr.write(`\n${signal}: finishing the current batch, then pausing the run (send ${signal} again to abort)\n`)
-    }
-    for (const s of signals) {
-      process.removeAllListeners(s)
-      process.on(s, onSignal)
-    }
-    return { requested: Effect.sync(() => requested), restore }
-  }),
-  (h) => Effect.sync(h.restore)
-)
 
 /**
  * The terminal a confirmation is asked on.

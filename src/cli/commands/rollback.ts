@@ -17,8 +17,9 @@ import type { MigrationEvent } from "../../migration/MigrationEvent.ts"
 import { makeProgressReporter } from "../../migration/run/ProgressReporter.ts"
 import { rollback, type RollbackSummary } from "../../migration/rollback/Rollback.ts"
 import { CliExitCode } from "../CliInputError.ts"
+import { gracefulSignals } from "../StopSignals.ts"
 import { renderTable } from "../Table.ts"
-import { gracefulSignals, requireDatabaseUrl, withDatabase } from "./migrate.ts"
+import { requireDatabaseUrl, withDatabase } from "./migrate.ts"
 
 const int = new Intl.NumberFormat("en-US")
 
