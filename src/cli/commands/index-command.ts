@@ -11,8 +11,8 @@ import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { applyIndexes, planIndexes } from "../../migration/sql/Indexes.ts"
 import { resolveTarget } from "../../migration/schema/Target.ts"
+import { databaseUrlFlag, requireDatabaseUrl, withDatabase } from "../CommandDatabase.ts"
 import { renderTable } from "../Table.ts"
-import { requireDatabaseUrl, withDatabase } from "./migrate.ts"
 
 /**
  * @since 0.1.0
@@ -21,7 +21,7 @@ import { requireDatabaseUrl, withDatabase } from "./migrate.ts"
 export const indexCommand = Command.make(
   "index",
   {
-    databaseUrl: Flag.String("database-url").pipe(Flag.withDescription("postgres://… (else DATABASE_URL)"), Flag.optional),
+    databaseUrl: databaseUrlFlag(),
     table: Flag.String("table").pipe(Flag.withDescription("Table, optionally schema.table"), Flag.withDefault("portfolio_companies")),
     column: Flag.String("column").pipe(Flag.withDescription("Stage column"), Flag.withDefault("stage")),
     idColumn: Flag.String("id-column").pipe(Flag.withDescription("Unique id column"), Flag.withDefault("id")),

@@ -24,66 +24,24 @@
  *
  * @since 0.1.0
  */
-import type { PgClient } from "@effect/sql-pg"
-import { Console, Effect, Option, Scope } from "effect"
+import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import type { SqlClient } from "effect/sql"
 import { parseMaxAge } from "../../migration/backup/BackupGate.ts"
 import { cancelRun } from "../../migration/run/Cancel.ts"
-import { layerFromUrl } from "../../migration/database/Database.ts"
 import type { MigrationEvent, UnknownValue } from "../../migration/MigrationEvent.ts"
 import { type ForceUnknownOptions, readMappingFile } from "../../migration/run/ForceUnknown.ts"
-import type { MigrationError } from "../../migration/MigrationError.ts"
 import { preview, type PreviewReport } from "../../migration/run/Preview.ts"
 import { formatDuration, makeProgressReporter } from "../../migration/run/ProgressReporter.ts"
 import { migrate, type RunSummary } from "../../migration/run/Runner.ts"
 import { redactUrl } from "../../migration/database/Database.ts"
 import type { TargetSpec } from "../../migration/schema/Target.ts"
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
+import { databaseUrlFlag, requireDatabaseUrl, withDatabase } from "../CommandDatabase.ts"
 import { gracefulSignals } from "../StopSignals.ts"
 import { renderTable } from "../Table.ts"
 
 const int = new Intl.NumberFormat("en-US")
 const out = (line: string) => Console.log(line)
-
-/**
- * The database URL of a command: `--database-url`, else `DATABASE_URL`; required.
- *
- * @since 0.1.0
- * @category helpers
- */
-export const requireDatabaseUrl = (flag: Option.Option<string>, command: string) => {
-  const url = Option.getOrUndefined(flag) ?? process.env["DATABASE_URL"]
-  return url === undefined || url.trim() === ""
-    ? Effect.fail(
-      new CliInputError({
-        message: `${command} needs a database: pass --database-url postgres://user@host:5432/db or set DATABASE_URL ` +
-          `(there is no embedded default for ${command})`
-      })
-    )
-    : Effect.succeed(url)
-}
-
-/**
- * Run a migration program against a URL, mapping its errors to the CLI's exit codes: input
- * errors exit 2, other failures 1.
- *
- * @since 0.1.0
- * @category helpers
- */
-export const withDatabase = <A>(
-  url: string,
-  applicationName: string,
-  program: Effect.Effect<A, MigrationError, SqlClient.SqlClient | PgClient.PgClient | Scope.Scope>
-): Effect.Effect<A, CliInputError | CliExitCode> =>
-  Effect.scoped(program).pipe(
-    Effect.provide(layerFromUrl(url, { applicationName })),
-    Effect.catchTags({
-      MigrationError: (e) =>
-        Effect.fail(e.isInputError ? new CliInputError({ message: e.message }) : new CliExitCode({ code: 1, reason: e.message })),
-      MissingPeerDependencyError: (e) => Effect.fail(new CliInputError({ message: e.message }))
-    })
-  )
 
 const printable = (s: string): string => JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}…` : s)
 
@@ -237,10 +195,7 @@ export const confirmForceUnknown = (options: {
   })
 
 const flags = {
-  databaseUrl: Flag.String("database-url").pipe(
-    Flag.withDescription("postgres://user@host:5432/db (else DATABASE_URL)"),
-    Flag.optional
-  ),
+  databaseUrl: databaseUrlFlag("postgres://user@host:5432/db (else DATABASE_URL)"),
   table: Flag.String("table").pipe(Flag.withDescription("Table, optionally schema.table"), Flag.withDefault("portfolio_companies")),
   column: Flag.String("column").pipe(Flag.withDescription("Column holding the stage or distribution"), Flag.withDefault("stage")),
   idColumn: Flag.String("id-column").pipe(Flag.withDescription("Unique id column batches are keyed on"), Flag.withDefault("id")),

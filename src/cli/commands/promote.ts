@@ -29,6 +29,7 @@ import { ModeStore } from "../../rollout/ModeStore.ts"
 import { DEFAULT_PROMOTION_POLICY, promote, type PromotionPolicy, type PromotionResult } from "../../rollout/Promote.ts"
 import { evaluatePromotionWindows, type GateResult, type GateRow, type GateVerdict } from "../../rollout/PromotionGate.ts"
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
+import { optionalDatabaseUrlFlag } from "../CommandDatabase.ts"
 import { renderTable } from "../Table.ts"
 
 const pct = (n: number): string => `${+(n * 100).toPrecision(4)} %`
@@ -199,10 +200,8 @@ export const promoteCommand = Command.make(
       Flag.withFallbackConfig(Config.String("STAGE_VALIDATION_REDIS_PREFIX")),
       Flag.withDefault("stage-validation")
     ),
-    databaseUrl: Flag.String("database-url").pipe(
-      Flag.withDescription("PostgreSQL holding the migration record, so the finalisation guard knows whether the backfill is verified (default: DATABASE_URL; without it, raising read enforcement needs --force)"),
-      Flag.withFallbackConfig(Config.String("DATABASE_URL")),
-      Flag.optional
+    databaseUrl: optionalDatabaseUrlFlag(
+      "PostgreSQL holding the migration record, so the finalisation guard knows whether the backfill is verified (default: DATABASE_URL; without it, raising read enforcement needs --force)"
     ),
     table: Flag.String("table").pipe(Flag.withDescription("Migrated table the guard checks"), Flag.withDefault("portfolio_companies")),
     column: Flag.String("column").pipe(Flag.withDescription("Migrated column the guard checks"), Flag.withDefault("stage")),

@@ -15,8 +15,8 @@ import { writeFile } from "node:fs/promises"
 import { verify } from "../../migration/verify/Verify.ts"
 import { encodeReport, type VerifyReport, verifyReportJsonSchema } from "../../migration/verify/VerifyReport.ts"
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
+import { databaseUrlFlag, requireDatabaseUrl, withDatabase } from "../CommandDatabase.ts"
 import { renderTable } from "../Table.ts"
-import { requireDatabaseUrl, withDatabase } from "./migrate.ts"
 
 const STATUS = { pass: "PASS", warn: "WARN", fail: "FAIL", skipped: "skip" } as const
 
@@ -77,7 +77,7 @@ export const renderReport = (r: VerifyReport): string => {
 export const verifyCommand = Command.make(
   "verify",
   {
-    databaseUrl: Flag.String("database-url").pipe(Flag.withDescription("postgres://… (else DATABASE_URL)"), Flag.optional),
+    databaseUrl: databaseUrlFlag(),
     run: Flag.String("run").pipe(Flag.withDescription("Run id (default: the latest run of --table/--column)"), Flag.optional),
     table: Flag.String("table").pipe(Flag.withDescription("Table (default portfolio_companies)"), Flag.optional),
     column: Flag.String("column").pipe(Flag.withDescription("Column (default stage)"), Flag.optional),
