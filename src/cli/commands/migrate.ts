@@ -34,11 +34,11 @@ import { preview, type PreviewReport } from "../../migration/run/Preview.ts"
 import { formatDuration, makeProgressReporter } from "../../migration/run/ProgressReporter.ts"
 import { migrate, type RunSummary } from "../../migration/run/Runner.ts"
 import { redactUrl } from "../../migration/database/Database.ts"
-import type { TargetSpec } from "../../migration/schema/Target.ts"
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
 import { databaseUrlFlag, requireDatabaseUrl, withDatabase } from "../CommandDatabase.ts"
 import { gracefulSignals } from "../StopSignals.ts"
 import { renderTable } from "../Table.ts"
+import { targetFlags, toTargetSpec } from "../TargetFlags.ts"
 
 const int = new Intl.NumberFormat("en-US")
 const out = (line: string) => Console.log(line)
@@ -196,13 +196,7 @@ export const confirmForceUnknown = (options: {
 
 const flags = {
   databaseUrl: databaseUrlFlag("postgres://user@host:5432/db (else DATABASE_URL)"),
-  table: Flag.String("table").pipe(Flag.withDescription("Table, optionally schema.table"), Flag.withDefault("portfolio_companies")),
-  column: Flag.String("column").pipe(Flag.withDescription("Column holding the stage or distribution"), Flag.withDefault("stage")),
-  idColumn: Flag.String("id-column").pipe(Flag.withDescription("Unique id column batches are keyed on"), Flag.withDefault("id")),
-  fundColumn: Flag.String("fund-column").pipe(
-    Flag.withDescription("Fund column (default: fund_id when it exists; \"none\" to ignore funds)"),
-    Flag.optional
-  ),
+  ...targetFlags(),
   kind: Flag.Literals("kind", ["scalar", "distribution"]).pipe(
     Flag.withDescription("scalar (text) or distribution (jsonb); inferred from the column type"),
     Flag.optional
@@ -266,14 +260,7 @@ export const migrateCommand = Command.make(
   flags,
   Effect.fnUntraced(function*(f) {
     const url = yield* requireDatabaseUrl(f.databaseUrl, "migrate")
-    const fundColumn = Option.getOrUndefined(f.fundColumn)
-    const spec: TargetSpec = {
-      table: f.table,
-      column: f.column,
-      idColumn: f.idColumn,
-      fundColumn: fundColumn === "none" ? null : fundColumn,
-      kind: Option.getOrUndefined(f.kind)
-    }
+    const spec = toTargetSpec(f, Option.getOrUndefined(f.kind))
 
     if (f.cancel) {
       if (f.apply || f.resume) return yield* new CliInputError({ message: "--cancel cannot be combined with --apply or --resume" })

@@ -31,6 +31,7 @@ import { evaluatePromotionWindows, type GateResult, type GateRow, type GateVerdi
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
 import { optionalDatabaseUrlFlag } from "../CommandDatabase.ts"
 import { renderTable } from "../Table.ts"
+import { targetFlags } from "../TargetFlags.ts"
 
 const pct = (n: number): string => `${+(n * 100).toPrecision(4)} %`
 const ms = (s: number): string => `${+(s * 1000).toPrecision(4)} ms`
@@ -161,6 +162,9 @@ const gateOnly = Effect.fnUntraced(function*(policy: PromotionPolicy, metricsFai
   return exitCodeOf(verdict)
 })
 
+/** The target the finalisation guard checks: `--table` and `--column` of the migration. */
+const guardTarget = targetFlags({ table: "Migrated table the guard checks", column: "Migrated column the guard checks" })
+
 /**
  * @since 0.1.0
  * @category commands
@@ -203,8 +207,8 @@ export const promoteCommand = Command.make(
     databaseUrl: optionalDatabaseUrlFlag(
       "PostgreSQL holding the migration record, so the finalisation guard knows whether the backfill is verified (default: DATABASE_URL; without it, raising read enforcement needs --force)"
     ),
-    table: Flag.String("table").pipe(Flag.withDescription("Migrated table the guard checks"), Flag.withDefault("portfolio_companies")),
-    column: Flag.String("column").pipe(Flag.withDescription("Migrated column the guard checks"), Flag.withDefault("stage")),
+    table: guardTarget.table,
+    column: guardTarget.column,
     actor: Flag.String("actor").pipe(Flag.withDescription("Who promotes (audit log; default: $USER)"), Flag.optional),
     reason: Flag.String("reason").pipe(Flag.withDescription("Why (audit log)"), Flag.withDefault("promote via CLI"))
   },

@@ -17,6 +17,7 @@ import { encodeReport, type VerifyReport, verifyReportJsonSchema } from "../../m
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
 import { databaseUrlFlag, requireDatabaseUrl, withDatabase } from "../CommandDatabase.ts"
 import { renderTable } from "../Table.ts"
+import { optionalTableColumnFlags } from "../TargetFlags.ts"
 
 const STATUS = { pass: "PASS", warn: "WARN", fail: "FAIL", skipped: "skip" } as const
 
@@ -79,8 +80,7 @@ export const verifyCommand = Command.make(
   {
     databaseUrl: databaseUrlFlag(),
     run: Flag.String("run").pipe(Flag.withDescription("Run id (default: the latest run of --table/--column)"), Flag.optional),
-    table: Flag.String("table").pipe(Flag.withDescription("Table (default portfolio_companies)"), Flag.optional),
-    column: Flag.String("column").pipe(Flag.withDescription("Column (default stage)"), Flag.optional),
+    ...optionalTableColumnFlags({ table: "Table (default portfolio_companies)", column: "Column (default stage)" }),
     fundId: Flag.String("fund-id").pipe(Flag.withDescription("Verify one fund only (records nothing on the run)"), Flag.optional),
     sampleSize: Flag.Int("sample-size").pipe(Flag.withDescription("Rows re-normalised in TypeScript (check 6)"), Flag.withDefault(100)),
     output: Flag.String("output").pipe(Flag.withDescription("Write the JSON report to this file"), Flag.optional),
