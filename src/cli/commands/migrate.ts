@@ -32,8 +32,9 @@ import type { MigrationEvent, UnknownValue } from "../../migration/MigrationEven
 import { type ForceUnknownOptions, readMappingFile } from "../../migration/run/ForceUnknown.ts"
 import { preview, type PreviewReport } from "../../migration/run/Preview.ts"
 import { formatDuration, makeProgressReporter } from "../../migration/run/ProgressReporter.ts"
-import { migrate, type RunSummary } from "../../migration/run/Runner.ts"
+import { migrate, type MigrateOptions, type RunSummary } from "../../migration/run/Runner.ts"
 import { redactUrl } from "../../migration/database/Database.ts"
+import type { TargetSpec } from "../../migration/schema/Target.ts"
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
 import { databaseUrlFlag, requireDatabaseUrl, withDatabase } from "../CommandDatabase.ts"
 import { confirmForceUnknown, processTerminal } from "../ForceUnknownConfirmation.ts"
@@ -179,6 +180,134 @@ const flags = {
   run: Flag.String("run").pipe(Flag.withDescription("Run id for --cancel"), Flag.optional)
 }
 
+type MigrateFlags = Command.Command.Config.Infer<typeof flags>
+type Reporter = ReturnType<typeof makeProgressReporter>
+
+/** `--cancel [--run ID]`: cancel a run; the active runner stops after its current batch. */
+const cancel = Effect.fnUntraced(function*(f: MigrateFlags, url: string, spec: TargetSpec) {
+  if (f.apply || f.resume) return yield* new CliInputError({ message: "--cancel cannot be combined with --apply or --resume" })
+  const outcome = yield* withDatabase(url, "stage-normalization migrate --cancel", cancelRun({ runId: Option.getOrUndefined(f.run), target: spec }))
+  if (f.json) return yield* out(JSON.stringify({ event: "Cancel", ...outcome }))
+  return yield* out(
+    outcome.action === "cancelled"
+      ? `Run ${outcome.runId} (${outcome.previousStatus}) cancelled.`
+      : `Run ${outcome.runId} is active: cancellation requested; its runner stops after the current batch.`
+  )
+})
+
+/** Flags that only go with another one, refused before anything is read. */
+const refuseLoneFlags = (f: MigrateFlags): Effect.Effect<void, CliInputError> => {
+  const problem = Option.isSome(f.run)
+    ? "--run only goes with --cancel"
+    : f.resume && !f.apply
+    ? "--resume continues an applied run and writes: use --apply --resume"
+    : Option.isSome(f.map) && !f.forceUnknown
+    ? "--map only goes with --force-unknown"
+    : f.confirmForceUnknown && !f.forceUnknown
+    ? "--confirm-force-unknown only goes with --force-unknown"
+    : undefined
+  return problem === undefined ? Effect.void : Effect.fail(new CliInputError({ message: problem }))
+}
+
+/** What `--force-unknown` (and `--map`, read and validated here) asks for; undefined without it. */
+const forceUnknownOf = (f: MigrateFlags): Effect.Effect<ForceUnknownOptions | undefined, CliInputError> => {
+  const mapFile = Option.getOrUndefined(f.map)
+  if (!f.forceUnknown) return Effect.succeed(undefined)
+  if (mapFile === undefined) return Effect.succeed({ editDistance: true })
+  return readMappingFile(mapFile).pipe(
+    Effect.map((map) => ({ editDistance: true, map })),
+    Effect.mapError((e) => new CliInputError({ message: e.message }))
+  )
+}
+
+/** The dry run: a read-only scan and the preview. */
+const dryRun = Effect.fnUntraced(function*(
+  f: MigrateFlags,
+  url: string,
+  spec: TargetSpec,
+  forceUnknown: ForceUnknownOptions | undefined,
+  reporter: Reporter
+) {
+  const report = yield* withDatabase(
+    url,
+    "stage-normalization migrate (dry run)",
+    preview({
+      ...spec,
+      fundId: Option.getOrUndefined(f.fundId),
+      batchSize: f.batchSize,
+      sleepMs: f.sleepMs,
+      onEvent: (event: MigrationEvent) => reporter.onEvent(event),
+      forceUnknown
+    })
+  )
+  yield* reporter.done
+  return yield* out(f.json ? JSON.stringify({ event: "Preview", ...report }) : renderPreview(report))
+})
+
+/** The runner's options from the flags (all but the target, the confirmation and the signals). */
+const runOptions = (f: MigrateFlags, url: string, maxAgeMs: number) => {
+  const hint = redactUrl(url) === url && Option.isSome(f.databaseUrl) ? url : "\"$DATABASE_URL\""
+  return {
+    fundId: Option.getOrUndefined(f.fundId),
+    batchBy: f.batchBy,
+    batchSize: f.batchSize,
+    minBatchSize: Option.getOrUndefined(f.minBatchSize),
+    maxBatchSize: Option.getOrUndefined(f.maxBatchSize),
+    targetBatchMs: f.targetBatchMs,
+    adaptive: f.adaptive,
+    sleepMs: f.sleepMs,
+    resume: f.resume,
+    statementTimeoutMs: f.statementTimeoutMs,
+    lockTimeoutMs: f.lockTimeoutMs,
+    stuckAfterMs: f.stuckAfterMs,
+    health: f.throttle ? { maxReplicationLagMs: f.maxReplicationLagMs } : false as const,
+    backupCheck: f.backupCheck
+      ? { dir: f.backupDir, maxAgeMs, databaseUrlHint: hint }
+      : { skip: "--no-backup-check" }
+  } satisfies Partial<MigrateOptions>
+}
+
+/** `--apply`: confirm `--force-unknown`, then the batched, audited run (paused by SIGINT/SIGTERM). */
+const apply = Effect.fnUntraced(function*(
+  f: MigrateFlags,
+  url: string,
+  spec: TargetSpec,
+  forceUnknown: ForceUnknownOptions | undefined,
+  maxAgeMs: number,
+  reporter: Reporter
+) {
+  const mapFile = Option.getOrUndefined(f.map)
+  const confirmedBy = forceUnknown === undefined ? undefined : yield* confirmForceUnknown({
+    flag: f.confirmForceUnknown,
+    description: `maps unknown stage values of ${f.table}.${f.column} onto canonical stages` +
+      (mapFile === undefined ? "" : ` — the ${Object.keys(forceUnknown.map ?? {}).length} mapping(s) of ${mapFile}, then`) +
+      " each value whose only suggestion is one edit away.",
+    terminal: processTerminal()
+  })
+  const summary = yield* withDatabase(
+    url,
+    "stage-normalization migrate",
+    Effect.gen(function*() {
+      const signals = yield* gracefulSignals
+      return yield* migrate({
+        ...spec,
+        ...runOptions(f, url, maxAgeMs),
+        onEvent: (event: MigrationEvent) => reporter.onEvent(event),
+        shouldStop: signals.requested,
+        forceUnknown,
+        extraParameters: forceUnknown === undefined
+          ? {}
+          : { forceUnknownConfirmedBy: confirmedBy, forceUnknownMapFile: mapFile ?? null }
+      })
+    })
+  )
+  yield* reporter.done
+  yield* out(f.json ? JSON.stringify({ event: "Summary", ...summary }) : renderSummary(summary))
+  if (summary.status === "failed") {
+    return yield* new CliExitCode({ code: 1, reason: `run ${summary.runId} failed: ${summary.error ?? "unknown error"}` })
+  }
+})
+
 /**
  * @since 0.1.0
  * @category commands
@@ -189,102 +318,18 @@ export const migrateCommand = Command.make(
   Effect.fnUntraced(function*(f) {
     const url = yield* requireDatabaseUrl(f.databaseUrl, "migrate")
     const spec = toTargetSpec(f, Option.getOrUndefined(f.kind))
-
-    if (f.cancel) {
-      if (f.apply || f.resume) return yield* new CliInputError({ message: "--cancel cannot be combined with --apply or --resume" })
-      const outcome = yield* withDatabase(url, "stage-normalization migrate --cancel", cancelRun({ runId: Option.getOrUndefined(f.run), target: spec }))
-      if (f.json) return yield* out(JSON.stringify({ event: "Cancel", ...outcome }))
-      return yield* out(
-        outcome.action === "cancelled"
-          ? `Run ${outcome.runId} (${outcome.previousStatus}) cancelled.`
-          : `Run ${outcome.runId} is active: cancellation requested; its runner stops after the current batch.`
-      )
-    }
-    if (Option.isSome(f.run)) return yield* new CliInputError({ message: "--run only goes with --cancel" })
-    if (f.resume && !f.apply) {
-      return yield* new CliInputError({ message: "--resume continues an applied run and writes: use --apply --resume" })
-    }
-    if (Option.isSome(f.map) && !f.forceUnknown) {
-      return yield* new CliInputError({ message: "--map only goes with --force-unknown" })
-    }
-    if (f.confirmForceUnknown && !f.forceUnknown) {
-      return yield* new CliInputError({ message: "--confirm-force-unknown only goes with --force-unknown" })
-    }
-    const mapFile = Option.getOrUndefined(f.map)
-    const forceUnknown: ForceUnknownOptions | undefined = !f.forceUnknown
-      ? undefined
-      : mapFile === undefined
-      ? { editDistance: true }
-      : {
-        editDistance: true,
-        map: yield* readMappingFile(mapFile).pipe(Effect.mapError((e) => new CliInputError({ message: e.message })))
-      }
+    if (f.cancel) return yield* cancel(f, url, spec)
+    yield* refuseLoneFlags(f)
+    const forceUnknown = yield* forceUnknownOf(f)
     const maxAgeMs = yield* Effect.fromResult(parseMaxAge(f.maxBackupAge)).pipe(
       Effect.mapError((e) => new CliInputError({ message: e.message }))
     )
-
     const reporter = makeProgressReporter({
       tty: !f.json && process.stderr.isTTY === true,
       write: (text) => (f.json ? process.stdout.write(text) : process.stderr.write(text))
     })
-    const onEvent = (event: MigrationEvent) => reporter.onEvent(event)
-    const fundId = Option.getOrUndefined(f.fundId)
-
-    if (!f.apply) {
-      const report = yield* withDatabase(
-        url,
-        "stage-normalization migrate (dry run)",
-        preview({ ...spec, fundId, batchSize: f.batchSize, sleepMs: f.sleepMs, onEvent, forceUnknown })
-      )
-      yield* reporter.done
-      return yield* out(f.json ? JSON.stringify({ event: "Preview", ...report }) : renderPreview(report))
-    }
-
-    const confirmedBy = forceUnknown === undefined ? undefined : yield* confirmForceUnknown({
-      flag: f.confirmForceUnknown,
-      description: `maps unknown stage values of ${f.table}.${f.column} onto canonical stages` +
-        (mapFile === undefined ? "" : ` — the ${Object.keys(forceUnknown.map ?? {}).length} mapping(s) of ${mapFile}, then`) +
-        " each value whose only suggestion is one edit away.",
-      terminal: processTerminal()
-    })
-    const hint = redactUrl(url) === url && Option.isSome(f.databaseUrl) ? url : "\"$DATABASE_URL\""
-    const summary = yield* withDatabase(
-      url,
-      "stage-normalization migrate",
-      Effect.gen(function*() {
-        const signals = yield* gracefulSignals
-        return yield* migrate({
-          ...spec,
-          fundId,
-          batchBy: f.batchBy,
-          batchSize: f.batchSize,
-          minBatchSize: Option.getOrUndefined(f.minBatchSize),
-          maxBatchSize: Option.getOrUndefined(f.maxBatchSize),
-          targetBatchMs: f.targetBatchMs,
-          adaptive: f.adaptive,
-          sleepMs: f.sleepMs,
-          resume: f.resume,
-          statementTimeoutMs: f.statementTimeoutMs,
-          lockTimeoutMs: f.lockTimeoutMs,
-          stuckAfterMs: f.stuckAfterMs,
-          health: f.throttle ? { maxReplicationLagMs: f.maxReplicationLagMs } : false,
-          onEvent,
-          shouldStop: signals.requested,
-          forceUnknown,
-          backupCheck: f.backupCheck
-            ? { dir: f.backupDir, maxAgeMs, databaseUrlHint: hint }
-            : { skip: "--no-backup-check" },
-          extraParameters: forceUnknown === undefined
-            ? {}
-            : { forceUnknownConfirmedBy: confirmedBy, forceUnknownMapFile: mapFile ?? null }
-        })
-      })
-    )
-    yield* reporter.done
-    yield* out(f.json ? JSON.stringify({ event: "Summary", ...summary }) : renderSummary(summary))
-    if (summary.status === "failed") {
-      return yield* new CliExitCode({ code: 1, reason: `run ${summary.runId} failed: ${summary.error ?? "unknown error"}` })
-    }
+    if (!f.apply) return yield* dryRun(f, url, spec, forceUnknown, reporter)
+    return yield* apply(f, url, spec, forceUnknown, maxAgeMs, reporter)
   })
 ).pipe(
   Command.withDescription(
