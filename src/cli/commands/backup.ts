@@ -31,13 +31,8 @@ import type { MigrationError } from "../../migration/MigrationError.ts"
 import type { MissingPeerDependencyError } from "../../shared/PeerDependency.ts"
 import { restoreTest } from "../../migration/backup/RestoreRehearsal.ts"
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
+import { databaseErrorToCli, databaseUrlFlag, requireDatabaseUrl } from "../CommandDatabase.ts"
 import { renderTable } from "../Table.ts"
-import { requireDatabaseUrl } from "./migrate.ts"
-
-const toCli = (e: MigrationError | MissingPeerDependencyError) =>
-  e._tag === "MissingPeerDependencyError" || e.isInputError
-    ? new CliInputError({ message: e.message })
-    : new CliExitCode({ code: 1, reason: e.message })
 
 /** Like `withDatabase`, but an embedded URL also provides `EmbeddedPostgres` (for its own dump). */
 const withBackupDatabase = <A>(
@@ -51,9 +46,9 @@ const withBackupDatabase = <A>(
       ? layerEmbedded({ dataDir: location.dataDir, applicationName: "stage-normalization backup" })
       : layerFromUrl(url, { applicationName: "stage-normalization backup", maxConnections: 2 })
     return yield* Effect.scoped(program).pipe(Effect.provide(layer))
-  }).pipe(Effect.mapError(toCli))
+  }).pipe(Effect.mapError(databaseErrorToCli))
 
-const databaseUrl = Flag.String("database-url").pipe(Flag.withDescription("postgres://… or pglite:///dir (else DATABASE_URL)"), Flag.optional)
+const databaseUrl = databaseUrlFlag("postgres://… or pglite:///dir (else DATABASE_URL)")
 const pgBinDir = Flag.String("pg-bin-dir").pipe(
   Flag.withDescription("Directory of pg_dump/pg_restore of the server's major version (default: searched)"),
   Flag.optional
@@ -67,7 +62,7 @@ const selection = {
 
 const chosen = (f: { manifest: Option.Option<string>; dir: string; table: Option.Option<string> }) =>
   selectManifest({ manifest: Option.getOrUndefined(f.manifest), dir: f.dir, table: Option.getOrUndefined(f.table) }).pipe(
-    Effect.mapError(toCli)
+    Effect.mapError(databaseErrorToCli)
   )
 
 const say = (quiet: boolean) => (message: string) => (quiet ? Effect.void : Effect.sync(() => process.stderr.write(`${message}\n`)))
@@ -124,7 +119,7 @@ const verifyBackupCommand = Command.make(
   { ...selection, json },
   Effect.fnUntraced(function*(f) {
     const manifestPath = yield* chosen(f)
-    const v = yield* verifyBackup(manifestPath).pipe(Effect.mapError(toCli))
+    const v = yield* verifyBackup(manifestPath).pipe(Effect.mapError(databaseErrorToCli))
     if (f.json) yield* Console.log(JSON.stringify(v))
     else {
       yield* Console.log(v.ok
@@ -140,10 +135,10 @@ const restoreTestCommand = Command.make(
   { databaseUrl, ...selection, pgBinDir, json },
   Effect.fnUntraced(function*(f) {
     const manifestPath = yield* chosen(f)
-    const manifest = yield* readManifest(manifestPath).pipe(Effect.mapError(toCli))
+    const manifest = yield* readManifest(manifestPath).pipe(Effect.mapError(databaseErrorToCli))
     const options = { manifestPath, pgBinDir: Option.getOrUndefined(f.pgBinDir), onEvent: say(f.json) }
     const outcome = manifest.format === "pglite-datadir"
-      ? yield* restoreTest(options).pipe(Effect.mapError(toCli))
+      ? yield* restoreTest(options).pipe(Effect.mapError(databaseErrorToCli))
       : yield* Effect.gen(function*() {
         const url = yield* requireDatabaseUrl(f.databaseUrl, "backup restore-test")
         return yield* withBackupDatabase(url, restoreTest({ ...options, databaseUrl: url }))

@@ -7,12 +7,13 @@
  *
  * @since 0.1.0
  */
-import { Console, Effect, Option } from "effect"
+import { Console, Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { applyIndexes, planIndexes } from "../../migration/sql/Indexes.ts"
 import { resolveTarget } from "../../migration/schema/Target.ts"
+import { databaseUrlFlag, requireDatabaseUrl, withDatabase } from "../CommandDatabase.ts"
 import { renderTable } from "../Table.ts"
-import { requireDatabaseUrl, withDatabase } from "./migrate.ts"
+import { targetFlags, toTargetSpec } from "../TargetFlags.ts"
 
 /**
  * @since 0.1.0
@@ -21,27 +22,19 @@ import { requireDatabaseUrl, withDatabase } from "./migrate.ts"
 export const indexCommand = Command.make(
   "index",
   {
-    databaseUrl: Flag.String("database-url").pipe(Flag.withDescription("postgres://… (else DATABASE_URL)"), Flag.optional),
-    table: Flag.String("table").pipe(Flag.withDescription("Table, optionally schema.table"), Flag.withDefault("portfolio_companies")),
-    column: Flag.String("column").pipe(Flag.withDescription("Stage column"), Flag.withDefault("stage")),
-    idColumn: Flag.String("id-column").pipe(Flag.withDescription("Unique id column"), Flag.withDefault("id")),
-    fundColumn: Flag.String("fund-column").pipe(
-      Flag.withDescription("Fund column (default: fund_id when it exists; \"none\" to skip fund indexes)"),
-      Flag.optional
-    ),
+    databaseUrl: databaseUrlFlag(),
+    ...targetFlags({
+      column: "Stage column",
+      idColumn: "Unique id column",
+      fundColumn: "Fund column (default: fund_id when it exists; \"none\" to skip fund indexes)"
+    }),
     apply: Flag.Boolean("apply").pipe(Flag.withDescription("Create the indexes (default: show the plan)"), Flag.withDefault(false)),
     json: Flag.Boolean("json").pipe(Flag.withDescription("Print JSON"), Flag.withDefault(false))
   },
   Effect.fnUntraced(function*(f) {
     const url = yield* requireDatabaseUrl(f.databaseUrl, "index")
-    const fundColumn = Option.getOrUndefined(f.fundColumn)
     const program = Effect.gen(function*() {
-      const target = yield* resolveTarget({
-        table: f.table,
-        column: f.column,
-        idColumn: f.idColumn,
-        fundColumn: fundColumn === "none" ? null : fundColumn
-      })
+      const target = yield* resolveTarget(toTargetSpec(f))
       const plan = yield* planIndexes(target)
       if (!f.apply) {
         if (f.json) return yield* Console.log(JSON.stringify({ target: target.label, plan }, null, 2))

@@ -24,65 +24,29 @@
  *
  * @since 0.1.0
  */
-import type { PgClient } from "@effect/sql-pg"
-import { Console, Effect, Option, Scope } from "effect"
+import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import type { SqlClient } from "effect/sql"
 import { parseMaxAge } from "../../migration/backup/BackupGate.ts"
 import { cancelRun } from "../../migration/run/Cancel.ts"
-import { layerFromUrl } from "../../migration/database/Database.ts"
 import type { MigrationEvent, UnknownValue } from "../../migration/MigrationEvent.ts"
 import { type ForceUnknownOptions, readMappingFile } from "../../migration/run/ForceUnknown.ts"
-import type { MigrationError } from "../../migration/MigrationError.ts"
 import { preview, type PreviewReport } from "../../migration/run/Preview.ts"
 import { formatDuration, makeProgressReporter } from "../../migration/run/ProgressReporter.ts"
-import { migrate, type RunSummary } from "../../migration/run/Runner.ts"
+import { migrate, type MigrateOptions, type RunSummary } from "../../migration/run/Runner.ts"
 import { redactUrl } from "../../migration/database/Database.ts"
 import type { TargetSpec } from "../../migration/schema/Target.ts"
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
+import { databaseUrlFlag, requireDatabaseUrl, withDatabase } from "../CommandDatabase.ts"
+import { confirmForceUnknown, processTerminal } from "../ForceUnknownConfirmation.ts"
+import { gracefulSignals } from "../StopSignals.ts"
 import { renderTable } from "../Table.ts"
+import { targetFlags, toTargetSpec } from "../TargetFlags.ts"
+
+// test/migration/safety-units.test.ts imports the confirmation from here; it lives in ForceUnknownConfirmation.
+export { confirmForceUnknown } from "../ForceUnknownConfirmation.ts"
 
 const int = new Intl.NumberFormat("en-US")
 const out = (line: string) => Console.log(line)
-
-/**
- * The database URL of a command: `--database-url`, else `DATABASE_URL`; required.
- *
- * @since 0.1.0
- * @category helpers
- */
-export const requireDatabaseUrl = (flag: Option.Option<string>, command: string) => {
-  const url = Option.getOrUndefined(flag) ?? process.env["DATABASE_URL"]
-  return url === undefined || url.trim() === ""
-    ? Effect.fail(
-      new CliInputError({
-        message: `${command} needs a database: pass --database-url postgres://user@host:5432/db or set DATABASE_URL ` +
-          `(there is no embedded default for ${command})`
-      })
-    )
-    : Effect.succeed(url)
-}
-
-/**
- * Run a migration program against a URL, mapping its errors to the CLI's exit codes: input
- * errors exit 2, other failures 1.
- *
- * @since 0.1.0
- * @category helpers
- */
-export const withDatabase = <A>(
-  url: string,
-  applicationName: string,
-  program: Effect.Effect<A, MigrationError, SqlClient.SqlClient | PgClient.PgClient | Scope.Scope>
-): Effect.Effect<A, CliInputError | CliExitCode> =>
-  Effect.scoped(program).pipe(
-    Effect.provide(layerFromUrl(url, { applicationName })),
-    Effect.catchTags({
-      MigrationError: (e) =>
-        Effect.fail(e.isInputError ? new CliInputError({ message: e.message }) : new CliExitCode({ code: 1, reason: e.message })),
-      MissingPeerDependencyError: (e) => Effect.fail(new CliInputError({ message: e.message }))
-    })
-  )
 
 const printable = (s: string): string => JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}…` : s)
 
@@ -159,131 +123,9 @@ const renderSummary = (s: RunSummary): string => {
   return lines.join("\n")
 }
 
-/**
- * Replace the runtime's SIGINT/SIGTERM handlers (which interrupt at once) for the scope: the
- * first signal asks the run to stop after its current batch; a second one restores the original
- * handlers and re-raises, aborting (the batch in flight rolls back).
- *
- * @since 0.1.0
- * @category helpers
- */
-export const gracefulSignals = Effect.acquireRelease(
-  Effect.sync(() => {
-    let requested = false
-    const signals = ["SIGINT", "SIGTERM"] as const
-    const saved = new Map(signals.map((s) => [s, process.listeners(s)] as const))
-    const restore = () => {
-      for (const s of signals) {
-        process.removeListener(s, onSignal)
-        for (const l of saved.get(s) ?? []) if (!process.listeners(s).includes(l)) process.on(s, l)
-      }
-    }
-    function onSignal(signal: NodeJS.Signals) {
-      if (requested) {
-        restore()
-        process.kill(process.pid, signal)
-        return
-      }
-      requested = true
-      process.stderr.write(`\n${signal}: finishing the current batch, then pausing the run (send ${signal} again to abort)\n`)
-    }
-    for (const s of signals) {
-      process.removeAllListeners(s)
-      process.on(s, onSignal)
-    }
-    return { requested: Effect.sync(() => requested), restore }
-  }),
-  (h) => Effect.sync(h.restore)
-)
-
-/**
- * The terminal a confirmation is asked on.
- *
- * @since 0.1.0
- * @category helpers
- */
-export interface ConfirmTerminal {
-  /** stdin and stderr are a terminal: a person can type. */
-  readonly interactive: boolean
-  readonly write: (text: string) => void
-  /** Ask and read one line (undefined at end of input). */
-  readonly ask: (prompt: string) => Promise<string | undefined>
-}
-
-/**
- * The process's terminal (prompts on stderr, so stdout stays clean for `--json`).
- *
- * @since 0.1.0
- * @category helpers
- */
-export const processTerminal = (): ConfirmTerminal => ({
-  interactive: process.stdin.isTTY === true && process.stderr.isTTY === true,
-  write: (text) => process.stderr.write(text),
-  ask: async (prompt) => {
-    const { createInterface } = await import("node:readline/promises")
-    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true })
-    const closed = new Promise<undefined>((resolve) => rl.once("close", () => resolve(undefined)))
-    try {
-      return await Promise.race([rl.question(prompt), closed])
-    } finally {
-      rl.close()
-      process.stdin.pause()
-    }
-  }
-})
-
-/**
- * Confirm `--force-unknown --apply`: `--confirm-force-unknown`, or `CONFIRM` typed on an
- * interactive terminal; otherwise refuse (exit 2, nothing written). Returns how it was confirmed,
- * for the run's parameters.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { confirmForceUnknown } from "./migrate.ts"
- * const terminal = { interactive: true, write: () => {}, ask: async () => "CONFIRM" }
- * confirmForceUnknown({ flag: false, description: "…", terminal }) // => Effect.succeed("typed CONFIRM on a terminal")
- * ```
- *
- * @since 0.1.0
- * @category helpers
- */
-export const confirmForceUnknown = (options: {
-  readonly flag: boolean
-  readonly description: string
-  readonly terminal: ConfirmTerminal
-}): Effect.Effect<string, CliInputError> =>
-  Effect.gen(function*() {
-    if (options.flag) return "--confirm-force-unknown"
-    const { terminal } = options
-    if (!terminal.interactive) {
-      return yield* new CliInputError({
-        message: "--force-unknown writes stages the normaliser did not recognise and needs a confirmation: " +
-          "type CONFIRM when asked on an interactive terminal, or pass --confirm-force-unknown when not interactive. Nothing was written."
-      })
-    }
-    terminal.write(`\nWARNING: --force-unknown ${options.description}\n` +
-      "Every forced row is audited with its reason and can be undone with `stage-normalization rollback`.\n" +
-      "Run without --apply first to see the values it would force.\n")
-    const answer = yield* Effect.promise(() => terminal.ask("Type CONFIRM to proceed: "))
-    if (answer?.trim() !== "CONFIRM") {
-      return yield* new CliInputError({ message: "--force-unknown was not confirmed (CONFIRM not typed). Nothing was written." })
-    }
-    return "typed CONFIRM on a terminal"
-  })
-
 const flags = {
-  databaseUrl: Flag.String("database-url").pipe(
-    Flag.withDescription("postgres://user@host:5432/db (else DATABASE_URL)"),
-    Flag.optional
-  ),
-  table: Flag.String("table").pipe(Flag.withDescription("Table, optionally schema.table"), Flag.withDefault("portfolio_companies")),
-  column: Flag.String("column").pipe(Flag.withDescription("Column holding the stage or distribution"), Flag.withDefault("stage")),
-  idColumn: Flag.String("id-column").pipe(Flag.withDescription("Unique id column batches are keyed on"), Flag.withDefault("id")),
-  fundColumn: Flag.String("fund-column").pipe(
-    Flag.withDescription("Fund column (default: fund_id when it exists; \"none\" to ignore funds)"),
-    Flag.optional
-  ),
+  databaseUrl: databaseUrlFlag("postgres://user@host:5432/db (else DATABASE_URL)"),
+  ...targetFlags(),
   kind: Flag.Literals("kind", ["scalar", "distribution"]).pipe(
     Flag.withDescription("scalar (text) or distribution (jsonb); inferred from the column type"),
     Flag.optional
@@ -338,6 +180,134 @@ const flags = {
   run: Flag.String("run").pipe(Flag.withDescription("Run id for --cancel"), Flag.optional)
 }
 
+type MigrateFlags = Command.Command.Config.Infer<typeof flags>
+type Reporter = ReturnType<typeof makeProgressReporter>
+
+/** `--cancel [--run ID]`: cancel a run; the active runner stops after its current batch. */
+const cancel = Effect.fnUntraced(function*(f: MigrateFlags, url: string, spec: TargetSpec) {
+  if (f.apply || f.resume) return yield* new CliInputError({ message: "--cancel cannot be combined with --apply or --resume" })
+  const outcome = yield* withDatabase(url, "stage-normalization migrate --cancel", cancelRun({ runId: Option.getOrUndefined(f.run), target: spec }))
+  if (f.json) return yield* out(JSON.stringify({ event: "Cancel", ...outcome }))
+  return yield* out(
+    outcome.action === "cancelled"
+      ? `Run ${outcome.runId} (${outcome.previousStatus}) cancelled.`
+      : `Run ${outcome.runId} is active: cancellation requested; its runner stops after the current batch.`
+  )
+})
+
+/** Flags that only go with another one, refused before anything is read. */
+const refuseLoneFlags = (f: MigrateFlags): Effect.Effect<void, CliInputError> => {
+  const problem = Option.isSome(f.run)
+    ? "--run only goes with --cancel"
+    : f.resume && !f.apply
+    ? "--resume continues an applied run and writes: use --apply --resume"
+    : Option.isSome(f.map) && !f.forceUnknown
+    ? "--map only goes with --force-unknown"
+    : f.confirmForceUnknown && !f.forceUnknown
+    ? "--confirm-force-unknown only goes with --force-unknown"
+    : undefined
+  return problem === undefined ? Effect.void : Effect.fail(new CliInputError({ message: problem }))
+}
+
+/** What `--force-unknown` (and `--map`, read and validated here) asks for; undefined without it. */
+const forceUnknownOf = (f: MigrateFlags): Effect.Effect<ForceUnknownOptions | undefined, CliInputError> => {
+  const mapFile = Option.getOrUndefined(f.map)
+  if (!f.forceUnknown) return Effect.succeed(undefined)
+  if (mapFile === undefined) return Effect.succeed({ editDistance: true })
+  return readMappingFile(mapFile).pipe(
+    Effect.map((map) => ({ editDistance: true, map })),
+    Effect.mapError((e) => new CliInputError({ message: e.message }))
+  )
+}
+
+/** The dry run: a read-only scan and the preview. */
+const dryRun = Effect.fnUntraced(function*(
+  f: MigrateFlags,
+  url: string,
+  spec: TargetSpec,
+  forceUnknown: ForceUnknownOptions | undefined,
+  reporter: Reporter
+) {
+  const report = yield* withDatabase(
+    url,
+    "stage-normalization migrate (dry run)",
+    preview({
+      ...spec,
+      fundId: Option.getOrUndefined(f.fundId),
+      batchSize: f.batchSize,
+      sleepMs: f.sleepMs,
+      onEvent: (event: MigrationEvent) => reporter.onEvent(event),
+      forceUnknown
+    })
+  )
+  yield* reporter.done
+  return yield* out(f.json ? JSON.stringify({ event: "Preview", ...report }) : renderPreview(report))
+})
+
+/** The runner's options from the flags (all but the target, the confirmation and the signals). */
+const runOptions = (f: MigrateFlags, url: string, maxAgeMs: number) => {
+  const hint = redactUrl(url) === url && Option.isSome(f.databaseUrl) ? url : "\"$DATABASE_URL\""
+  return {
+    fundId: Option.getOrUndefined(f.fundId),
+    batchBy: f.batchBy,
+    batchSize: f.batchSize,
+    minBatchSize: Option.getOrUndefined(f.minBatchSize),
+    maxBatchSize: Option.getOrUndefined(f.maxBatchSize),
+    targetBatchMs: f.targetBatchMs,
+    adaptive: f.adaptive,
+    sleepMs: f.sleepMs,
+    resume: f.resume,
+    statementTimeoutMs: f.statementTimeoutMs,
+    lockTimeoutMs: f.lockTimeoutMs,
+    stuckAfterMs: f.stuckAfterMs,
+    health: f.throttle ? { maxReplicationLagMs: f.maxReplicationLagMs } : false as const,
+    backupCheck: f.backupCheck
+      ? { dir: f.backupDir, maxAgeMs, databaseUrlHint: hint }
+      : { skip: "--no-backup-check" }
+  } satisfies Partial<MigrateOptions>
+}
+
+/** `--apply`: confirm `--force-unknown`, then the batched, audited run (paused by SIGINT/SIGTERM). */
+const apply = Effect.fnUntraced(function*(
+  f: MigrateFlags,
+  url: string,
+  spec: TargetSpec,
+  forceUnknown: ForceUnknownOptions | undefined,
+  maxAgeMs: number,
+  reporter: Reporter
+) {
+  const mapFile = Option.getOrUndefined(f.map)
+  const confirmedBy = forceUnknown === undefined ? undefined : yield* confirmForceUnknown({
+    flag: f.confirmForceUnknown,
+    description: `maps unknown stage values of ${f.table}.${f.column} onto canonical stages` +
+      (mapFile === undefined ? "" : ` — the ${Object.keys(forceUnknown.map ?? {}).length} mapping(s) of ${mapFile}, then`) +
+      " each value whose only suggestion is one edit away.",
+    terminal: processTerminal()
+  })
+  const summary = yield* withDatabase(
+    url,
+    "stage-normalization migrate",
+    Effect.gen(function*() {
+      const signals = yield* gracefulSignals
+      return yield* migrate({
+        ...spec,
+        ...runOptions(f, url, maxAgeMs),
+        onEvent: (event: MigrationEvent) => reporter.onEvent(event),
+        shouldStop: signals.requested,
+        forceUnknown,
+        extraParameters: forceUnknown === undefined
+          ? {}
+          : { forceUnknownConfirmedBy: confirmedBy, forceUnknownMapFile: mapFile ?? null }
+      })
+    })
+  )
+  yield* reporter.done
+  yield* out(f.json ? JSON.stringify({ event: "Summary", ...summary }) : renderSummary(summary))
+  if (summary.status === "failed") {
+    return yield* new CliExitCode({ code: 1, reason: `run ${summary.runId} failed: ${summary.error ?? "unknown error"}` })
+  }
+})
+
 /**
  * @since 0.1.0
  * @category commands
@@ -347,110 +317,19 @@ export const migrateCommand = Command.make(
   flags,
   Effect.fnUntraced(function*(f) {
     const url = yield* requireDatabaseUrl(f.databaseUrl, "migrate")
-    const fundColumn = Option.getOrUndefined(f.fundColumn)
-    const spec: TargetSpec = {
-      table: f.table,
-      column: f.column,
-      idColumn: f.idColumn,
-      fundColumn: fundColumn === "none" ? null : fundColumn,
-      kind: Option.getOrUndefined(f.kind)
-    }
-
-    if (f.cancel) {
-      if (f.apply || f.resume) return yield* new CliInputError({ message: "--cancel cannot be combined with --apply or --resume" })
-      const outcome = yield* withDatabase(url, "stage-normalization migrate --cancel", cancelRun({ runId: Option.getOrUndefined(f.run), target: spec }))
-      if (f.json) return yield* out(JSON.stringify({ event: "Cancel", ...outcome }))
-      return yield* out(
-        outcome.action === "cancelled"
-          ? `Run ${outcome.runId} (${outcome.previousStatus}) cancelled.`
-          : `Run ${outcome.runId} is active: cancellation requested; its runner stops after the current batch.`
-      )
-    }
-    if (Option.isSome(f.run)) return yield* new CliInputError({ message: "--run only goes with --cancel" })
-    if (f.resume && !f.apply) {
-      return yield* new CliInputError({ message: "--resume continues an applied run and writes: use --apply --resume" })
-    }
-    if (Option.isSome(f.map) && !f.forceUnknown) {
-      return yield* new CliInputError({ message: "--map only goes with --force-unknown" })
-    }
-    if (f.confirmForceUnknown && !f.forceUnknown) {
-      return yield* new CliInputError({ message: "--confirm-force-unknown only goes with --force-unknown" })
-    }
-    const mapFile = Option.getOrUndefined(f.map)
-    const forceUnknown: ForceUnknownOptions | undefined = !f.forceUnknown
-      ? undefined
-      : mapFile === undefined
-      ? { editDistance: true }
-      : {
-        editDistance: true,
-        map: yield* readMappingFile(mapFile).pipe(Effect.mapError((e) => new CliInputError({ message: e.message })))
-      }
+    const spec = toTargetSpec(f, Option.getOrUndefined(f.kind))
+    if (f.cancel) return yield* cancel(f, url, spec)
+    yield* refuseLoneFlags(f)
+    const forceUnknown = yield* forceUnknownOf(f)
     const maxAgeMs = yield* Effect.fromResult(parseMaxAge(f.maxBackupAge)).pipe(
       Effect.mapError((e) => new CliInputError({ message: e.message }))
     )
-
     const reporter = makeProgressReporter({
       tty: !f.json && process.stderr.isTTY === true,
       write: (text) => (f.json ? process.stdout.write(text) : process.stderr.write(text))
     })
-    const onEvent = (event: MigrationEvent) => reporter.onEvent(event)
-    const fundId = Option.getOrUndefined(f.fundId)
-
-    if (!f.apply) {
-      const report = yield* withDatabase(
-        url,
-        "stage-normalization migrate (dry run)",
-        preview({ ...spec, fundId, batchSize: f.batchSize, sleepMs: f.sleepMs, onEvent, forceUnknown })
-      )
-      yield* reporter.done
-      return yield* out(f.json ? JSON.stringify({ event: "Preview", ...report }) : renderPreview(report))
-    }
-
-    const confirmedBy = forceUnknown === undefined ? undefined : yield* confirmForceUnknown({
-      flag: f.confirmForceUnknown,
-      description: `maps unknown stage values of ${f.table}.${f.column} onto canonical stages` +
-        (mapFile === undefined ? "" : ` — the ${Object.keys(forceUnknown.map ?? {}).length} mapping(s) of ${mapFile}, then`) +
-        " each value whose only suggestion is one edit away.",
-      terminal: processTerminal()
-    })
-    const hint = redactUrl(url) === url && Option.isSome(f.databaseUrl) ? url : "\"$DATABASE_URL\""
-    const summary = yield* withDatabase(
-      url,
-      "stage-normalization migrate",
-      Effect.gen(function*() {
-        const signals = yield* gracefulSignals
-        return yield* migrate({
-          ...spec,
-          fundId,
-          batchBy: f.batchBy,
-          batchSize: f.batchSize,
-          minBatchSize: Option.getOrUndefined(f.minBatchSize),
-          maxBatchSize: Option.getOrUndefined(f.maxBatchSize),
-          targetBatchMs: f.targetBatchMs,
-          adaptive: f.adaptive,
-          sleepMs: f.sleepMs,
-          resume: f.resume,
-          statementTimeoutMs: f.statementTimeoutMs,
-          lockTimeoutMs: f.lockTimeoutMs,
-          stuckAfterMs: f.stuckAfterMs,
-          health: f.throttle ? { maxReplicationLagMs: f.maxReplicationLagMs } : false,
-          onEvent,
-          shouldStop: signals.requested,
-          forceUnknown,
-          backupCheck: f.backupCheck
-            ? { dir: f.backupDir, maxAgeMs, databaseUrlHint: hint }
-            : { skip: "--no-backup-check" },
-          extraParameters: forceUnknown === undefined
-            ? {}
-            : { forceUnknownConfirmedBy: confirmedBy, forceUnknownMapFile: mapFile ?? null }
-        })
-      })
-    )
-    yield* reporter.done
-    yield* out(f.json ? JSON.stringify({ event: "Summary", ...summary }) : renderSummary(summary))
-    if (summary.status === "failed") {
-      return yield* new CliExitCode({ code: 1, reason: `run ${summary.runId} failed: ${summary.error ?? "unknown error"}` })
-    }
+    if (!f.apply) return yield* dryRun(f, url, spec, forceUnknown, reporter)
+    return yield* apply(f, url, spec, forceUnknown, maxAgeMs, reporter)
   })
 ).pipe(
   Command.withDescription(

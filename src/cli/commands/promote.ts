@@ -29,7 +29,9 @@ import { ModeStore } from "../../rollout/ModeStore.ts"
 import { DEFAULT_PROMOTION_POLICY, promote, type PromotionPolicy, type PromotionResult } from "../../rollout/Promote.ts"
 import { evaluatePromotionWindows, type GateResult, type GateRow, type GateVerdict } from "../../rollout/PromotionGate.ts"
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
+import { optionalDatabaseUrlFlag } from "../CommandDatabase.ts"
 import { renderTable } from "../Table.ts"
+import { targetFlags } from "../TargetFlags.ts"
 
 const pct = (n: number): string => `${+(n * 100).toPrecision(4)} %`
 const ms = (s: number): string => `${+(s * 1000).toPrecision(4)} ms`
@@ -160,6 +162,9 @@ const gateOnly = Effect.fnUntraced(function*(policy: PromotionPolicy, metricsFai
   return exitCodeOf(verdict)
 })
 
+/** The target the finalisation guard checks: `--table` and `--column` of the migration. */
+const guardTarget = targetFlags({ table: "Migrated table the guard checks", column: "Migrated column the guard checks" })
+
 /**
  * @since 0.1.0
  * @category commands
@@ -199,13 +204,11 @@ export const promoteCommand = Command.make(
       Flag.withFallbackConfig(Config.String("STAGE_VALIDATION_REDIS_PREFIX")),
       Flag.withDefault("stage-validation")
     ),
-    databaseUrl: Flag.String("database-url").pipe(
-      Flag.withDescription("PostgreSQL holding the migration record, so the finalisation guard knows whether the backfill is verified (default: DATABASE_URL; without it, raising read enforcement needs --force)"),
-      Flag.withFallbackConfig(Config.String("DATABASE_URL")),
-      Flag.optional
+    databaseUrl: optionalDatabaseUrlFlag(
+      "PostgreSQL holding the migration record, so the finalisation guard knows whether the backfill is verified (default: DATABASE_URL; without it, raising read enforcement needs --force)"
     ),
-    table: Flag.String("table").pipe(Flag.withDescription("Migrated table the guard checks"), Flag.withDefault("portfolio_companies")),
-    column: Flag.String("column").pipe(Flag.withDescription("Migrated column the guard checks"), Flag.withDefault("stage")),
+    table: guardTarget.table,
+    column: guardTarget.column,
     actor: Flag.String("actor").pipe(Flag.withDescription("Who promotes (audit log; default: $USER)"), Flag.optional),
     reason: Flag.String("reason").pipe(Flag.withDescription("Why (audit log)"), Flag.withDefault("promote via CLI"))
   },

@@ -17,8 +17,9 @@ import type { MigrationEvent } from "../../migration/MigrationEvent.ts"
 import { makeProgressReporter } from "../../migration/run/ProgressReporter.ts"
 import { rollback, type RollbackSummary } from "../../migration/rollback/Rollback.ts"
 import { CliExitCode } from "../CliInputError.ts"
+import { databaseUrlFlag, requireDatabaseUrl, withDatabase } from "../CommandDatabase.ts"
+import { gracefulSignals } from "../StopSignals.ts"
 import { renderTable } from "../Table.ts"
-import { gracefulSignals, requireDatabaseUrl, withDatabase } from "./migrate.ts"
 
 const int = new Intl.NumberFormat("en-US")
 
@@ -70,7 +71,7 @@ export const renderRollback = (s: RollbackSummary): string => {
 export const rollbackCommand = Command.make(
   "rollback",
   {
-    databaseUrl: Flag.String("database-url").pipe(Flag.withDescription("postgres://… (else DATABASE_URL)"), Flag.optional),
+    databaseUrl: databaseUrlFlag(),
     run: Flag.String("run").pipe(Flag.withDescription("The normalisation run to undo")),
     batch: Flag.String("batch").pipe(Flag.withDescription("Only this batch of the run"), Flag.optional),
     apply: Flag.Boolean("apply").pipe(Flag.withDescription("Restore (default: dry run, nothing written)"), Flag.withDefault(false)),

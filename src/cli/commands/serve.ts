@@ -11,6 +11,7 @@ import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { runReferenceService } from "../../service/ReferenceService.ts"
 import { CliInputError } from "../CliInputError.ts"
+import { databaseUrlFlag } from "../CommandDatabase.ts"
 
 // A driver error's own message is generic ("PgConnection: Query failed"); the server's reason
 // ("column \"name\" of relation \"portfolio_companies\" does not exist") is in its cause.
@@ -32,11 +33,8 @@ export const serveCommand = Command.make(
   {
     port: Flag.Int("port").pipe(Flag.withDescription("Port (default: PORT, else 3333)"), Flag.optional),
     host: Flag.String("host").pipe(Flag.withDescription("Bind address (default: HOST, else 127.0.0.1)"), Flag.optional),
-    databaseUrl: Flag.String("database-url").pipe(
-      Flag.withDescription(
-        "PostgreSQL URL (default: DATABASE_URL, else an embedded PostgreSQL); the service creates its demo tables (funds, portfolio_companies, strategies, allocations) there, so give it a database of its own"
-      ),
-      Flag.optional
+    databaseUrl: databaseUrlFlag(
+      "PostgreSQL URL (default: DATABASE_URL, else an embedded PostgreSQL); the service creates its demo tables (funds, portfolio_companies, strategies, allocations) there, so give it a database of its own"
     ),
     redisUrl: Flag.String("redis-url").pipe(
       Flag.withDescription("Redis URL for the shared rollout state (default: REDIS_URL, else in memory)"),

@@ -15,8 +15,9 @@ import { writeFile } from "node:fs/promises"
 import { verify } from "../../migration/verify/Verify.ts"
 import { encodeReport, type VerifyReport, verifyReportJsonSchema } from "../../migration/verify/VerifyReport.ts"
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
+import { databaseUrlFlag, requireDatabaseUrl, withDatabase } from "../CommandDatabase.ts"
 import { renderTable } from "../Table.ts"
-import { requireDatabaseUrl, withDatabase } from "./migrate.ts"
+import { optionalTableColumnFlags } from "../TargetFlags.ts"
 
 const STATUS = { pass: "PASS", warn: "WARN", fail: "FAIL", skipped: "skip" } as const
 
@@ -77,10 +78,9 @@ export const renderReport = (r: VerifyReport): string => {
 export const verifyCommand = Command.make(
   "verify",
   {
-    databaseUrl: Flag.String("database-url").pipe(Flag.withDescription("postgres://… (else DATABASE_URL)"), Flag.optional),
+    databaseUrl: databaseUrlFlag(),
     run: Flag.String("run").pipe(Flag.withDescription("Run id (default: the latest run of --table/--column)"), Flag.optional),
-    table: Flag.String("table").pipe(Flag.withDescription("Table (default portfolio_companies)"), Flag.optional),
-    column: Flag.String("column").pipe(Flag.withDescription("Column (default stage)"), Flag.optional),
+    ...optionalTableColumnFlags({ table: "Table (default portfolio_companies)", column: "Column (default stage)" }),
     fundId: Flag.String("fund-id").pipe(Flag.withDescription("Verify one fund only (records nothing on the run)"), Flag.optional),
     sampleSize: Flag.Int("sample-size").pipe(Flag.withDescription("Rows re-normalised in TypeScript (check 6)"), Flag.withDefault(100)),
     output: Flag.String("output").pipe(Flag.withDescription("Write the JSON report to this file"), Flag.optional),
