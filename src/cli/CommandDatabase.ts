@@ -3,7 +3,7 @@
  * that there is one, and running a migration program against it with the CLI's exit codes (input
  * errors exit 2, other failures 1).
  *
- * @since 0.2.1
+ * @since 0.2.0
  */
 import type { PgClient } from "@effect/sql-pg"
 import { Config, Effect, Option, Scope } from "effect"
@@ -18,7 +18,7 @@ import { CliExitCode, CliInputError } from "./CliInputError.ts"
  * `--database-url`, optional: the command falls back to `DATABASE_URL` itself (see
  * {@link requireDatabaseUrl}). The description says what the URL may be for this command.
  *
- * @since 0.2.1
+ * @since 0.2.0
  * @category flags
  */
 export const databaseUrlFlag = (description = "postgres://… (else DATABASE_URL)"): Flag.Flag<Option.Option<string>> =>
@@ -28,7 +28,7 @@ export const databaseUrlFlag = (description = "postgres://… (else DATABASE_URL
  * `--database-url` for a command whose database is optional: `DATABASE_URL` is read when the flag
  * is parsed, and neither being set is `None`.
  *
- * @since 0.2.1
+ * @since 0.2.0
  * @category flags
  */
 export const optionalDatabaseUrlFlag = (description: string): Flag.Flag<Option.Option<string>> =>
@@ -60,7 +60,7 @@ export const requireDatabaseUrl = (flag: Option.Option<string>, command: string)
  * A database error as the CLI reports it: an input error (or a missing driver) exits 2, any
  * other failure 1.
  *
- * @since 0.2.1
+ * @since 0.2.0
  * @category helpers
  */
 export const databaseErrorToCli = (e: MigrationError | MissingPeerDependencyError): CliInputError | CliExitCode =>

@@ -3,7 +3,7 @@
  * did not recognise: `--confirm-force-unknown` (scripts, CI), or `CONFIRM` typed on an interactive
  * terminal, asked on stderr so stdout stays clean for `--json`.
  *
- * @since 0.2.1
+ * @since 0.2.0
  */
 import { Effect } from "effect"
 import { CliInputError } from "./CliInputError.ts"

@@ -4,7 +4,7 @@
  * batch in flight rolls back). Used by the commands that run batches (`migrate --apply`,
  * `rollback --apply`).
  *
- * @since 0.2.1
+ * @since 0.2.0
  */
 import { Effect } from "effect"
 

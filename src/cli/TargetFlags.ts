@@ -4,7 +4,7 @@
  * words the descriptions for what the target means to it (the table it migrates, indexes, or
  * the guard checks).
  *
- * @since 0.2.1
+ * @since 0.2.0
  */
 import { Option } from "effect"
 import { Flag } from "effect/cli"
@@ -13,7 +13,7 @@ import type { TargetKind, TargetSpec } from "../migration/schema/Target.ts"
 /**
  * What each flag's help says.
  *
- * @since 0.2.1
+ * @since 0.2.0
  * @category models
  */
 export interface TargetFlagDescriptions {
@@ -26,7 +26,7 @@ export interface TargetFlagDescriptions {
 /**
  * The descriptions `migrate` uses; a command overrides the ones it words differently.
  *
- * @since 0.2.1
+ * @since 0.2.0
  * @category flags
  */
 export const migrationTargetDescriptions: TargetFlagDescriptions = {
@@ -41,7 +41,7 @@ export const migrationTargetDescriptions: TargetFlagDescriptions = {
  * `id`) and `--fund-column` (optional: `fund_id` when it exists, `none` for no fund column), in
  * that order.
  *
- * @since 0.2.1
+ * @since 0.2.0
  * @category flags
  */
 export const targetFlags = (descriptions: Partial<TargetFlagDescriptions> = {}) => {
@@ -58,7 +58,7 @@ export const targetFlags = (descriptions: Partial<TargetFlagDescriptions> = {}) 
  * `--table` and `--column` without defaults, for a command where naming the target is one of two
  * ways to pick it (`verify`: `--run ID` or `--table/--column`); the defaults apply downstream.
  *
- * @since 0.2.1
+ * @since 0.2.0
  * @category flags
  */
 export const optionalTableColumnFlags = (descriptions: Pick<TargetFlagDescriptions, "table" | "column">) => ({
@@ -69,7 +69,7 @@ export const optionalTableColumnFlags = (descriptions: Pick<TargetFlagDescriptio
 /**
  * The values of {@link targetFlags}, as a command's handler receives them.
  *
- * @since 0.2.1
+ * @since 0.2.0
  * @category models
  */
 export interface TargetFlagValues {
@@ -83,7 +83,7 @@ export interface TargetFlagValues {
  * The target the flags name: `--fund-column none` is no fund column, an absent one lets the
  * target use `fund_id` when it exists.
  *
- * @since 0.2.1
+ * @since 0.2.0
  * @category helpers
  */
 export const toTargetSpec = (values: TargetFlagValues, kind?: TargetKind): TargetSpec => {

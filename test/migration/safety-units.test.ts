@@ -7,7 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Result, Schema } from "effect"
 import { readFileSync } from "node:fs"
-import { confirmForceUnknown } from "../../src/cli/commands/migrate.ts"
+import { confirmForceUnknown } from "../../src/cli/ForceUnknownConfirmation.ts"
 import { parseMaxAge } from "../../src/migration/backup/BackupGate.ts"
 import { planForcedDistribution } from "../../src/migration/run/DistributionPlan.ts"
 import { forcedStage, parseMapping, uniqueStageAtEditDistance1 } from "../../src/migration/run/ForceUnknown.ts"

@@ -42,9 +42,6 @@ import { gracefulSignals } from "../StopSignals.ts"
 import { renderTable } from "../Table.ts"
 import { targetFlags, toTargetSpec } from "../TargetFlags.ts"
 
-// test/migration/safety-units.test.ts imports the confirmation from here; it lives in ForceUnknownConfirmation.
-export { confirmForceUnknown } from "../ForceUnknownConfirmation.ts"
-
 const int = new Intl.NumberFormat("en-US")
 const out = (line: string) => Console.log(line)
 
