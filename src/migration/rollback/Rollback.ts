@@ -24,6 +24,7 @@ import type { BoundStatement } from "../run/BatchStatements.ts"
 import { finishBatch } from "../run/BatchStatements.ts"
 import type { MigrationEvent } from "../MigrationEvent.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { InvalidOptions, LockLost, QueryFailed, ResumeMismatch, RunInProgress, RunNotFound } from "../MigrationErrorReason.ts"
 import { claimRollbackBatch, previewRollback, rollbackBatch, type RollbackScope } from "./RollbackStatements.ts"
 import * as RunStore from "../schema/RunStore.ts"
 import { resolveTarget, type ResolvedTarget } from "../schema/Target.ts"
@@ -98,12 +99,12 @@ export interface RollbackSummary {
   readonly error: string | null
 }
 
-const invalid = (detail: string) => new MigrationError({ reason: "InvalidOptions", detail })
+const invalid = (detail: string) => new MigrationError({ reason: new InvalidOptions({ detail }) })
 
 const failed = (what: string) => (cause: unknown) =>
   cause instanceof MigrationError
     ? cause
-    : new MigrationError({ reason: "QueryFailed", detail: `${what}: ${describeCause(cause)}`, cause })
+    : new MigrationError({ reason: new QueryFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })
 
 const exec = <A extends object>(statement: BoundStatement) =>
   Effect.gen(function*() {
@@ -133,10 +134,10 @@ const loadSource = (options: RollbackOptions) =>
       Effect.mapError(failed("looking for the tracking tables"))
     )
     if (tracked[0]?.ok !== true) {
-      return yield* new MigrationError({ reason: "RunNotFound", detail: `run ${options.runId} does not exist (this database has no migration runs)` })
+      return yield* new MigrationError({ reason: new RunNotFound({ detail: `run ${options.runId} does not exist (this database has no migration runs)` }) })
     }
     const run = yield* RunStore.findRun(options.runId)
-    if (run === undefined) return yield* new MigrationError({ reason: "RunNotFound", detail: `run ${options.runId} does not exist` })
+    if (run === undefined) return yield* new MigrationError({ reason: new RunNotFound({ detail: `run ${options.runId} does not exist` }) })
     if (run.operation === "rollback") {
       return yield* invalid(`run ${run.runId} is itself a rollback (of run ${run.rollbackOf}); to redo the normalisation, run migrate --apply`)
     }
@@ -221,9 +222,10 @@ const createRollbackRun = (source: Source, options: RollbackOptions, batchSize: 
       Effect.mapError((cause) =>
         describeCause(cause).includes("stage_migration_runs_one_incomplete_idx")
           ? new MigrationError({
-            reason: "RunInProgress",
-            detail: `${source.target.label}.${source.target.column.name} already has an incomplete run; finish or cancel it first`,
-            cause
+            reason: new RunInProgress({
+              detail: `${source.target.label}.${source.target.column.name} already has an incomplete run; finish or cancel it first`,
+              cause
+            })
           })
           : failed(`creating the rollback of run ${source.run.runId}`)(cause)
       )
@@ -278,9 +280,10 @@ export const rollback = Effect.fn("Migration.rollback")(function*(options: Rollb
 
   if (["running", "paused", "failed"].includes(source.run.status)) {
     return yield* new MigrationError({
-      reason: "RunInProgress",
-      detail: `run ${source.run.runId} is ${source.run.status}: cancel it first (\`migrate --cancel --run ${source.run.runId}\`) ` +
-        "so it is not resumed later, then roll it back"
+      reason: new RunInProgress({
+        detail: `run ${source.run.runId} is ${source.run.status}: cancel it first (\`migrate --cancel --run ${source.run.runId}\`) ` +
+          "so it is not resumed later, then roll it back"
+      })
     })
   }
   const emit = options.onEvent ?? (() => Effect.void)
@@ -296,19 +299,21 @@ export const rollback = Effect.fn("Migration.rollback")(function*(options: Rollb
     if (incomplete !== undefined) {
       if (incomplete.operation !== "rollback" || incomplete.rollbackOf !== source.run.runId) {
         return yield* new MigrationError({
-          reason: "RunInProgress",
-          detail: `${where} has an incomplete run ${incomplete.runId} (${
-            incomplete.operation === "rollback" ? `a rollback of run ${incomplete.rollbackOf}` : "a normalisation"
-          }); finish it or cancel it (\`migrate --cancel --run ${incomplete.runId}\`) first`
+          reason: new RunInProgress({
+            detail: `${where} has an incomplete run ${incomplete.runId} (${
+              incomplete.operation === "rollback" ? `a rollback of run ${incomplete.rollbackOf}` : "a normalisation"
+            }); finish it or cancel it (\`migrate --cancel --run ${incomplete.runId}\`) first`
+          })
         })
       }
       const stored = yield* RunStore.readParameters(incomplete.runId)
       if ((stored["batchId"] ?? null) !== source.scope.batchId) {
         return yield* new MigrationError({
-          reason: "ResumeMismatch",
-          detail: `rollback run ${incomplete.runId} of run ${source.run.runId} is ${incomplete.status} for ${
-            stored["batchId"] === null ? "the whole run" : `batch ${String(stored["batchId"])}`
-          }; resume it with the same --batch, or cancel it (\`migrate --cancel --run ${incomplete.runId}\`)`
+          reason: new ResumeMismatch({
+            detail: `rollback run ${incomplete.runId} of run ${source.run.runId} is ${incomplete.status} for ${
+              stored["batchId"] === null ? "the whole run" : `batch ${String(stored["batchId"])}`
+            }; resume it with the same --batch, or cancel it (\`migrate --cancel --run ${incomplete.runId}\`)`
+          })
         })
       }
       runId = incomplete.runId
@@ -374,8 +379,9 @@ export const rollback = Effect.fn("Migration.rollback")(function*(options: Rollb
         if (yield* RunStore.cancelRequested(runId)) return yield* close("cancelled", "cancelled by operator", batches)
         if (!(yield* lock.stillHeld)) {
           return yield* new MigrationError({
-            reason: "LockLost",
-            detail: `lost the lock on ${where} (connection closed?); rollback run ${runId} stays incomplete — run the rollback again to resume it`
+            reason: new LockLost({
+              detail: `lost the lock on ${where} (connection closed?); rollback run ${runId} stays incomplete — run the rollback again to resume it`
+            })
           })
         }
         const claimed = yield* exec<{ batch_id: string; range_end: string }>(

@@ -44,6 +44,7 @@ import { forcedStage, type ForceUnknownOptions } from "./ForceUnknown.ts"
 import { checkHealth, DEFAULT_HEALTH_THRESHOLDS, type HealthThresholds } from "./DatabaseHealth.ts"
 import type { MigrationEvent, RunTotals, UnknownValue } from "../MigrationEvent.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { InvalidOptions, LockLost, NothingToResume, QueryFailed, ResumeMismatch, RunInProgress } from "../MigrationErrorReason.ts"
 import * as RunStore from "../schema/RunStore.ts"
 import { ensureSqlTwin } from "../sql/SqlTwinInstaller.ts"
 import { checkFundId, type ResolvedTarget, resolveTarget, type TargetKind, type TargetSpec } from "../schema/Target.ts"
@@ -174,7 +175,7 @@ interface Settings {
   force: ForceUnknownOptions | undefined
 }
 
-const invalid = (detail: string) => new MigrationError({ reason: "InvalidOptions", detail })
+const invalid = (detail: string) => new MigrationError({ reason: new InvalidOptions({ detail }) })
 
 const positiveInt = (name: string, value: number | undefined, fallback: number, min = 1) =>
   value === undefined
@@ -224,7 +225,7 @@ const defaultOwner = (): string => {
 const sqlFailed = (what: string) => (cause: unknown) =>
   cause instanceof MigrationError
     ? cause
-    : new MigrationError({ reason: "QueryFailed", detail: `${what}: ${describeCause(cause)}`, cause })
+    : new MigrationError({ reason: new QueryFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })
 
 const countBatch = (status: "completed" | "failed" | "retried" | "split") =>
   Metric.update(Metric.withAttributes(migrationBatchesTotal, { status }), 1)
@@ -560,14 +561,16 @@ export const migrate = Effect.fn("Migration.run")(function*(options: MigrateOpti
     : yield* RunStore.readCheckpoint(pending.runId).pipe(Effect.map((c) => c.cancelRequested), Effect.orElseSucceed(() => false))
   const nothingToResume = () =>
     new MigrationError({
-      reason: "NothingToResume",
-      detail: `${target.label}.${target.column.name} has no incomplete run to resume (run without --resume to start one)`
+      reason: new NothingToResume({
+        detail: `${target.label}.${target.column.name} has no incomplete run to resume (run without --resume to start one)`
+      })
     })
   const rollbackPending = (run: RunStore.RunRow) =>
     new MigrationError({
-      reason: "RunInProgress",
-      detail: `run ${run.runId} on ${target.label}.${target.column.name} is an unfinished rollback of run ${run.rollbackOf}; ` +
-        `finish it (\`rollback --run ${run.rollbackOf} --apply\`) or cancel it (\`migrate --cancel --run ${run.runId}\`) first`
+      reason: new RunInProgress({
+        detail: `run ${run.runId} on ${target.label}.${target.column.name} is an unfinished rollback of run ${run.rollbackOf}; ` +
+          `finish it (\`rollback --run ${run.rollbackOf} --apply\`) or cancel it (\`migrate --cancel --run ${run.runId}\`) first`
+      })
     })
   if (pending !== undefined && pending.operation === "rollback" && !pendingCancelled) return yield* rollbackPending(pending)
   if (options.resume === true && (pending === undefined || pendingCancelled)) return yield* nothingToResume()
@@ -612,9 +615,10 @@ export const migrate = Effect.fn("Migration.run")(function*(options: MigrateOpti
         : undefined
       if (mismatch !== undefined) {
         return yield* new MigrationError({
-          reason: "ResumeMismatch",
-          detail: `run ${incomplete.runId} on ${target.label}.${target.column.name} is ${incomplete.status} with ${mismatch}; ` +
-            `resume it with the same options, or cancel it with \`migrate --cancel --run ${incomplete.runId}\``
+          reason: new ResumeMismatch({
+            detail: `run ${incomplete.runId} on ${target.label}.${target.column.name} is ${incomplete.status} with ${mismatch}; ` +
+              `resume it with the same options, or cancel it with \`migrate --cancel --run ${incomplete.runId}\``
+          })
         })
       }
       settings.force = storedForce
@@ -728,8 +732,9 @@ export const migrate = Effect.fn("Migration.run")(function*(options: MigrateOpti
           if (yield* RunStore.cancelRequested(runId)) return yield* close("cancelled", "cancelled by operator", batches)
           if (!(yield* lock.stillHeld)) {
             return yield* new MigrationError({
-              reason: "LockLost",
-              detail: `lost the lock on ${target.label}.${target.column.name} (connection closed?); run ${runId} stays incomplete — resume it`
+              reason: new LockLost({
+                detail: `lost the lock on ${target.label}.${target.column.name} (connection closed?); run ${runId} stays incomplete — resume it`
+              })
             })
           }
           if (!(yield* waitUntilHealthy(target, runId, settings, healthNotes))) return yield* close("paused", null, batches)
