@@ -24,7 +24,7 @@
 import { Predicate, Schema } from "effect"
 import { MigrationErrorReason } from "./MigrationErrorReason.ts"
 
-const TypeId = "~stage-normalization/migration/MigrationError" as const
+const MigrationErrorTypeId = "~stage-normalization/migration/MigrationError" as const
 
 /**
  * A migration operation failed; `reason` says why (`reason._tag`), `message` is its `detail`, a
@@ -60,7 +60,7 @@ export class MigrationError extends Schema.TaggedError<MigrationError>("stage-no
   { reason: MigrationErrorReason }
 ) {
   /** Marks a `MigrationError` for {@link isMigrationError}. */
-  readonly [TypeId] = TypeId
+  readonly [MigrationErrorTypeId] = MigrationErrorTypeId
 
   /** The reason, as the JavaScript error cause (its own `cause` is the failure underneath). */
   override readonly cause = this.reason
@@ -94,7 +94,7 @@ export class MigrationError extends Schema.TaggedError<MigrationError>("stage-no
  * @since 0.2.0
  * @category guards
  */
-export const isMigrationError = (u: unknown): u is MigrationError => Predicate.hasProperty(u, TypeId)
+export const isMigrationError = (u: unknown): u is MigrationError => Predicate.hasProperty(u, MigrationErrorTypeId)
 
 /**
  * The message of an unknown failure (an `SqlError`, a `MigrationError`, a defect), for `detail`

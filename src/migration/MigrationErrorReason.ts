@@ -100,6 +100,7 @@ export class InvalidUrl extends input<InvalidUrl>()("InvalidUrl") {}
  * @category reasons
  */
 export class DatabaseUnreachable extends input<DatabaseUnreachable>()("DatabaseUnreachable") {
+  /** When the `SqlError` under it is. */
   override get isRetryable(): boolean {
     return causeIsRetryable(this.cause)
   }
@@ -171,6 +172,7 @@ export class InvalidOptions extends input<InvalidOptions>()("InvalidOptions") {}
  * @category reasons
  */
 export class RunInProgress extends input<RunInProgress>()("RunInProgress") {
+  /** Always: the other run ends. */
   override get isRetryable(): boolean {
     return true
   }
@@ -208,6 +210,7 @@ export class ResumeMismatch extends input<ResumeMismatch>()("ResumeMismatch") {}
  * @category reasons
  */
 export class LockLost extends failure<LockLost>()("LockLost") {
+  /** Always: the run is left resumable. */
   override get isRetryable(): boolean {
     return true
   }
