@@ -329,39 +329,6 @@ export class BatchFailed extends failure<BatchFailed>()("BatchFailed") {}
 export class QueryFailed extends failure<QueryFailed>()("QueryFailed") {}
 
 /**
- * Every reason a migration operation can fail for; `reason._tag` tells them apart.
- *
- * @since 0.1.0
- * @category models
- */
-export type MigrationErrorReason =
-  | InvalidUrl
-  | DatabaseUnreachable
-  | EmbeddedStartFailed
-  | TableNotFound
-  | ColumnNotFound
-  | WrongColumnType
-  | IdNotUnique
-  | InvalidOptions
-  | RunInProgress
-  | RunNotFound
-  | NothingToResume
-  | ResumeMismatch
-  | LockLost
-  | InvalidMapping
-  | ConfirmationRequired
-  | BackupRequired
-  | BackupToolMissing
-  | BackupInvalid
-  | EmbeddedUnsupported
-  | BackupFailed
-  | RestoreTestFailed
-  | SchemaMigrationFailed
-  | SqlTwinFailed
-  | BatchFailed
-  | QueryFailed
-
-/**
  * The schema of {@link MigrationErrorReason}: a union of the reason classes, discriminated by
  * `_tag` (encoded: `{ _tag, detail, cause? }`).
  *
@@ -377,33 +344,7 @@ export type MigrationErrorReason =
  * @since 0.1.0
  * @category schemas
  */
-export const MigrationErrorReason: Schema.Union<[
-  typeof InvalidUrl,
-  typeof DatabaseUnreachable,
-  typeof EmbeddedStartFailed,
-  typeof TableNotFound,
-  typeof ColumnNotFound,
-  typeof WrongColumnType,
-  typeof IdNotUnique,
-  typeof InvalidOptions,
-  typeof RunInProgress,
-  typeof RunNotFound,
-  typeof NothingToResume,
-  typeof ResumeMismatch,
-  typeof LockLost,
-  typeof InvalidMapping,
-  typeof ConfirmationRequired,
-  typeof BackupRequired,
-  typeof BackupToolMissing,
-  typeof BackupInvalid,
-  typeof EmbeddedUnsupported,
-  typeof BackupFailed,
-  typeof RestoreTestFailed,
-  typeof SchemaMigrationFailed,
-  typeof SqlTwinFailed,
-  typeof BatchFailed,
-  typeof QueryFailed
-]> = Schema.Union([
+export const MigrationErrorReason = Schema.Union([
   InvalidUrl,
   DatabaseUnreachable,
   EmbeddedStartFailed,
@@ -430,6 +371,15 @@ export const MigrationErrorReason: Schema.Union<[
   BatchFailed,
   QueryFailed
 ])
+
+/**
+ * Every reason a migration operation can fail for (one of the classes above); `reason._tag`
+ * tells them apart.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type MigrationErrorReason = typeof MigrationErrorReason.Type
 
 /**
  * Whether a value is one of the {@link MigrationErrorReason} classes.
