@@ -33,7 +33,36 @@ export { type ForcedMapping, type ForceUnknownOptions, parseMapping, readMapping
 export { checkHealth, DEFAULT_HEALTH_THRESHOLDS, type HealthReport, type HealthThresholds } from "./run/DatabaseHealth.ts"
 export { applyIndexes, type IndexOutcome, type IndexPlanEntry, planIndexes } from "./sql/Indexes.ts"
 export { type MigrationEvent, type RunTotals, toJsonLine, type UnknownValue } from "./MigrationEvent.ts"
-export { describeCause, MigrationError, MigrationErrorReason } from "./MigrationError.ts"
+export { describeCause, isMigrationError, MigrationError } from "./MigrationError.ts"
+export {
+  BackupFailed,
+  BackupInvalid,
+  BackupRequired,
+  BackupToolMissing,
+  BatchFailed,
+  ColumnNotFound,
+  ConfirmationRequired,
+  DatabaseUnreachable,
+  EmbeddedStartFailed,
+  EmbeddedUnsupported,
+  IdNotUnique,
+  InvalidMapping,
+  InvalidOptions,
+  InvalidUrl,
+  isMigrationErrorReason,
+  LockLost,
+  MigrationErrorReason,
+  NothingToResume,
+  QueryFailed,
+  RestoreTestFailed,
+  ResumeMismatch,
+  RunInProgress,
+  RunNotFound,
+  SchemaMigrationFailed,
+  SqlTwinFailed,
+  TableNotFound,
+  WrongColumnType
+} from "./MigrationErrorReason.ts"
 export { preview, type PreviewOptions, type PreviewReport, type PreviewValue } from "./run/Preview.ts"
 export { makeProgressReporter, type ProgressReporterOptions } from "./run/ProgressReporter.ts"
 export { restoreTest, type RestoreTestOptions, type RestoreTestOutcome } from "./backup/RestoreRehearsal.ts"

@@ -147,7 +147,7 @@ describe("backups", () => {
         const label = `public.${table}`
         const gate = { dir, maxAgeMs: 24 * 3_600_000 }
         const none = yield* requireFreshBackup(label, gate).pipe(Effect.flip)
-        assert.strictEqual(none.reason, "BackupRequired")
+        assert.strictEqual(none.reason._tag, "BackupRequired")
         assert.isTrue(none.isInputError)
         assert.include(none.message, "there is none")
         assert.include(none.message, `backup create --database-url "$DATABASE_URL" --table ${label} --dir ${dir}`)
@@ -166,7 +166,7 @@ describe("backups", () => {
         const runsBefore = yield* sql<{ n: number }>`SELECT CASE WHEN to_regclass('stage_migration_runs') IS NULL THEN 0
           ELSE (SELECT count(*)::int FROM stage_migration_runs) END AS n`.pipe(Effect.orElseSucceed(() => [{ n: 0 }]))
         const refused = yield* migrate({ table, sleepMs: 0, backupCheck: gate }).pipe(Effect.flip)
-        assert.strictEqual(refused.reason, "BackupRequired")
+        assert.strictEqual(refused.reason._tag, "BackupRequired")
         const runsAfter = yield* sql<{ n: number }>`SELECT CASE WHEN to_regclass('stage_migration_runs') IS NULL THEN 0
           ELSE (SELECT count(*)::int FROM stage_migration_runs) END AS n`.pipe(Effect.orElseSucceed(() => [{ n: 0 }]))
         assert.deepStrictEqual(runsAfter, runsBefore)
@@ -200,7 +200,7 @@ describe("backups", () => {
         const bin = yield* tempDir("stage-bin-")
         const table = yield* createScalarTable("bk_tools", scalarRows(10))
         const missing = yield* createBackup({ databaseUrl: url, tables: [table], dir, pgBinDir: bin }).pipe(Effect.flip)
-        assert.strictEqual(missing.reason, "BackupToolMissing")
+        assert.strictEqual(missing.reason._tag, "BackupToolMissing")
         assert.isTrue(missing.isInputError)
         assert.match(missing.message, /pg_dump 1\d not found/)
         assert.include(missing.message, `Looked in ${bin}`)
@@ -209,9 +209,9 @@ describe("backups", () => {
         const wrong = yield* createBackup({ databaseUrl: url, tables: [table], dir, pgBinDir: bin }).pipe(Effect.flip)
         assert.include(wrong.message, `${bin}/pg_dump is version 13`)
         const noTable = yield* createBackup({ databaseUrl: url, tables: ["no_such_table"], dir }).pipe(Effect.flip)
-        assert.strictEqual(noTable.reason, "TableNotFound")
+        assert.strictEqual(noTable.reason._tag, "TableNotFound")
         const noColumn = yield* createBackup({ databaseUrl: url, tables: [table], column: "stag", dir }).pipe(Effect.flip)
-        assert.strictEqual(noColumn.reason, "ColumnNotFound")
+        assert.strictEqual(noColumn.reason._tag, "ColumnNotFound")
       }).pipe(Effect.scoped))
 
     it.effect("restore-test drops its scratch database when pg_restore fails and when the CLI gets SIGINT", () =>

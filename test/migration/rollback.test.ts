@@ -173,7 +173,7 @@ const suite = (it: Vitest.MethodsNonLive<SqlClient.SqlClient>) => {
       ]
       for (const [options, reason, text] of cases) {
         const e = yield* rollback(options).pipe(Effect.flip)
-        assert.strictEqual(e.reason, reason, JSON.stringify(options))
+        assert.strictEqual(e.reason._tag, reason, JSON.stringify(options))
         assert.include(e.message, text)
         assert.isTrue(e.isInputError)
       }
@@ -182,16 +182,16 @@ const suite = (it: Vitest.MethodsNonLive<SqlClient.SqlClient>) => {
       const paused = yield* migrate({ table: other, ...fast, shouldStop: Effect.succeed(true) })
       assert.strictEqual(paused.status, "paused")
       const inProgress = yield* rollback({ runId: paused.runId, apply: true }).pipe(Effect.flip)
-      assert.strictEqual(inProgress.reason, "RunInProgress")
+      assert.strictEqual(inProgress.reason._tag, "RunInProgress")
       assert.include(inProgress.message, `migrate --cancel --run ${paused.runId}`)
       // an unfinished rollback blocks migrate on its target
       const again = yield* migrate({ table, ...fast })
       yield* sql`UPDATE stage_migration_runs SET status = 'paused' WHERE run_id = ${undone.rollbackRunId!}::bigint`
       const blocked = yield* migrate({ table, ...fast }).pipe(Effect.flip)
-      assert.strictEqual(blocked.reason, "RunInProgress")
+      assert.strictEqual(blocked.reason._tag, "RunInProgress")
       assert.include(blocked.message, "unfinished rollback")
       const blockedRollback = yield* rollback({ runId: again.runId, apply: true }).pipe(Effect.flip)
-      assert.strictEqual(blockedRollback.reason, "RunInProgress")
+      assert.strictEqual(blockedRollback.reason._tag, "RunInProgress")
     }))
 }
 

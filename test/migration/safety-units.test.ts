@@ -53,7 +53,7 @@ describe("--force-unknown rules", () => {
       const r = parseMapping(text, "map.json")
       assert.isTrue(Result.isFailure(r), text)
       if (Result.isFailure(r)) {
-        assert.strictEqual(r.failure.reason, "InvalidMapping")
+        assert.strictEqual(r.failure.reason._tag, "InvalidMapping")
         assert.isTrue(r.failure.isInputError)
         assert.include(r.failure.message, message)
         assert.include(r.failure.message, "map.json")

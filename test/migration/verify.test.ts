@@ -188,7 +188,7 @@ const suite = (it: Vitest.MethodsNonLive<SqlClient.SqlClient>) => {
       ]
       for (const [options, reason, text] of cases) {
         const e = yield* verify(options).pipe(Effect.flip)
-        assert.strictEqual(e.reason, reason, JSON.stringify(options))
+        assert.strictEqual(e.reason._tag, reason, JSON.stringify(options))
         assert.isTrue(e.isInputError)
         assert.include(e.message, text)
       }

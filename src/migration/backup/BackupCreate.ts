@@ -33,6 +33,7 @@ import { type BackupStatsTable, queryWith, type RunQuery, readServerInfo, resolv
 import { EmbeddedPostgres } from "../database/EmbeddedPostgres.ts"
 import { redactUrl } from "../database/Database.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { BackupFailed, EmbeddedUnsupported } from "../MigrationErrorReason.ts"
 import { findPgTools, type PgTool, spawnTool, toolConnection } from "./PgTools.ts"
 import { writeHashed } from "./StreamingHash.ts"
 import { isEmbeddedDatabase } from "../schema/TargetLock.ts"
@@ -83,7 +84,7 @@ const dumpPattern = (t: BackupStatsTable): string =>
 const sqlFailed = (what: string) => (cause: unknown) =>
   cause instanceof MigrationError
     ? cause
-    : new MigrationError({ reason: "BackupFailed", detail: `${what}: ${describeCause(cause)}`, cause })
+    : new MigrationError({ reason: new BackupFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })
 
 /**
  * Back up the target tables (see the module header): the dump, its `.sha256` and the manifest.
@@ -115,16 +116,18 @@ export const createBackup = Effect.fn("Migration.createBackup")(function*(option
   if (embedded) {
     if (handle._tag === "None") {
       return yield* new MigrationError({
-        reason: "EmbeddedUnsupported",
-        detail: "this embedded database is served by another process; back it up from the process that runs it " +
-          "(stage-normalization backup create --database-url pglite:///path/to/dir)"
+        reason: new EmbeddedUnsupported({
+          detail: "this embedded database is served by another process; back it up from the process that runs it " +
+            "(stage-normalization backup create --database-url pglite:///path/to/dir)"
+        })
       })
     }
     if (handle.value.dataDir === undefined) {
       return yield* new MigrationError({
-        reason: "EmbeddedUnsupported",
-        detail: "an in-memory embedded database (pglite://memory) ends with its process: there is nothing to back up. " +
-          "Use a persisted one (pglite:///path/to/dir)"
+        reason: new EmbeddedUnsupported({
+          detail: "an in-memory embedded database (pglite://memory) ends with its process: there is nothing to back up. " +
+            "Use a persisted one (pglite:///path/to/dir)"
+        })
       })
     }
     location = `embedded database in ${handle.value.dataDir}`
@@ -140,7 +143,7 @@ export const createBackup = Effect.fn("Migration.createBackup")(function*(option
   const paths = backupPaths(dir, stem, embedded ? "pglite-datadir" : "pg_dump-custom")
   yield* Effect.tryPromise({
     try: () => mkdir(dir, { recursive: true }),
-    catch: (cause) => new MigrationError({ reason: "BackupFailed", detail: `cannot create ${dir}: ${describeCause(cause)}`, cause })
+    catch: (cause) => new MigrationError({ reason: new BackupFailed({ detail: `cannot create ${dir}: ${describeCause(cause)}`, cause }) })
   })
   const cleanup = Effect.promise(() =>
     Promise.all([rm(paths.dump, { force: true }), rm(paths.sha256, { force: true }), rm(paths.manifest, { force: true })])
@@ -161,7 +164,7 @@ export const createBackup = Effect.fn("Migration.createBackup")(function*(option
     }
     // Our own REPEATABLE READ transaction exports its snapshot; pg_dump dumps that very snapshot
     // while the transaction stays open, and the manifest's counts are read in it too.
-    if (pgDump === undefined) return yield* new MigrationError({ reason: "BackupFailed", detail: "no dump method" })
+    if (pgDump === undefined) return yield* new MigrationError({ reason: new BackupFailed({ detail: "no dump method" }) })
     const conn = yield* sql.reserve.pipe(Effect.mapError(sqlFailed("reserving a connection")))
     const run: RunQuery = (text, params = []) =>
       conn.execute(text, params, undefined).pipe(Effect.mapError(sqlFailed("reading the backup snapshot")))
@@ -183,7 +186,7 @@ export const createBackup = Effect.fn("Migration.createBackup")(function*(option
         ...tables.map((t) => `--table=${dumpPattern(t)}`)
       ],
       connection.env,
-      "BackupFailed"
+      BackupFailed
     )
     const [digest] = yield* Effect.all([writeHashed(running.child.stdout!, paths.dump, "pg_dump"), running.done], {
       concurrency: 2
@@ -213,7 +216,7 @@ export const createBackup = Effect.fn("Migration.createBackup")(function*(option
   }
   yield* Effect.tryPromise({
     try: () => writeFile(paths.sha256, `${dumped.digest.sha256}  ${basename(paths.dump)}\n`, { flag: "wx" }),
-    catch: (cause) => new MigrationError({ reason: "BackupFailed", detail: `cannot write ${paths.sha256}: ${describeCause(cause)}`, cause })
+    catch: (cause) => new MigrationError({ reason: new BackupFailed({ detail: `cannot write ${paths.sha256}: ${describeCause(cause)}`, cause }) })
   }).pipe(Effect.andThen(writeManifest(paths.manifest, manifest)), Effect.onError(() => cleanup))
   yield* emit(`wrote ${paths.dump} (${dumped.digest.bytes} bytes, sha256 ${dumped.digest.sha256})`)
   return { manifestPath: paths.manifest, dumpPath: paths.dump, manifest } satisfies BackupResult as BackupResult

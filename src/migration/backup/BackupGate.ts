@@ -19,6 +19,7 @@ import { SqlClient } from "effect/sql"
 import { dumpPathOf, listManifests } from "./BackupManifest.ts"
 import { queryWith, readServerInfo } from "./BackupStats.ts"
 import { MigrationError } from "../MigrationError.ts"
+import { BackupRequired, InvalidOptions, QueryFailed } from "../MigrationErrorReason.ts"
 import { hashFile } from "./StreamingHash.ts"
 import { now as currentDate } from "../../shared/WallClock.ts"
 
@@ -98,8 +99,9 @@ export const parseMaxAge = (text: string): Result.Result<number, MigrationError>
   if (m === null || unit === undefined || Number(m[1]) <= 0) {
     return Result.fail(
       new MigrationError({
-        reason: "InvalidOptions",
-        detail: `--max-backup-age ${JSON.stringify(text)}: expected a positive duration such as 24h, 90m or 2d`
+        reason: new InvalidOptions({
+          detail: `--max-backup-age ${JSON.stringify(text)}: expected a positive duration such as 24h, 90m or 2d`
+        })
       })
     )
   }
@@ -127,7 +129,7 @@ export const requireFreshBackup = Effect.fn("Migration.requireFreshBackup")(func
   options: BackupGateOptions
 ) {
   const sql = yield* SqlClient.SqlClient
-  const server = yield* readServerInfo(queryWith(sql, "identifying the database", "QueryFailed"))
+  const server = yield* readServerInfo(queryWith(sql, "identifying the database", QueryFailed))
   const now = options.now ?? (yield* currentDate)
   const found = yield* listManifests(options.dir)
   const refused: Array<string> = []
@@ -182,14 +184,15 @@ export const requireFreshBackup = Effect.fn("Migration.requireFreshBackup")(func
   }
   const url = options.databaseUrlHint ?? "\"$DATABASE_URL\""
   return yield* new MigrationError({
-    reason: "BackupRequired",
-    detail: [
-      `migrate --apply refuses to write ${table} without a fresh, verified, restore-tested backup of it in ${options.dir} ` +
-      `(newer than ${hours(options.maxAgeMs)}): ${refused.length === 0 ? "there is none" : `none qualifies — ${refused.join("; ")}`}.`,
-      "Make one and test that it restores, then run migrate again:",
-      `  stage-normalization backup create --database-url ${url} --table ${table} --dir ${options.dir}`,
-      `  stage-normalization backup restore-test --database-url ${url} --dir ${options.dir} --table ${table}`,
-      "or pass --no-backup-check to migrate without one (recorded in the run's parameters)."
-    ].join("\n")
+    reason: new BackupRequired({
+      detail: [
+        `migrate --apply refuses to write ${table} without a fresh, verified, restore-tested backup of it in ${options.dir} ` +
+        `(newer than ${hours(options.maxAgeMs)}): ${refused.length === 0 ? "there is none" : `none qualifies — ${refused.join("; ")}`}.`,
+        "Make one and test that it restores, then run migrate again:",
+        `  stage-normalization backup create --database-url ${url} --table ${table} --dir ${options.dir}`,
+        `  stage-normalization backup restore-test --database-url ${url} --dir ${options.dir} --table ${table}`,
+        "or pass --no-backup-check to migrate without one (recorded in the run's parameters)."
+      ].join("\n")
+    })
   })
 })

@@ -13,6 +13,7 @@ import { readdir, readFile, rename, writeFile } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
 import pkg from "../../../package.json" with { type: "json" }
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { BackupFailed, BackupInvalid } from "../MigrationErrorReason.ts"
 
 /**
  * The name recorded as the backup's tool.
@@ -182,12 +183,12 @@ const encode = Schema.encodeEffect(Schema.fromJsonString(BackupManifest))
 export const readManifest = (path: string): Effect.Effect<BackupManifest, MigrationError> =>
   Effect.tryPromise({
     try: () => readFile(path, "utf8"),
-    catch: (cause) => new MigrationError({ reason: "BackupInvalid", detail: `cannot read ${path}: ${describeCause(cause)}`, cause })
+    catch: (cause) => new MigrationError({ reason: new BackupInvalid({ detail: `cannot read ${path}: ${describeCause(cause)}`, cause }) })
   }).pipe(
     Effect.flatMap((text) =>
       decode(text).pipe(
         Effect.mapError((cause) =>
-          new MigrationError({ reason: "BackupInvalid", detail: `${path} is not a valid backup manifest: ${cause.message}`, cause })
+          new MigrationError({ reason: new BackupInvalid({ detail: `${path} is not a valid backup manifest: ${cause.message}`, cause }) })
         )
       )
     )
@@ -201,7 +202,7 @@ export const readManifest = (path: string): Effect.Effect<BackupManifest, Migrat
  */
 export const writeManifest = (path: string, manifest: BackupManifest): Effect.Effect<void, MigrationError> =>
   encode(manifest).pipe(
-    Effect.mapError((cause) => new MigrationError({ reason: "BackupFailed", detail: `invalid manifest: ${cause.message}`, cause })),
+    Effect.mapError((cause) => new MigrationError({ reason: new BackupFailed({ detail: `invalid manifest: ${cause.message}`, cause }) })),
     Effect.flatMap((json) =>
       Effect.tryPromise({
         try: async () => {
@@ -209,7 +210,7 @@ export const writeManifest = (path: string, manifest: BackupManifest): Effect.Ef
           await writeFile(tmp, `${JSON.stringify(JSON.parse(json), null, 2)}\n`)
           await rename(tmp, path)
         },
-        catch: (cause) => new MigrationError({ reason: "BackupFailed", detail: `cannot write ${path}: ${describeCause(cause)}`, cause })
+        catch: (cause) => new MigrationError({ reason: new BackupFailed({ detail: `cannot write ${path}: ${describeCause(cause)}`, cause }) })
       })
     )
   )

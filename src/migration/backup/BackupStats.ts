@@ -11,6 +11,7 @@ import { Effect } from "effect"
 import type { SqlClient } from "effect/sql"
 import type { BackupTable } from "./BackupManifest.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { BackupFailed, ColumnNotFound, QueryFailed, RestoreTestFailed, TableNotFound } from "../MigrationErrorReason.ts"
 import { quoteIdentifier } from "../schema/Target.ts"
 
 /**
@@ -33,11 +34,11 @@ export type RunQuery = (
 export const queryWith = (
   sql: SqlClient.SqlClient,
   what: string,
-  reason: "BackupFailed" | "RestoreTestFailed" | "QueryFailed" = "BackupFailed"
+  reason: typeof BackupFailed | typeof RestoreTestFailed | typeof QueryFailed = BackupFailed
 ): RunQuery =>
 (text, params = []) =>
   sql.unsafe<Record<string, unknown>>(text, params).pipe(
-    Effect.mapError((cause) => new MigrationError({ reason, detail: `${what}: ${describeCause(cause)}`, cause }))
+    Effect.mapError((cause) => new MigrationError({ reason: new reason({ detail: `${what}: ${describeCause(cause)}`, cause }) }))
   )
 
 /**
@@ -76,19 +77,19 @@ export const resolveBackupTables = (query: RunQuery, specs: ReadonlyArray<string
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)`,
         [name, column ?? "stage"]
       ).pipe(
-        Effect.mapError(() => new MigrationError({ reason: "TableNotFound", detail: `${JSON.stringify(name)} is not a valid table name` }))
+        Effect.mapError(() => new MigrationError({ reason: new TableNotFound({ detail: `${JSON.stringify(name)} is not a valid table name` }) }))
       )
       const row = rows[0]
       if (row === undefined) {
-        return yield* new MigrationError({ reason: "TableNotFound", detail: `table ${JSON.stringify(name)} does not exist` })
+        return yield* new MigrationError({ reason: new TableNotFound({ detail: `table ${JSON.stringify(name)} does not exist` }) })
       }
       const label = `${String(row["schema"])}.${String(row["table"])}`
       if (row["kind"] !== "r" && row["kind"] !== "p") {
-        return yield* new MigrationError({ reason: "TableNotFound", detail: `${label} is not a table (relkind ${String(row["kind"])})` })
+        return yield* new MigrationError({ reason: new TableNotFound({ detail: `${label} is not a table (relkind ${String(row["kind"])})` }) })
       }
       const found = typeof row["column"] === "string" ? row["column"] : null
       if (column !== undefined && found === null) {
-        return yield* new MigrationError({ reason: "ColumnNotFound", detail: `${label} has no column ${JSON.stringify(column)}` })
+        return yield* new MigrationError({ reason: new ColumnNotFound({ detail: `${label} has no column ${JSON.stringify(column)}` }) })
       }
       return { schema: String(row["schema"]), table: String(row["table"]), label, column: found } satisfies BackupStatsTable
     }))

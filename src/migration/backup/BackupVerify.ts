@@ -10,6 +10,7 @@ import { Effect } from "effect"
 import { readFile } from "node:fs/promises"
 import { type BackupManifest, dumpPathOf, listManifests, readManifest, writeManifest } from "./BackupManifest.ts"
 import { MigrationError } from "../MigrationError.ts"
+import { BackupInvalid } from "../MigrationErrorReason.ts"
 import { hashFile } from "./StreamingHash.ts"
 import { nowIso } from "../../shared/WallClock.ts"
 
@@ -56,8 +57,9 @@ export const selectManifest = (
     const first = matching[0]
     if (first === undefined) {
       return yield* new MigrationError({
-        reason: "BackupInvalid",
-        detail: `no backup manifest${table === undefined ? "" : ` of ${table}`} in ${dir} (make one with \`backup create\`)`
+        reason: new BackupInvalid({
+          detail: `no backup manifest${table === undefined ? "" : ` of ${table}`} in ${dir} (make one with \`backup create\`)`
+        })
       })
     }
     return first.path

@@ -19,6 +19,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import { delimiter, join } from "node:path"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { BackupFailed, BackupToolMissing, RestoreTestFailed } from "../MigrationErrorReason.ts"
 
 /**
  * A PostgreSQL client tool.
@@ -122,11 +123,12 @@ export const findPgTools = Effect.fnUntraced(function*(
   }
   if (problems.length > 0) {
     return yield* new MigrationError({
-      reason: "BackupToolMissing",
-      detail: `backups need ${names.join(" and ")} of the server's major version ${serverMajor}: ${problems.join("; ")}. ` +
-        `Looked in ${binDir !== undefined ? binDir : `${dirs.slice(0, 4).join(", ")} and PATH`}. ` +
-        `Install the PostgreSQL ${serverMajor} client tools (Debian/Ubuntu: apt-get install postgresql-client-${serverMajor}) ` +
-        `or pass --pg-bin-dir /path/to/postgresql/${serverMajor}/bin`
+      reason: new BackupToolMissing({
+        detail: `backups need ${names.join(" and ")} of the server's major version ${serverMajor}: ${problems.join("; ")}. ` +
+          `Looked in ${binDir !== undefined ? binDir : `${dirs.slice(0, 4).join(", ")} and PATH`}. ` +
+          `Install the PostgreSQL ${serverMajor} client tools (Debian/Ubuntu: apt-get install postgresql-client-${serverMajor}) ` +
+          `or pass --pg-bin-dir /path/to/postgresql/${serverMajor}/bin`
+      })
     })
   }
   return found
@@ -199,7 +201,7 @@ export const spawnTool = (
   tool: PgTool,
   args: ReadonlyArray<string>,
   env: Readonly<Record<string, string>>,
-  failure: "BackupFailed" | "RestoreTestFailed"
+  failure: typeof BackupFailed | typeof RestoreTestFailed
 ): RunningTool => {
   const child = spawn(tool.path, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
   let stderr = ""
@@ -216,7 +218,7 @@ export const spawnTool = (
       const why = error !== undefined
         ? describeCause(error)
         : `exit ${code ?? signal}${stderr.trim() === "" ? "" : `: ${stderr.trim()}`}`
-      resume(Effect.fail(new MigrationError({ reason: failure, detail: `${tool.name} failed (${why})`, cause: error })))
+      resume(Effect.fail(new MigrationError({ reason: new failure({ detail: `${tool.name} failed (${why})`, cause: error }) })))
     })
     return Effect.sync(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM")

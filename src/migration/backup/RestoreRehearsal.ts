@@ -30,6 +30,7 @@ import { join } from "node:path"
 import { type BackupManifest, dumpPathOf, readManifest, type RestoreCheck, type RestoreTestResult, writeManifest } from "./BackupManifest.ts"
 import { queryWith, readServerInfo, type RunQuery, tableStats } from "./BackupStats.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { EmbeddedUnsupported, InvalidOptions, RestoreTestFailed } from "../MigrationErrorReason.ts"
 import { loadPgClient, loadPglite } from "../database/Drivers.ts"
 import { findPgTools, type PgTool, spawnTool, toolConnection, withDatabaseName } from "./PgTools.ts"
 import { hashFile } from "./StreamingHash.ts"
@@ -60,7 +61,7 @@ export interface RestoreTestOutcome {
 const failed = (what: string) => (cause: unknown) =>
   cause instanceof MigrationError
     ? cause
-    : new MigrationError({ reason: "RestoreTestFailed", detail: `${what}: ${describeCause(cause)}`, cause })
+    : new MigrationError({ reason: new RestoreTestFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })
 
 /** Compare the restored tables with the manifest. */
 const smokeChecks = (query: RunQuery, manifest: BackupManifest) =>
@@ -109,7 +110,7 @@ const record = (manifestPath: string, manifest: BackupManifest, result: RestoreT
  */
 const listWithoutForeignKeys = (tool: PgTool, dumpPath: string) =>
   Effect.gen(function*() {
-    const running = spawnTool(tool, ["--list", dumpPath], {}, "RestoreTestFailed")
+    const running = spawnTool(tool, ["--list", dumpPath], {}, RestoreTestFailed)
     let listing = ""
     running.child.stdout!.setEncoding("utf8").on("data", (d: string) => (listing += d))
     yield* running.done
@@ -130,20 +131,21 @@ const restorePostgres = (manifest: BackupManifest, dumpPath: string, options: Re
     const client = yield* Effect.serviceOption(SqlClient.SqlClient)
     const emit = options.onEvent ?? (() => Effect.void)
     if (options.databaseUrl === undefined || client._tag === "None") {
-      return yield* new MigrationError({ reason: "InvalidOptions", detail: "a pg_dump backup's restore test needs --database-url (the server to restore on)" })
+      return yield* new MigrationError({ reason: new InvalidOptions({ detail: "a pg_dump backup's restore test needs --database-url (the server to restore on)" }) })
     }
     const sql = client.value
     const url = options.databaseUrl
     if (yield* Effect.provideService(isEmbeddedDatabase, SqlClient.SqlClient, sql)) {
       return yield* new MigrationError({
-        reason: "EmbeddedUnsupported",
-        detail: "the embedded database cannot host a pg_restore scratch database: restore-test a pg_dump backup on a PostgreSQL server"
+        reason: new EmbeddedUnsupported({
+          detail: "the embedded database cannot host a pg_restore scratch database: restore-test a pg_dump backup on a PostgreSQL server"
+        })
       })
     }
-    const server = yield* readServerInfo(queryWith(sql, "identifying the server", "RestoreTestFailed"))
+    const server = yield* readServerInfo(queryWith(sql, "identifying the server", RestoreTestFailed))
     const tools = yield* findPgTools(["pg_restore"], Math.floor(server.versionNum / 10_000), options.pgBinDir)
     const name = `stage_restore_${randomBytes(6).toString("hex")}`
-    const admin = queryWith(sql, "managing the scratch database", "RestoreTestFailed")
+    const admin = queryWith(sql, "managing the scratch database", RestoreTestFailed)
     yield* Effect.acquireRelease(
       admin(`CREATE DATABASE ${name} TEMPLATE template0`).pipe(Effect.tap(() => emit(`created scratch database ${name}`))),
       () =>
@@ -170,7 +172,7 @@ const restorePostgres = (manifest: BackupManifest, dumpPath: string, options: Re
         dumpPath
       ],
       connection.env,
-      "RestoreTestFailed"
+      RestoreTestFailed
     ).done
     yield* emit(`smoke queries on ${name}`)
     const PgClient = yield* loadPgClient("restoreTest")
@@ -179,7 +181,7 @@ const restorePostgres = (manifest: BackupManifest, dumpPath: string, options: Re
       maxConnections: 1,
       applicationName: "stage-normalization restore-test"
     }).pipe(Effect.provide(Reactivity.layer), Effect.mapError(failed(`connecting to ${name}`)))
-    const checks = yield* smokeChecks(queryWith(scratch, `smoke queries on ${name}`, "RestoreTestFailed"), manifest)
+    const checks = yield* smokeChecks(queryWith(scratch, `smoke queries on ${name}`, RestoreTestFailed), manifest)
     return { database: name, checks }
   }).pipe(Effect.scoped)
 
@@ -262,7 +264,7 @@ export const restoreTest = Effect.fn("Migration.restoreTest")(function*(options:
       }
     })),
     Effect.catchIf(
-      (e) => e._tag === "MigrationError" && e.reason === "RestoreTestFailed",
+      (e) => e._tag === "MigrationError" && e.reason._tag === "RestoreTestFailed",
       (e) =>
         Effect.map(elapsedSince(started), (durationMs): RestoreTestResult => ({ ...base, ok: false, database: "", durationMs, checks: [], error: e.message }))
     )

@@ -11,6 +11,7 @@ import { createHash } from "node:crypto"
 import { createReadStream, createWriteStream, rmSync } from "node:fs"
 import type { Readable } from "node:stream"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { BackupFailed, BackupInvalid } from "../MigrationErrorReason.ts"
 
 /**
  * A digest and the number of bytes it covers.
@@ -47,7 +48,7 @@ export const hashFile = (path: string): Effect.Effect<Digest, MigrationError> =>
       hash.update(buffer)
     })
     stream.on("error", (cause) =>
-      resume(Effect.fail(new MigrationError({ reason: "BackupInvalid", detail: `cannot read ${path}: ${describeCause(cause)}`, cause })))
+      resume(Effect.fail(new MigrationError({ reason: new BackupInvalid({ detail: `cannot read ${path}: ${describeCause(cause)}`, cause }) })))
     )
     stream.on("end", () => resume(Effect.succeed({ sha256: hash.digest("hex"), bytes })))
     return Effect.sync(() => stream.destroy())
@@ -82,7 +83,7 @@ export const writeHashed = (source: Readable, path: string, producer: string): E
       source.unpipe(out)
       out.destroy()
       rmSync(path, { force: true })
-      resume(Effect.fail(new MigrationError({ reason: "BackupFailed", detail: `${what}: ${describeCause(cause)}`, cause })))
+      resume(Effect.fail(new MigrationError({ reason: new BackupFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })))
     }
     source.on("data", (chunk: Buffer) => {
       bytes += chunk.length

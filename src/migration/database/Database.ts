@@ -14,6 +14,7 @@ import { SqlClient } from "effect/sql"
 import { loadPgClient } from "./Drivers.ts"
 import { layerEmbedded } from "./EmbeddedPostgres.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { DatabaseUnreachable, InvalidUrl } from "../MigrationErrorReason.ts"
 import type { MissingPeerDependencyError } from "../../shared/PeerDependency.ts"
 
 /**
@@ -62,20 +63,21 @@ export const parseDatabaseUrl = (url: string | undefined): Result.Result<Databas
   if (trimmed.startsWith("pglite:")) {
     const dataDir = trimmed.startsWith("pglite://") ? trimmed.slice("pglite://".length) : trimmed.slice("pglite:".length)
     if (dataDir === "") {
-      return Result.fail(new MigrationError({ reason: "InvalidUrl", detail: `${trimmed}: expected pglite://memory or pglite:///path/to/dir` }))
+      return Result.fail(new MigrationError({ reason: new InvalidUrl({ detail: `${trimmed}: expected pglite://memory or pglite:///path/to/dir` }) }))
     }
     return Result.succeed({ _tag: "Embedded", dataDir, display: `embedded database in ${dataDir}` })
   }
   if (/^postgres(ql)?:\/\//i.test(trimmed)) {
     if (!URL.canParse(trimmed)) {
-      return Result.fail(new MigrationError({ reason: "InvalidUrl", detail: `${redactUrl(trimmed)} is not a valid URL` }))
+      return Result.fail(new MigrationError({ reason: new InvalidUrl({ detail: `${redactUrl(trimmed)} is not a valid URL` }) }))
     }
     return Result.succeed({ _tag: "Postgres", url: Redacted.make(trimmed), display: redactUrl(trimmed) })
   }
   return Result.fail(
     new MigrationError({
-      reason: "InvalidUrl",
-      detail: `${redactUrl(trimmed)}: expected postgres://user@host:port/database, pglite://memory or pglite:///path`
+      reason: new InvalidUrl({
+        detail: `${redactUrl(trimmed)}: expected postgres://user@host:port/database, pglite://memory or pglite:///path`
+      })
     })
   )
 }
@@ -98,9 +100,10 @@ const probe = (display: string) =>
     yield* sql`SELECT 1`.pipe(
       Effect.mapError((cause) =>
         new MigrationError({
-          reason: "DatabaseUnreachable",
-          detail: `cannot reach ${display}: ${describeCause(cause)}`,
-          cause
+          reason: new DatabaseUnreachable({
+            detail: `cannot reach ${display}: ${describeCause(cause)}`,
+            cause
+          })
         })
       )
     )
@@ -144,9 +147,10 @@ export const layerFromUrl = (
         }).pipe(
           Effect.mapError((cause) =>
             new MigrationError({
-              reason: "DatabaseUnreachable",
-              detail: `cannot reach ${location.display}: ${describeCause(cause)}`,
-              cause
+              reason: new DatabaseUnreachable({
+                detail: `cannot reach ${location.display}: ${describeCause(cause)}`,
+                cause
+              })
             })
           )
         )

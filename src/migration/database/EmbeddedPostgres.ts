@@ -17,6 +17,7 @@ import { dirname } from "node:path"
 import type { SqlClient } from "effect/sql"
 import { loadPgClient, loadPglite } from "./Drivers.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { BackupFailed, EmbeddedStartFailed } from "../MigrationErrorReason.ts"
 import type { MissingPeerDependencyError } from "../../shared/PeerDependency.ts"
 
 const isAlive = (pid: number): boolean => {
@@ -56,9 +57,10 @@ const lockDataDir = (dataDir: string) =>
       },
       catch: (cause) =>
         new MigrationError({
-          reason: "EmbeddedStartFailed",
-          detail: `cannot open the embedded database in ${dataDir}: ${describeCause(cause)}`,
-          cause
+          reason: new EmbeddedStartFailed({
+            detail: `cannot open the embedded database in ${dataDir}: ${describeCause(cause)}`,
+            cause
+          })
         })
     }),
     (file) => Effect.sync(() => rmSync(file, { force: true }))
@@ -136,11 +138,12 @@ export class EmbeddedPostgres extends Context.Service<EmbeddedPostgres, {
           },
           catch: (cause) =>
             new MigrationError({
-              reason: "EmbeddedStartFailed",
-              detail: `could not start the embedded database${
-                options.dataDir === undefined ? "" : ` in ${options.dataDir}`
-              }: ${describeCause(cause)}`,
-              cause
+              reason: new EmbeddedStartFailed({
+                detail: `could not start the embedded database${
+                  options.dataDir === undefined ? "" : ` in ${options.dataDir}`
+                }: ${describeCause(cause)}`,
+                cause
+              })
             })
         }),
         ({ db, server }) => Effect.promise(async () => {
@@ -155,9 +158,10 @@ export class EmbeddedPostgres extends Context.Service<EmbeddedPostgres, {
             try: () => db.dumpDataDir("gzip"),
             catch: (cause) =>
               new MigrationError({
-                reason: "BackupFailed",
-                detail: `the embedded database's dumpDataDir failed: ${describeCause(cause)}`,
-                cause
+                reason: new BackupFailed({
+                  detail: `the embedded database's dumpDataDir failed: ${describeCause(cause)}`,
+                  cause
+                })
               })
           })
         })
@@ -197,9 +201,10 @@ export const layerEmbedded = (
       }).pipe(
         Effect.mapError((cause) =>
           new MigrationError({
-            reason: "EmbeddedStartFailed",
-            detail: `could not connect to the embedded database: ${describeCause(cause)}`,
-            cause
+            reason: new EmbeddedStartFailed({
+              detail: `could not connect to the embedded database: ${describeCause(cause)}`,
+              cause
+            })
           })
         )
       )

@@ -23,6 +23,7 @@
 import { Effect } from "effect"
 import { elapsedSince, nowMillis } from "../../shared/WallClock.ts"
 import { MigrationError } from "../MigrationError.ts"
+import { LockLost, ResumeMismatch, RunInProgress } from "../MigrationErrorReason.ts"
 import { drive, type DriveOutcome, type GuardVerdict } from "../run/BatchDriver.ts"
 import { ALL_ROWS } from "../sql/BoundStatement.ts"
 import * as RunStore from "../schema/RunStore.ts"
@@ -72,19 +73,21 @@ const openRollbackRun = (source: Source, options: RollbackOptions, settings: Set
     }
     if (incomplete.operation !== "rollback" || incomplete.rollbackOf !== source.run.runId) {
       return yield* new MigrationError({
-        reason: "RunInProgress",
-        detail: `${where} has an incomplete run ${incomplete.runId} (${
-          incomplete.operation === "rollback" ? `a rollback of run ${incomplete.rollbackOf}` : "a normalisation"
-        }); finish it or cancel it (\`migrate --cancel --run ${incomplete.runId}\`) first`
+        reason: new RunInProgress({
+          detail: `${where} has an incomplete run ${incomplete.runId} (${
+            incomplete.operation === "rollback" ? `a rollback of run ${incomplete.rollbackOf}` : "a normalisation"
+          }); finish it or cancel it (\`migrate --cancel --run ${incomplete.runId}\`) first`
+        })
       })
     }
     const stored = yield* RunStore.readParameters(incomplete.runId)
     if ((stored["batchId"] ?? null) !== source.scope.batchId) {
       return yield* new MigrationError({
-        reason: "ResumeMismatch",
-        detail: `rollback run ${incomplete.runId} of run ${source.run.runId} is ${incomplete.status} for ${
-          stored["batchId"] === null ? "the whole run" : `batch ${String(stored["batchId"])}`
-        }; resume it with the same --batch, or cancel it (\`migrate --cancel --run ${incomplete.runId}\`)`
+        reason: new ResumeMismatch({
+          detail: `rollback run ${incomplete.runId} of run ${source.run.runId} is ${incomplete.status} for ${
+            stored["batchId"] === null ? "the whole run" : `batch ${String(stored["batchId"])}`
+          }; resume it with the same --batch, or cancel it (\`migrate --cancel --run ${incomplete.runId}\`)`
+        })
       })
     }
     yield* RunStore.resumeRun(incomplete.runId, settings.owner)
@@ -98,9 +101,10 @@ const guardOf = (source: Source, runId: string, settings: Settings, lock: Target
     if (yield* RunStore.cancelRequested(runId)) return "cancelled"
     if (!(yield* lock.stillHeld)) {
       return yield* new MigrationError({
-        reason: "LockLost",
-        detail: `lost the lock on ${source.target.label}.${source.target.column.name} (connection closed?); ` +
-          `rollback run ${runId} stays incomplete — run the rollback again to resume it`
+        reason: new LockLost({
+          detail: `lost the lock on ${source.target.label}.${source.target.column.name} (connection closed?); ` +
+            `rollback run ${runId} stays incomplete — run the rollback again to resume it`
+        })
       })
     }
     return "continue"
@@ -209,9 +213,10 @@ export const rollback = Effect.fn("Migration.rollback")(function*(options: Rollb
   }
   if (["running", "paused", "failed"].includes(source.run.status)) {
     return yield* new MigrationError({
-      reason: "RunInProgress",
-      detail: `run ${source.run.runId} is ${source.run.status}: cancel it first (\`migrate --cancel --run ${source.run.runId}\`) ` +
-        "so it is not resumed later, then roll it back"
+      reason: new RunInProgress({
+        detail: `run ${source.run.runId} is ${source.run.status}: cancel it first (\`migrate --cancel --run ${source.run.runId}\`) ` +
+          "so it is not resumed later, then roll it back"
+      })
     })
   }
   yield* ensureTrackingSchema

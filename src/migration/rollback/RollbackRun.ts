@@ -9,6 +9,7 @@ import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { elapsedSince } from "../../shared/WallClock.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { InvalidOptions, QueryFailed, RunInProgress, RunNotFound } from "../MigrationErrorReason.ts"
 import * as RunStore from "../schema/RunStore.ts"
 import { resolveTarget, type ResolvedTarget } from "../schema/Target.ts"
 import { exec } from "../sql/BoundStatement.ts"
@@ -16,13 +17,13 @@ import type { RollbackConflict, RollbackOptions, RollbackSummary } from "./Rollb
 import { previewRollback, type RollbackScope } from "./RollbackStatements.ts"
 
 /** A bad option (`InvalidOptions`). */
-export const invalid = (detail: string) => new MigrationError({ reason: "InvalidOptions", detail })
+export const invalid = (detail: string) => new MigrationError({ reason: new InvalidOptions({ detail }) })
 
 /** An SQL failure while doing `what` (`QueryFailed`); a `MigrationError` passes through. */
 export const failed = (what: string) => (cause: unknown) =>
   cause instanceof MigrationError
     ? cause
-    : new MigrationError({ reason: "QueryFailed", detail: `${what}: ${describeCause(cause)}`, cause })
+    : new MigrationError({ reason: new QueryFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })
 
 /** The run being undone, its target and the rows in scope. */
 export interface Source {
@@ -43,10 +44,10 @@ export const loadSource = (options: RollbackOptions) =>
       Effect.mapError(failed("looking for the tracking tables"))
     )
     if (tracked[0]?.ok !== true) {
-      return yield* new MigrationError({ reason: "RunNotFound", detail: `run ${options.runId} does not exist (this database has no migration runs)` })
+      return yield* new MigrationError({ reason: new RunNotFound({ detail: `run ${options.runId} does not exist (this database has no migration runs)` }) })
     }
     const run = yield* RunStore.findRun(options.runId)
-    if (run === undefined) return yield* new MigrationError({ reason: "RunNotFound", detail: `run ${options.runId} does not exist` })
+    if (run === undefined) return yield* new MigrationError({ reason: new RunNotFound({ detail: `run ${options.runId} does not exist` }) })
     if (run.operation === "rollback") {
       return yield* invalid(`run ${run.runId} is itself a rollback (of run ${run.rollbackOf}); to redo the normalisation, run migrate --apply`)
     }
@@ -133,9 +134,10 @@ export const createRollbackRun = (source: Source, options: RollbackOptions, batc
       Effect.mapError((cause) =>
         describeCause(cause).includes("stage_migration_runs_one_incomplete_idx")
           ? new MigrationError({
-            reason: "RunInProgress",
-            detail: `${source.target.label}.${source.target.column.name} already has an incomplete run; finish or cancel it first`,
-            cause
+            reason: new RunInProgress({
+              detail: `${source.target.label}.${source.target.column.name} already has an incomplete run; finish or cancel it first`,
+              cause
+            })
           })
           : failed(`creating the rollback of run ${source.run.runId}`)(cause)
       )

@@ -10,6 +10,7 @@
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { InvalidOptions, QueryFailed, RunNotFound } from "../MigrationErrorReason.ts"
 import * as RunStore from "../schema/RunStore.ts"
 import { resolveTarget, type TargetSpec } from "../schema/Target.ts"
 import { isTargetLocked } from "../schema/TargetLock.ts"
@@ -45,32 +46,33 @@ export const cancelRun = Effect.fn("Migration.cancel")(function*(
 ) {
   const sql = yield* SqlClient.SqlClient
   const tracked = yield* sql<{ ok: boolean }>`SELECT to_regclass('stage_migration_runs') IS NOT NULL AS ok`.pipe(
-    Effect.mapError((cause) => new MigrationError({ reason: "QueryFailed", detail: describeCause(cause), cause }))
+    Effect.mapError((cause) => new MigrationError({ reason: new QueryFailed({ detail: describeCause(cause), cause }) }))
   )
   if (tracked[0]?.ok !== true) {
-    return yield* new MigrationError({ reason: "RunNotFound", detail: "this database has no migration runs (no tracking tables)" })
+    return yield* new MigrationError({ reason: new RunNotFound({ detail: "this database has no migration runs (no tracking tables)" }) })
   }
   let run: { runId: string; status: string; targetTable: string; targetColumn: string; idColumn: string; fundColumn: string | null }
   if (options.runId !== undefined) {
     if (!/^\d+$/.test(options.runId)) {
-      return yield* new MigrationError({ reason: "InvalidOptions", detail: `--run must be a run id (a number), got ${options.runId}` })
+      return yield* new MigrationError({ reason: new InvalidOptions({ detail: `--run must be a run id (a number), got ${options.runId}` }) })
     }
     const found = yield* RunStore.findRun(options.runId)
-    if (found === undefined) return yield* new MigrationError({ reason: "RunNotFound", detail: `run ${options.runId} does not exist` })
+    if (found === undefined) return yield* new MigrationError({ reason: new RunNotFound({ detail: `run ${options.runId} does not exist` }) })
     run = found
   } else {
     const target = yield* resolveTarget(options.target ?? {})
     const found = yield* RunStore.findIncompleteRun(target)
     if (found === undefined) {
       return yield* new MigrationError({
-        reason: "RunNotFound",
-        detail: `${target.label}.${target.column.name} has no incomplete run to cancel`
+        reason: new RunNotFound({
+          detail: `${target.label}.${target.column.name} has no incomplete run to cancel`
+        })
       })
     }
     run = { ...found, targetTable: target.label, targetColumn: target.column.name }
   }
   if (!["running", "paused", "failed"].includes(run.status)) {
-    return yield* new MigrationError({ reason: "RunNotFound", detail: `run ${run.runId} is already ${run.status}` })
+    return yield* new MigrationError({ reason: new RunNotFound({ detail: `run ${run.runId} is already ${run.status}` }) })
   }
   const target = yield* resolveTarget({
     table: run.targetTable,
@@ -81,7 +83,7 @@ export const cancelRun = Effect.fn("Migration.cancel")(function*(
   const active = target._tag === "Some" ? yield* isTargetLocked(target.value) : false
   if (active) {
     yield* sql`UPDATE stage_migration_control SET cancel_requested = true WHERE run_id = ${run.runId}::bigint`.pipe(
-      Effect.mapError((cause) => new MigrationError({ reason: "QueryFailed", detail: describeCause(cause), cause }))
+      Effect.mapError((cause) => new MigrationError({ reason: new QueryFailed({ detail: describeCause(cause), cause }) }))
     )
     return { runId: run.runId, previousStatus: run.status, action: "requested" } satisfies CancelOutcome as CancelOutcome
   }

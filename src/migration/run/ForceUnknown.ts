@@ -26,6 +26,7 @@ import { stageVocabulary } from "../../normalizer/StageVocabulary.ts"
 import { maxSuggestionDistance } from "../../normalizer/Suggestions.ts"
 import type { Vocabulary } from "../../normalizer/Vocabulary.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { InvalidMapping } from "../MigrationErrorReason.ts"
 
 /**
  * How unknown values are forced (absent: never).
@@ -109,7 +110,7 @@ export const forcedStage = (
 }
 
 const invalid = (where: string, detail: string) =>
-  new MigrationError({ reason: "InvalidMapping", detail: `${where}: ${detail}` })
+  new MigrationError({ reason: new InvalidMapping({ detail: `${where}: ${detail}` }) })
 
 /**
  * Validate a mapping file's text: a JSON object of stored value → canonical stage. Every problem

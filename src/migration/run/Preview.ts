@@ -17,6 +17,7 @@ import type { ForceUnknownOptions } from "./ForceUnknown.ts"
 import { type PreviewAction, PreviewTally } from "./PreviewTally.ts"
 import type { MigrationEvent, UnknownValue } from "../MigrationEvent.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { InvalidOptions, QueryFailed } from "../MigrationErrorReason.ts"
 import { checkFundId, resolveTarget, type TargetKind, type TargetSpec } from "../schema/Target.ts"
 import { SqlClient } from "effect/sql"
 
@@ -90,7 +91,7 @@ const previewImpl = Effect.fn("Migration.preview")(function*(options: PreviewOpt
   const batchSize = options.batchSize ?? 5_000
   const sleepMs = options.sleepMs ?? 100
   if (!Number.isInteger(batchSize) || batchSize < 1 || !Number.isInteger(sleepMs) || sleepMs < 0) {
-    return yield* new MigrationError({ reason: "InvalidOptions", detail: "--batch-size must be ≥ 1 and --sleep-ms ≥ 0" })
+    return yield* new MigrationError({ reason: new InvalidOptions({ detail: "--batch-size must be ≥ 1 and --sleep-ms ≥ 0" }) })
   }
   const vocabulary = options.vocabulary ?? stageVocabulary
   const maxDistinct = options.maxDistinct ?? 10_000
@@ -163,6 +164,6 @@ const previewImpl = Effect.fn("Migration.preview")(function*(options: PreviewOpt
 export const preview = (options: PreviewOptions) =>
   previewImpl(options).pipe(
     Effect.catchTag("SqlError", (cause) =>
-      Effect.fail(new MigrationError({ reason: "QueryFailed", detail: `preview failed: ${describeCause(cause)}`, cause }))
+      Effect.fail(new MigrationError({ reason: new QueryFailed({ detail: `preview failed: ${describeCause(cause)}`, cause }) }))
     )
   )

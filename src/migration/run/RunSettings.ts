@@ -12,6 +12,7 @@ import type { Vocabulary } from "../../normalizer/Vocabulary.ts"
 import type { BackupGateOptions } from "../backup/BackupGate.ts"
 import type { MigrationEvent } from "../MigrationEvent.ts"
 import { MigrationError } from "../MigrationError.ts"
+import { InvalidOptions } from "../MigrationErrorReason.ts"
 import type { TargetSpec } from "../schema/Target.ts"
 import { type BatchSizing, DEFAULT_BATCH_SIZING } from "./AdaptiveBatchSize.ts"
 import { DEFAULT_HEALTH_THRESHOLDS, type HealthThresholds } from "./DatabaseHealth.ts"
@@ -97,7 +98,7 @@ export interface Settings {
   force: ForceUnknownOptions | undefined
 }
 
-export const invalid = (detail: string) => new MigrationError({ reason: "InvalidOptions", detail })
+export const invalid = (detail: string) => new MigrationError({ reason: new InvalidOptions({ detail }) })
 
 const positiveInt = (name: string, value: number | undefined, fallback: number, min = 1) =>
   value === undefined

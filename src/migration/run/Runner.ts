@@ -26,6 +26,7 @@ import { migrationBatchesTotal, migrationRowsTotal } from "../../observability/m
 import { nowMillis } from "../../shared/WallClock.ts"
 import { requireFreshBackup } from "../backup/BackupGate.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { LockLost, NothingToResume, QueryFailed, ResumeMismatch, RunInProgress } from "../MigrationErrorReason.ts"
 import * as RunStore from "../schema/RunStore.ts"
 import { checkFundId, type ResolvedTarget, resolveTarget } from "../schema/Target.ts"
 import { acquireTargetLock, type TargetLock } from "../schema/TargetLock.ts"
@@ -46,7 +47,7 @@ export type { ForcedValue, RunSummary } from "./RunSummary.ts"
 const sqlFailed = (what: string) => (cause: unknown) =>
   cause instanceof MigrationError
     ? cause
-    : new MigrationError({ reason: "QueryFailed", detail: `${what}: ${describeCause(cause)}`, cause })
+    : new MigrationError({ reason: new QueryFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })
 
 /** `stage_migration_batches_total{status}` and `stage_migration_rows_total{result}`. */
 const observeBatch = (observation: BatchObservation) =>
@@ -82,15 +83,17 @@ const chooseBatchBy = (options: MigrateOptions, target: ResolvedTarget, fundId: 
 
 const nothingToResume = (target: ResolvedTarget) =>
   new MigrationError({
-    reason: "NothingToResume",
-    detail: `${target.label}.${target.column.name} has no incomplete run to resume (run without --resume to start one)`
+    reason: new NothingToResume({
+      detail: `${target.label}.${target.column.name} has no incomplete run to resume (run without --resume to start one)`
+    })
   })
 
 const rollbackPending = (target: ResolvedTarget, run: RunStore.RunRow) =>
   new MigrationError({
-    reason: "RunInProgress",
-    detail: `run ${run.runId} on ${target.label}.${target.column.name} is an unfinished rollback of run ${run.rollbackOf}; ` +
-      `finish it (\`rollback --run ${run.rollbackOf} --apply\`) or cancel it (\`migrate --cancel --run ${run.runId}\`) first`
+    reason: new RunInProgress({
+      detail: `run ${run.runId} on ${target.label}.${target.column.name} is an unfinished rollback of run ${run.rollbackOf}; ` +
+        `finish it (\`rollback --run ${run.rollbackOf} --apply\`) or cancel it (\`migrate --cancel --run ${run.runId}\`) first`
+    })
   })
 
 /**
@@ -160,9 +163,10 @@ const openRun = (plan: RunPlan) =>
       const mismatch = resumeMismatch(incomplete, target, fundId, options.forceUnknown, storedForce)
       if (mismatch !== undefined) {
         return yield* new MigrationError({
-          reason: "ResumeMismatch",
-          detail: `run ${incomplete.runId} on ${target.label}.${target.column.name} is ${incomplete.status} with ${mismatch}; ` +
-            `resume it with the same options, or cancel it with \`migrate --cancel --run ${incomplete.runId}\``
+          reason: new ResumeMismatch({
+            detail: `run ${incomplete.runId} on ${target.label}.${target.column.name} is ${incomplete.status} with ${mismatch}; ` +
+              `resume it with the same options, or cancel it with \`migrate --cancel --run ${incomplete.runId}\``
+          })
         })
       }
       settings.force = storedForce
@@ -226,8 +230,9 @@ const guardOf = (target: ResolvedTarget, runId: string, settings: Settings, lock
     if (yield* RunStore.cancelRequested(runId)) return "cancelled"
     if (!(yield* lock.stillHeld)) {
       return yield* new MigrationError({
-        reason: "LockLost",
-        detail: `lost the lock on ${target.label}.${target.column.name} (connection closed?); run ${runId} stays incomplete — resume it`
+        reason: new LockLost({
+          detail: `lost the lock on ${target.label}.${target.column.name} (connection closed?); run ${runId} stays incomplete — resume it`
+        })
       })
     }
     return (yield* waitUntilHealthy(target, runId, settings, healthNotes)) ? "continue" : "paused"

@@ -9,9 +9,10 @@
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { QueryFailed } from "../MigrationErrorReason.ts"
 
 const failed = (what: string) => (cause: unknown) =>
-  new MigrationError({ reason: "QueryFailed", detail: `${what}: ${describeCause(cause)}`, cause })
+  new MigrationError({ reason: new QueryFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })
 
 /**
  * Record a failed attempt of a batch (and optionally narrow its range after a split).

@@ -10,6 +10,7 @@ import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import type { Vocabulary } from "../../normalizer/Vocabulary.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { QueryFailed, RunInProgress, RunNotFound } from "../MigrationErrorReason.ts"
 import type { ResolvedTarget, TargetKind } from "./Target.ts"
 
 /**
@@ -52,7 +53,7 @@ interface Checkpoint {
 }
 
 const failed = (what: string) => (cause: unknown) =>
-  new MigrationError({ reason: "QueryFailed", detail: `${what}: ${describeCause(cause)}`, cause })
+  new MigrationError({ reason: new QueryFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })
 
 interface RunRecord {
   run_id: string
@@ -224,9 +225,10 @@ export const createRun = (run: NewRun) =>
           ? cause
           : describeCause(cause).includes("stage_migration_runs_one_incomplete_idx")
           ? new MigrationError({
-            reason: "RunInProgress",
-            detail: `${target.label}.${target.column.name} already has an incomplete run; resume it or cancel it`,
-            cause
+            reason: new RunInProgress({
+              detail: `${target.label}.${target.column.name} already has an incomplete run; resume it or cancel it`,
+              cause
+            })
           })
           : failed(`creating a run for ${target.label}`)(cause)
       )
@@ -289,7 +291,7 @@ export const readCheckpoint = (runId: string) =>
     ).pipe(Effect.mapError(failed(`reading the checkpoint of run ${runId}`)))
     const row = rows[0]
     if (row === undefined) {
-      return yield* new MigrationError({ reason: "RunNotFound", detail: `run ${runId} has no checkpoint` })
+      return yield* new MigrationError({ reason: new RunNotFound({ detail: `run ${runId} has no checkpoint` }) })
     }
     return {
       fundPosition: row.fund_position,
@@ -325,7 +327,7 @@ export const runFunds = (runId: string) =>
 export const readRun = (runId: string) =>
   Effect.gen(function*() {
     const run = yield* findRun(runId)
-    if (run === undefined) return yield* new MigrationError({ reason: "RunNotFound", detail: `run ${runId} does not exist` })
+    if (run === undefined) return yield* new MigrationError({ reason: new RunNotFound({ detail: `run ${runId} does not exist` }) })
     return run
   })
 

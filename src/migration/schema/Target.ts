@@ -15,6 +15,7 @@ import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { CANONICAL_STAGES } from "../../normalizer/Stages.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { ColumnNotFound, IdNotUnique, InvalidOptions, QueryFailed, TableNotFound, WrongColumnType } from "../MigrationErrorReason.ts"
 
 /**
  * @since 0.1.0
@@ -96,7 +97,7 @@ const SCALAR_TYPES = new Set(["text", "varchar", "character varying"])
 const LONGEST_CANONICAL = Math.max(...CANONICAL_STAGES.map((s) => s.length))
 
 const queryFailed = (what: string) => (cause: unknown) =>
-  new MigrationError({ reason: "QueryFailed", detail: `${what}: ${describeCause(cause)}`, cause })
+  new MigrationError({ reason: new QueryFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })
 
 /**
  * Resolve a {@link TargetSpec} against the catalog.
@@ -126,22 +127,23 @@ export const resolveTarget = Effect.fn("Migration.resolveTarget")(function*(spec
     Effect.catchTag("SqlError", (e) =>
       e.reason._tag === "SqlSyntaxError" || e.reason._tag === "UnknownError"
         ? Effect.fail(
-          new MigrationError({ reason: "TableNotFound", detail: `${JSON.stringify(tableName)} is not a valid table name` })
+          new MigrationError({ reason: new TableNotFound({ detail: `${JSON.stringify(tableName)} is not a valid table name` }) })
         )
         : Effect.fail(queryFailed(`looking up table ${tableName}`)(e)))
   )
   const table = tables[0]
   if (table === undefined) {
     return yield* new MigrationError({
-      reason: "TableNotFound",
-      detail: `table ${JSON.stringify(tableName)} does not exist (searched ${
-        tableName.includes(".") ? "the given schema" : "the search_path"
-      })`
+      reason: new TableNotFound({
+        detail: `table ${JSON.stringify(tableName)} does not exist (searched ${
+          tableName.includes(".") ? "the given schema" : "the search_path"
+        })`
+      })
     })
   }
   const label = `${table.nspname}.${table.relname}`
   if (table.relkind !== "r" && table.relkind !== "p") {
-    return yield* new MigrationError({ reason: "TableNotFound", detail: `${label} is not a table (relkind ${table.relkind})` })
+    return yield* new MigrationError({ reason: new TableNotFound({ detail: `${label} is not a table (relkind ${table.relkind})` }) })
   }
   const oid = Number(table.oid)
   const columns = yield* sql<{ attname: string; attnum: number; type: string; typname: string }>`
@@ -161,10 +163,11 @@ export const resolveTarget = Effect.fn("Migration.resolveTarget")(function*(spec
     if (c === undefined) {
       return Effect.fail(
         new MigrationError({
-          reason: "ColumnNotFound",
-          detail: `${label} has no ${role} column ${JSON.stringify(name)} (columns: ${
-            columns.map((x) => x.attname).join(", ")
-          })`
+          reason: new ColumnNotFound({
+            detail: `${label} has no ${role} column ${JSON.stringify(name)} (columns: ${
+              columns.map((x) => x.attname).join(", ")
+            })`
+          })
         })
       )
     }
@@ -180,31 +183,34 @@ export const resolveTarget = Effect.fn("Migration.resolveTarget")(function*(spec
     : undefined
   if (inferred === undefined) {
     return yield* new MigrationError({
-      reason: "WrongColumnType",
-      detail: `${label}.${stage.name} is ${stage.type}; expected text or varchar (scalar stages) or jsonb (distributions)${
-        stageType.typname === "json" ? " — convert it with ALTER COLUMN … TYPE jsonb" : ""
-      }`
+      reason: new WrongColumnType({
+        detail: `${label}.${stage.name} is ${stage.type}; expected text or varchar (scalar stages) or jsonb (distributions)${
+          stageType.typname === "json" ? " — convert it with ALTER COLUMN … TYPE jsonb" : ""
+        }`
+      })
     })
   }
   if (spec.kind !== undefined && spec.kind !== inferred) {
     return yield* new MigrationError({
-      reason: "WrongColumnType",
-      detail: `${label}.${stage.name} is ${stage.type}, which holds ${inferred === "scalar" ? "scalar stages" : "distributions"}, not ${
-        spec.kind === "scalar" ? "scalar stages" : "distributions"
-      }`
+      reason: new WrongColumnType({
+        detail: `${label}.${stage.name} is ${stage.type}, which holds ${inferred === "scalar" ? "scalar stages" : "distributions"}, not ${
+          spec.kind === "scalar" ? "scalar stages" : "distributions"
+        }`
+      })
     })
   }
   const length = /^character varying\((\d+)\)$/.exec(stage.type)
   if (length !== null && Number(length[1]) < LONGEST_CANONICAL) {
     return yield* new MigrationError({
-      reason: "WrongColumnType",
-      detail: `${label}.${stage.name} is ${stage.type}, too short for the canonical stage "series-c+"`
+      reason: new WrongColumnType({
+        detail: `${label}.${stage.name} is ${stage.type}, too short for the canonical stage "series-c+"`
+      })
     })
   }
 
   const id = yield* column(idName, "id")
   if (id.name === stage.name) {
-    return yield* new MigrationError({ reason: "InvalidOptions", detail: "the id column and the stage column are the same" })
+    return yield* new MigrationError({ reason: new InvalidOptions({ detail: "the id column and the stage column are the same" }) })
   }
   const unique = yield* sql<{ ok: boolean }>`
     SELECT EXISTS (
@@ -214,8 +220,9 @@ export const resolveTarget = Effect.fn("Migration.resolveTarget")(function*(spec
     ) AS ok`.pipe(Effect.mapError(queryFailed(`checking that ${label}.${id.name} is unique`)))
   if (unique[0]?.ok !== true) {
     return yield* new MigrationError({
-      reason: "IdNotUnique",
-      detail: `${label}.${id.name} has no primary key or unique index of its own; batches need a unique, ordered id (--id-column)`
+      reason: new IdNotUnique({
+        detail: `${label}.${id.name} has no primary key or unique index of its own; batches need a unique, ordered id (--id-column)`
+      })
     })
   }
 
@@ -230,8 +237,9 @@ export const resolveTarget = Effect.fn("Migration.resolveTarget")(function*(spec
   }
   if (fund !== undefined && (fund.name === stage.name || fund.name === id.name)) {
     return yield* new MigrationError({
-      reason: "InvalidOptions",
-      detail: `the fund column ${fund.name} cannot also be the ${fund.name === id.name ? "id" : "stage"} column`
+      reason: new InvalidOptions({
+        detail: `the fund column ${fund.name} cannot also be the ${fund.name === id.name ? "id" : "stage"} column`
+      })
     })
   }
   let hasFundIdIndex = false
@@ -279,17 +287,19 @@ export const checkFundId = Effect.fn("Migration.checkFundId")(function*(target: 
   const sql = yield* SqlClient.SqlClient
   if (target.fund === undefined) {
     return yield* new MigrationError({
-      reason: "InvalidOptions",
-      detail: `--fund-id needs a fund column, and ${target.label} has none (name it with --fund-column)`
+      reason: new InvalidOptions({
+        detail: `--fund-id needs a fund column, and ${target.label} has none (name it with --fund-column)`
+      })
     })
   }
   const fund = target.fund
   yield* sql.unsafe(`SELECT $1::text::${fund.type} AS fund`, [fundId]).pipe(
     Effect.mapError((cause) =>
       new MigrationError({
-        reason: "InvalidOptions",
-        detail: `fund id ${JSON.stringify(fundId)} is not a valid ${fund.type} (${target.label}.${fund.name})`,
-        cause
+        reason: new InvalidOptions({
+          detail: `fund id ${JSON.stringify(fundId)} is not a valid ${fund.type} (${target.label}.${fund.name})`,
+          cause
+        })
       })
     )
   )

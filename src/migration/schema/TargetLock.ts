@@ -13,6 +13,7 @@
 import { Effect, Scope } from "effect"
 import { SqlClient } from "effect/sql"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { QueryFailed, RunInProgress } from "../MigrationErrorReason.ts"
 import type { ResolvedTarget } from "./Target.ts"
 
 /**
@@ -87,9 +88,10 @@ const busy = (target: ResolvedTarget) =>
       ? "another process"
       : `run ${run.run_id} (${run.owner ?? "unknown owner"}, last heartbeat ${run.age ?? "?"} s ago)`
     return new MigrationError({
-      reason: "RunInProgress",
-      detail: `${target.label}.${target.column.name} is being migrated by ${who}; ` +
-        `wait for it to finish, or stop it with \`migrate --cancel\` — one active run per target`
+      reason: new RunInProgress({
+        detail: `${target.label}.${target.column.name} is being migrated by ${who}; ` +
+          `wait for it to finish, or stop it with \`migrate --cancel\` — one active run per target`
+      })
     })
   })
 
@@ -117,7 +119,7 @@ export const acquireTargetLock = (
     const sql = yield* SqlClient.SqlClient
     const name = targetLockName(target)
     const failed = (cause: unknown) =>
-      new MigrationError({ reason: "QueryFailed", detail: `could not take the lock ${name}: ${describeCause(cause)}`, cause })
+      new MigrationError({ reason: new QueryFailed({ detail: `could not take the lock ${name}: ${describeCause(cause)}`, cause }) })
     const key = `${yield* databaseIdentity.pipe(Effect.mapError(failed))}|${name}`
     if (heldInProcess.has(key)) return yield* Effect.flatMap(busy(target), Effect.fail)
     heldInProcess.add(key)
@@ -158,5 +160,5 @@ export const acquireTargetLock = (
 export const isTargetLocked = (target: ResolvedTarget): Effect.Effect<boolean, MigrationError, SqlClient.SqlClient> =>
   Effect.scoped(acquireTargetLock(target)).pipe(
     Effect.as(false),
-    Effect.catchIf((e) => e.reason === "RunInProgress", () => Effect.succeed(true))
+    Effect.catchIf((e) => e.reason._tag === "RunInProgress", () => Effect.succeed(true))
   )

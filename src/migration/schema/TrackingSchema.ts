@@ -10,6 +10,7 @@
 import { Effect } from "effect"
 import * as Migrator from "effect/sql/Migrator"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { SchemaMigrationFailed } from "../MigrationErrorReason.ts"
 import trackingTables from "./migrations/0001_tracking_tables.ts"
 import progressViews from "./migrations/0002_progress_views.ts"
 import safety from "./migrations/0003_safety.ts"
@@ -56,11 +57,12 @@ export const ensureTrackingSchema = runMigrator({
 }).pipe(
   Effect.mapError((cause) =>
     new MigrationError({
-      reason: "SchemaMigrationFailed",
-      detail: `could not apply the tracking schema: ${describeCause(cause)}${
-        cause._tag === "MigrationError" && cause.cause !== undefined ? ` (${describeCause(cause.cause)})` : ""
-      }`,
-      cause
+      reason: new SchemaMigrationFailed({
+        detail: `could not apply the tracking schema: ${describeCause(cause)}${
+          cause._tag === "MigrationError" && cause.cause !== undefined ? ` (${describeCause(cause.cause)})` : ""
+        }`,
+        cause
+      })
     })
   ),
   Effect.withSpan("Migration.ensureTrackingSchema")

@@ -8,9 +8,10 @@
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { QueryFailed } from "../MigrationErrorReason.ts"
 
 const failed = (what: string) => (cause: unknown) =>
-  new MigrationError({ reason: "QueryFailed", detail: `${what}: ${describeCause(cause)}`, cause })
+  new MigrationError({ reason: new QueryFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })
 
 /**
  * The values a run left unchanged, most frequent first.

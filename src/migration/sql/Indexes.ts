@@ -22,6 +22,7 @@ import { sqlStringLiteral } from "../../normalizer/SqlTwin.ts"
 import { stageVocabulary } from "../../normalizer/StageVocabulary.ts"
 import type { Vocabulary } from "../../normalizer/Vocabulary.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { QueryFailed } from "../MigrationErrorReason.ts"
 import { quoteIdentifier, type ResolvedTarget } from "../schema/Target.ts"
 import { isEmbeddedDatabase } from "../schema/TargetLock.ts"
 import { elapsedSince, nowMillis } from "../../shared/WallClock.ts"
@@ -108,7 +109,7 @@ const definitions = (target: ResolvedTarget, vocabulary: Vocabulary<string>) => 
 }
 
 const failed = (what: string) => (cause: unknown) =>
-  new MigrationError({ reason: "QueryFailed", detail: `${what}: ${describeCause(cause)}`, cause })
+  new MigrationError({ reason: new QueryFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })
 
 /**
  * The indexes for a target and whether each exists (valid or INVALID).

@@ -12,6 +12,7 @@ import { makeSqlTwinResult, type SqlTwin, type SqlTwinOptions } from "../../norm
 import { stageVocabulary } from "../../normalizer/StageVocabulary.ts"
 import type { Vocabulary } from "../../normalizer/Vocabulary.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { SqlTwinFailed } from "../MigrationErrorReason.ts"
 
 /**
  * What {@link ensureSqlTwin} did.
@@ -46,14 +47,15 @@ export const ensureSqlTwin = Effect.fn("Migration.ensureSqlTwin")(function*(
   const sql = yield* SqlClient.SqlClient
   const generated = makeSqlTwinResult(vocabulary, options)
   if (generated._tag === "Failure") {
-    return yield* new MigrationError({ reason: "SqlTwinFailed", detail: generated.failure.message, cause: generated.failure })
+    return yield* new MigrationError({ reason: new SqlTwinFailed({ detail: generated.failure.message, cause: generated.failure }) })
   }
   const twin = generated.success
   const failed = (cause: unknown) =>
     new MigrationError({
-      reason: "SqlTwinFailed",
-      detail: `could not install ${twin.signature}: ${describeCause(cause)}`,
-      cause
+      reason: new SqlTwinFailed({
+        detail: `could not install ${twin.signature}: ${describeCause(cause)}`,
+        cause
+      })
     })
   const readComment = sql<{ comment: string | null }>`
     SELECT obj_description(to_regprocedure(${twin.signature}), 'pg_proc') AS comment`.pipe(

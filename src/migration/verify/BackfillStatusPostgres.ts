@@ -14,6 +14,7 @@ import { SqlClient } from "effect/sql"
 import { stageVocabulary } from "../../normalizer/StageVocabulary.ts"
 import type { Vocabulary } from "../../normalizer/Vocabulary.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { QueryFailed } from "../MigrationErrorReason.ts"
 import { resolveTarget, type ResolvedTarget, type TargetSpec } from "../schema/Target.ts"
 
 /**
@@ -150,6 +151,6 @@ const backfillStatusFromPostgresImpl = Effect.fn("Migration.backfillStatus")(fun
 export const backfillStatusFromPostgres = (spec?: TargetSpec, vocabularyOption?: Vocabulary<string>) =>
   backfillStatusFromPostgresImpl(spec, vocabularyOption).pipe(
     Effect.catchTag("SqlError", (cause) =>
-      Effect.fail(new MigrationError({ reason: "QueryFailed", detail: `backfill status: ${describeCause(cause)}`, cause }))
+      Effect.fail(new MigrationError({ reason: new QueryFailed({ detail: `backfill status: ${describeCause(cause)}`, cause }) }))
     )
   )

@@ -28,6 +28,7 @@ import { TOOL_NAME, TOOL_VERSION } from "../backup/BackupManifest.ts"
 import { queryWith } from "../backup/BackupStats.ts"
 import type { ForceUnknownOptions } from "../run/ForceUnknown.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
+import { InvalidOptions, QueryFailed, RunNotFound } from "../MigrationErrorReason.ts"
 import { checkFundId, resolveTarget, type TargetSpec } from "../schema/Target.ts"
 import { ensureTrackingSchema } from "../schema/TrackingSchema.ts"
 import { checkAudit, checkBatches, checkCanonical, checkNulls, checkRowCount } from "./VerifyChecks.ts"
@@ -57,19 +58,19 @@ export interface VerifyOptions {
   readonly record?: boolean | undefined
 }
 
-const invalid = (detail: string) => new MigrationError({ reason: "InvalidOptions", detail })
+const invalid = (detail: string) => new MigrationError({ reason: new InvalidOptions({ detail }) })
 
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v))
 
 const selectRun = (options: VerifyOptions) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const query = queryWith(sql, "looking for the run", "QueryFailed")
+    const query = queryWith(sql, "looking for the run", QueryFailed)
     const tracked = yield* query(`SELECT to_regclass('stage_migration_runs') IS NOT NULL AS ok`)
     if (options.runId !== undefined) {
       if (!/^\d+$/.test(options.runId)) return yield* invalid(`--run must be a run id (a number), got ${JSON.stringify(options.runId)}`)
       if (tracked[0]?.["ok"] !== true) {
-        return yield* new MigrationError({ reason: "RunNotFound", detail: `run ${options.runId} does not exist (this database has no migration runs)` })
+        return yield* new MigrationError({ reason: new RunNotFound({ detail: `run ${options.runId} does not exist (this database has no migration runs)` }) })
       }
       return options.runId
     }
@@ -84,7 +85,7 @@ const selectRun = (options: VerifyOptions) =>
     )
     const id = rows[0]?.["id"]
     if (typeof id !== "string") {
-      return yield* new MigrationError({ reason: "RunNotFound", detail: `${where} has no migration run to verify (run migrate --apply first)` })
+      return yield* new MigrationError({ reason: new RunNotFound({ detail: `${where} has no migration run to verify (run migrate --apply first)` }) })
     }
     return id
   })
@@ -92,7 +93,7 @@ const selectRun = (options: VerifyOptions) =>
 const readRunDetail = (runId: string) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const query = queryWith(sql, `reading run ${runId}`, "QueryFailed")
+    const query = queryWith(sql, `reading run ${runId}`, QueryFailed)
     const rows = yield* query(
       `SELECT status, kind, fund_id, started_at, finished_at, coalesce(rows_total, 0)::text AS rows_total,
               coalesce(rows_null, 0)::text AS rows_null, rows_updated::text AS rows_updated, rows_skipped::text AS rows_skipped,
@@ -103,7 +104,7 @@ const readRunDetail = (runId: string) =>
       [runId]
     )
     const r = rows[0]
-    if (r === undefined) return yield* new MigrationError({ reason: "RunNotFound", detail: `run ${runId} does not exist` })
+    if (r === undefined) return yield* new MigrationError({ reason: new RunNotFound({ detail: `run ${runId} does not exist` }) })
     if (r["operation"] === "rollback") {
       return yield* invalid(`run ${runId} is a rollback (of run ${String(r["rollback_of"])}); verify checks normalisation runs`)
     }
@@ -182,7 +183,7 @@ export const verify = Effect.fn("Migration.verify")(function*(options: VerifyOpt
     fundScoped: options.fundId !== undefined && detail.fundId === null,
     sampleSize,
     vocabulary,
-    query: queryWith(sql, `verifying run ${runId}`, "QueryFailed")
+    query: queryWith(sql, `verifying run ${runId}`, QueryFailed)
   }
   const checks: Array<CheckResult> = []
   checks.push(yield* guarded("batches", checkBatches(ctx)))
@@ -213,7 +214,7 @@ export const verify = Effect.fn("Migration.verify")(function*(options: VerifyOpt
       [runId, summary.ok, JSON.stringify(outcome)]
     ).pipe(
       Effect.mapError((cause) =>
-        new MigrationError({ reason: "QueryFailed", detail: `recording the verification of run ${runId}: ${describeCause(cause)}`, cause })
+        new MigrationError({ reason: new QueryFailed({ detail: `recording the verification of run ${runId}: ${describeCause(cause)}`, cause }) })
       )
     )
     const at = rows[0]?.verified_at
