@@ -22,7 +22,7 @@
  * @since 0.1.0
  */
 import { Predicate, Schema } from "effect"
-import { MigrationErrorReason } from "./MigrationErrorReason.ts"
+import { MigrationErrorReason, QueryFailed } from "./MigrationErrorReason.ts"
 
 const MigrationErrorTypeId = "~stage-normalization/migration/MigrationError" as const
 
@@ -120,3 +120,19 @@ export const describeCause = (cause: unknown): string => {
   }
   return String(cause)
 }
+
+/**
+ * The mapper every migration module uses for a failed query: a `QueryFailed` naming what was
+ * being done, with the driver's message; a `MigrationError` passes through unchanged.
+ *
+ * @example
+ * ```ts
+ * import { queryFailed } from "./MigrationError.ts" // internal: not part of the package's API
+ * queryFailed("reading run 7")(new Error("connection lost")).message // => "reading run 7: connection lost"
+ * ```
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export const queryFailed = (what: string) => (cause: unknown): MigrationError =>
+  isMigrationError(cause) ? cause : new MigrationError({ reason: new QueryFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })

@@ -8,8 +8,8 @@
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { elapsedSince } from "../../shared/WallClock.ts"
-import { describeCause, MigrationError } from "../MigrationError.ts"
-import { InvalidOptions, QueryFailed, RunInProgress, RunNotFound } from "../MigrationErrorReason.ts"
+import { describeCause, MigrationError, queryFailed } from "../MigrationError.ts"
+import { InvalidOptions, RunInProgress, RunNotFound } from "../MigrationErrorReason.ts"
 import * as RunStore from "../schema/RunStore.ts"
 import { resolveTarget, type ResolvedTarget } from "../schema/Target.ts"
 import { exec } from "../sql/BoundStatement.ts"
@@ -20,10 +20,7 @@ import { previewRollback, type RollbackScope } from "./RollbackStatements.ts"
 export const invalid = (detail: string) => new MigrationError({ reason: new InvalidOptions({ detail }) })
 
 /** An SQL failure while doing `what` (`QueryFailed`); a `MigrationError` passes through. */
-export const failed = (what: string) => (cause: unknown) =>
-  cause instanceof MigrationError
-    ? cause
-    : new MigrationError({ reason: new QueryFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })
+export const failed = queryFailed
 
 /** The run being undone, its target and the rows in scope. */
 export interface Source {

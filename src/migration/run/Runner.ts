@@ -25,8 +25,8 @@ import { SqlClient } from "effect/sql"
 import { migrationBatchesTotal, migrationRowsTotal } from "../../observability/metrics.ts"
 import { nowMillis } from "../../shared/WallClock.ts"
 import { requireFreshBackup } from "../backup/BackupGate.ts"
-import { describeCause, MigrationError } from "../MigrationError.ts"
-import { LockLost, NothingToResume, QueryFailed, ResumeMismatch, RunInProgress } from "../MigrationErrorReason.ts"
+import { MigrationError, queryFailed } from "../MigrationError.ts"
+import { LockLost, NothingToResume, ResumeMismatch, RunInProgress } from "../MigrationErrorReason.ts"
 import * as RunStore from "../schema/RunStore.ts"
 import { checkFundId, type ResolvedTarget, resolveTarget } from "../schema/Target.ts"
 import { acquireTargetLock, type TargetLock } from "../schema/TargetLock.ts"
@@ -44,10 +44,6 @@ import { scalarExecutor } from "./ScalarExecutor.ts"
 export type { MigrateOptions } from "./RunSettings.ts"
 export type { ForcedValue, RunSummary } from "./RunSummary.ts"
 
-const sqlFailed = (what: string) => (cause: unknown) =>
-  cause instanceof MigrationError
-    ? cause
-    : new MigrationError({ reason: new QueryFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })
 
 /** `stage_migration_batches_total{status}` and `stage_migration_rows_total{result}`. */
 const observeBatch = (observation: BatchObservation) =>
@@ -105,7 +101,7 @@ const preflight = (target: ResolvedTarget, options: MigrateOptions) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const tracked = yield* sql<{ ok: boolean }>`SELECT to_regclass('stage_migration_runs') IS NOT NULL AS ok`.pipe(
-      Effect.mapError(sqlFailed("looking for the tracking tables"))
+      Effect.mapError(queryFailed("looking for the tracking tables"))
     )
     const pending = tracked[0]?.ok === true ? yield* RunStore.findIncompleteRun(target) : undefined
     const cancelled = pending === undefined
@@ -341,7 +337,7 @@ export const migrate = Effect.fn("Migration.run")(function*(options: MigrateOpti
     const context = { target, settings, run: opened, fundId, started, unknownsLimit: options.unknownsLimit ?? 100 }
     return yield* driveRun(plan, opened, lock).pipe(
       Effect.flatMap((outcome) => closeAndSummarise(context, outcome.status, outcome.error, outcome.batches)),
-      Effect.mapError(sqlFailed(`migrating ${target.label}.${target.column.name} (run ${opened.runId})`)),
+      Effect.mapError(queryFailed(`migrating ${target.label}.${target.column.name} (run ${opened.runId})`)),
       Effect.onInterrupt(() => RunStore.closeRun(opened.runId, "paused", null).pipe(Effect.ignore))
     )
   }))

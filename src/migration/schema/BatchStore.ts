@@ -8,11 +8,8 @@
  */
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
-import { describeCause, MigrationError } from "../MigrationError.ts"
-import { QueryFailed } from "../MigrationErrorReason.ts"
+import { queryFailed } from "../MigrationError.ts"
 
-const failed = (what: string) => (cause: unknown) =>
-  new MigrationError({ reason: new QueryFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })
 
 /**
  * Record a failed attempt of a batch (and optionally narrow its range after a split).
@@ -28,7 +25,7 @@ export const recordAttempt = (batchId: string, error: string, rangeEnd: string |
        SET attempts = attempts + 1, error_message = $2, range_end = coalesce($3, range_end)
        WHERE batch_id = $1::bigint`,
       [batchId, error, rangeEnd]
-    ).pipe(Effect.mapError(failed(`recording an attempt of batch ${batchId}`)))
+    ).pipe(Effect.mapError(queryFailed(`recording an attempt of batch ${batchId}`)))
   })
 
 /**
@@ -44,5 +41,5 @@ export const failBatch = (batchId: string, error: string) =>
       `UPDATE stage_migration_batches SET status = 'failed', error_message = $2, finished_at = clock_timestamp()
        WHERE batch_id = $1::bigint`,
       [batchId, error]
-    ).pipe(Effect.mapError(failed(`failing batch ${batchId}`)))
+    ).pipe(Effect.mapError(queryFailed(`failing batch ${batchId}`)))
   })

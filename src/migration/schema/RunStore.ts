@@ -9,8 +9,8 @@
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import type { Vocabulary } from "../../normalizer/Vocabulary.ts"
-import { describeCause, MigrationError } from "../MigrationError.ts"
-import { QueryFailed, RunInProgress, RunNotFound } from "../MigrationErrorReason.ts"
+import { describeCause, MigrationError, queryFailed } from "../MigrationError.ts"
+import { RunInProgress, RunNotFound } from "../MigrationErrorReason.ts"
 import type { ResolvedTarget, TargetKind } from "./Target.ts"
 
 /**
@@ -52,8 +52,6 @@ interface Checkpoint {
   readonly cancelRequested: boolean
 }
 
-const failed = (what: string) => (cause: unknown) =>
-  new MigrationError({ reason: new QueryFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })
 
 interface RunRecord {
   run_id: string
@@ -110,7 +108,7 @@ export const findIncompleteRun = (target: ResolvedTarget) =>
        WHERE target_table = $1 AND target_column = $2 AND status IN ('running', 'paused', 'failed') AND NOT dry_run
        ORDER BY run_id DESC LIMIT 1`,
       [target.label, target.column.name]
-    ).pipe(Effect.mapError(failed("looking for an incomplete run")))
+    ).pipe(Effect.mapError(queryFailed("looking for an incomplete run")))
     return rows[0] === undefined ? undefined : toRunRow(rows[0])
   })
 
@@ -126,7 +124,7 @@ export const findRun = (runId: string) =>
     const rows = yield* sql.unsafe<RunRecord & { target_table: string; target_column: string }>(
       `SELECT ${runColumns}, r.target_table, r.target_column FROM stage_migration_runs r WHERE r.run_id = $1::text::bigint`,
       [runId]
-    ).pipe(Effect.mapError(failed(`reading run ${runId}`)))
+    ).pipe(Effect.mapError(queryFailed(`reading run ${runId}`)))
     const row = rows[0]
     return row === undefined ? undefined : { ...toRunRow(row), targetTable: row.target_table, targetColumn: row.target_column }
   })
@@ -177,7 +175,7 @@ export const createRun = (run: NewRun) =>
        WHERE ${filter}
        ${fund === undefined ? "" : `GROUP BY t.${fund.sql} ORDER BY t.${fund.sql} NULLS LAST`}`,
       params
-    ).pipe(Effect.mapError(failed(`counting ${target.label}`)))
+    ).pipe(Effect.mapError(queryFailed(`counting ${target.label}`)))
     const sum = (pick: (g: (typeof groups)[number]) => string | null) =>
       groups.reduce((n, g) => n + Number(pick(g) ?? 0), 0)
     const rowsTotal = sum((g) => g.total)
@@ -230,7 +228,7 @@ export const createRun = (run: NewRun) =>
               cause
             })
           })
-          : failed(`creating a run for ${target.label}`)(cause)
+          : queryFailed(`creating a run for ${target.label}`)(cause)
       )
     )
   })
@@ -270,7 +268,7 @@ export const resumeRun = (runId: string, owner: string) =>
       )
       yield* sql.unsafe(`UPDATE stage_migration_control SET cancel_requested = false WHERE run_id = $1::bigint`, [runId])
       return stuck.map((r) => r.batch_id)
-    })).pipe(Effect.mapError(failed(`resuming run ${runId}`)))
+    })).pipe(Effect.mapError(queryFailed(`resuming run ${runId}`)))
   })
 
 /**
@@ -288,7 +286,7 @@ export const readCheckpoint = (runId: string) =>
       `SELECT fund_position, last_id, next_batch_no, batch_size, cancel_requested
        FROM stage_migration_control WHERE run_id = $1::bigint`,
       [runId]
-    ).pipe(Effect.mapError(failed(`reading the checkpoint of run ${runId}`)))
+    ).pipe(Effect.mapError(queryFailed(`reading the checkpoint of run ${runId}`)))
     const row = rows[0]
     if (row === undefined) {
       return yield* new MigrationError({ reason: new RunNotFound({ detail: `run ${runId} has no checkpoint` }) })
@@ -314,7 +312,7 @@ export const runFunds = (runId: string) =>
     const rows = yield* sql.unsafe<{ fund_id: string | null }>(
       `SELECT fund_id FROM stage_migration_run_funds WHERE run_id = $1::bigint ORDER BY position`,
       [runId]
-    ).pipe(Effect.mapError(failed(`reading the funds of run ${runId}`)))
+    ).pipe(Effect.mapError(queryFailed(`reading the funds of run ${runId}`)))
     return rows.map((r) => r.fund_id)
   })
 
@@ -346,7 +344,7 @@ export const closeRun = (runId: string, status: "succeeded" | "paused" | "failed
            finished_at = CASE WHEN $2 IN ('succeeded', 'cancelled') THEN now() END
        WHERE run_id = $1::bigint`,
       [runId, status, error]
-    ).pipe(Effect.mapError(failed(`closing run ${runId}`)))
+    ).pipe(Effect.mapError(queryFailed(`closing run ${runId}`)))
   })
 
 /**
@@ -370,6 +368,6 @@ export const readParameters = (runId: string) =>
     const rows = yield* sql.unsafe<{ parameters: string }>(
       `SELECT parameters::text AS parameters FROM stage_migration_runs WHERE run_id = $1::bigint`,
       [runId]
-    ).pipe(Effect.mapError(failed(`reading the parameters of run ${runId}`)))
+    ).pipe(Effect.mapError(queryFailed(`reading the parameters of run ${runId}`)))
     return (rows[0] === undefined ? {} : JSON.parse(rows[0].parameters)) as Record<string, unknown>
   })

@@ -14,8 +14,8 @@
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { CANONICAL_STAGES } from "../../normalizer/Stages.ts"
-import { describeCause, MigrationError } from "../MigrationError.ts"
-import { ColumnNotFound, IdNotUnique, InvalidOptions, QueryFailed, TableNotFound, WrongColumnType } from "../MigrationErrorReason.ts"
+import { MigrationError, queryFailed } from "../MigrationError.ts"
+import { ColumnNotFound, IdNotUnique, InvalidOptions, TableNotFound, WrongColumnType } from "../MigrationErrorReason.ts"
 
 /**
  * @since 0.1.0
@@ -96,8 +96,6 @@ export const quoteIdentifier = (name: string): string => `"${name.replace(/"/g, 
 const SCALAR_TYPES = new Set(["text", "varchar", "character varying"])
 const LONGEST_CANONICAL = Math.max(...CANONICAL_STAGES.map((s) => s.length))
 
-const queryFailed = (what: string) => (cause: unknown) =>
-  new MigrationError({ reason: new QueryFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })
 
 /**
  * Resolve a {@link TargetSpec} against the catalog.

@@ -7,11 +7,8 @@
  */
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
-import { describeCause, MigrationError } from "../MigrationError.ts"
-import { QueryFailed } from "../MigrationErrorReason.ts"
+import { queryFailed } from "../MigrationError.ts"
 
-const failed = (what: string) => (cause: unknown) =>
-  new MigrationError({ reason: new QueryFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })
 
 /**
  * The values a run left unchanged, most frequent first.
@@ -29,7 +26,7 @@ export const readUnknowns = (runId: string, limit: number) =>
        FROM stage_migration_unknowns WHERE run_id = $1::bigint
        ORDER BY rows DESC, raw_value LIMIT $2::int`,
       [runId, limit]
-    ).pipe(Effect.mapError(failed(`reading the unknown values of run ${runId}`)))
+    ).pipe(Effect.mapError(queryFailed(`reading the unknown values of run ${runId}`)))
     return rows
   })
 
@@ -51,7 +48,7 @@ export const storeSuggestions = (
        FROM unnest($2::text[], $3::text[], $4::text[]) AS x(kind, md5, s)
        WHERE u.run_id = $1::bigint AND u.kind = x.kind AND u.value_md5 = x.md5`,
       [runId, entries.map((e) => e.kind), entries.map((e) => e.md5), entries.map((e) => e.suggestions.join(","))]
-    ).pipe(Effect.mapError(failed(`storing suggestions of run ${runId}`)))
+    ).pipe(Effect.mapError(queryFailed(`storing suggestions of run ${runId}`)))
   })
 
 /**
@@ -69,6 +66,6 @@ export const readForced = (runId: string, limit: number) =>
        FROM stage_normalization_log WHERE run_id = $1::bigint AND reason LIKE 'forced:%'
        GROUP BY 1, 2, 3 ORDER BY count(*) DESC, 1 LIMIT $2::int`,
       [runId, limit]
-    ).pipe(Effect.mapError(failed(`reading the forced values of run ${runId}`)))
+    ).pipe(Effect.mapError(queryFailed(`reading the forced values of run ${runId}`)))
     return rows.map((r) => ({ value: r.value, stage: r.stage, reason: r.reason, rows: Number(r.n) }))
   })

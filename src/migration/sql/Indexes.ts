@@ -21,8 +21,7 @@ import { SqlClient } from "effect/sql"
 import { sqlStringLiteral } from "../../normalizer/SqlTwin.ts"
 import { stageVocabulary } from "../../normalizer/StageVocabulary.ts"
 import type { Vocabulary } from "../../normalizer/Vocabulary.ts"
-import { describeCause, MigrationError } from "../MigrationError.ts"
-import { QueryFailed } from "../MigrationErrorReason.ts"
+import { queryFailed } from "../MigrationError.ts"
 import { quoteIdentifier, type ResolvedTarget } from "../schema/Target.ts"
 import { isEmbeddedDatabase } from "../schema/TargetLock.ts"
 import { elapsedSince, nowMillis } from "../../shared/WallClock.ts"
@@ -108,8 +107,6 @@ const definitions = (target: ResolvedTarget, vocabulary: Vocabulary<string>) => 
   return list
 }
 
-const failed = (what: string) => (cause: unknown) =>
-  new MigrationError({ reason: new QueryFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })
 
 /**
  * The indexes for a target and whether each exists (valid or INVALID).
@@ -134,7 +131,7 @@ export const planIndexes = Effect.fn("Migration.planIndexes")(function*(
     SELECT c.relname, i.indisvalid AS valid
     FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = ${target.schema} AND c.relname IN ${sql.in(defs.map((d) => d.name))}`.pipe(
-    Effect.mapError(failed(`reading the indexes of ${target.label}`))
+    Effect.mapError(queryFailed(`reading the indexes of ${target.label}`))
   )
   return defs.map((d): IndexPlanEntry => {
     const found = states.find((s) => s.relname === d.name)
@@ -174,9 +171,9 @@ export const applyIndexes = Effect.fn("Migration.applyIndexes")(function*(
     const adapt = (statement: string) => (concurrently ? statement : statement.replace(" CONCURRENTLY", ""))
     if (entry.state === "invalid") {
       yield* sql.unsafe(adapt(`DROP INDEX CONCURRENTLY IF EXISTS ${quoteIdentifier(target.schema)}.${quoteIdentifier(entry.name)}`))
-        .unprepared.pipe(Effect.mapError(failed(`dropping the invalid index ${entry.name}`)))
+        .unprepared.pipe(Effect.mapError(queryFailed(`dropping the invalid index ${entry.name}`)))
     }
-    yield* sql.unsafe(adapt(entry.statement)).unprepared.pipe(Effect.mapError(failed(`creating ${entry.name}`)))
+    yield* sql.unsafe(adapt(entry.statement)).unprepared.pipe(Effect.mapError(queryFailed(`creating ${entry.name}`)))
     outcomes.push({ name: entry.name, action: entry.state === "invalid" ? "rebuilt" : "created", durationMs: yield* elapsedSince(started) })
   }
   return outcomes as ReadonlyArray<IndexOutcome>
