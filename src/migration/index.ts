@@ -64,6 +64,7 @@ export {
   WrongColumnType
 } from "./MigrationErrorReason.ts"
 export { preview, type PreviewOptions, type PreviewReport, type PreviewValue } from "./run/Preview.ts"
+export type { PreviewAction } from "./run/PreviewTally.ts"
 export { makeProgressReporter, type ProgressReporterOptions } from "./run/ProgressReporter.ts"
 export { restoreTest, type RestoreTestOptions, type RestoreTestOutcome } from "./backup/RestoreRehearsal.ts"
 export { rollback, type RollbackConflict, type RollbackOptions, type RollbackSummary } from "./rollback/Rollback.ts"
