@@ -15,7 +15,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import { Effect, type Scope } from "effect"
 import { SqlClient } from "effect/sql"
 import { mkdir, rm, writeFile } from "node:fs/promises"
 import { basename } from "node:path"
@@ -87,6 +87,84 @@ const sqlFailed = (what: string) => (cause: unknown) =>
     : new MigrationError({ reason: new BackupFailed({ detail: `${what}: ${describeCause(cause)}`, cause }) })
 
 /**
+ * The embedded database this process serves, when the connection is to one (`undefined` for a
+ * real server); an embedded database served elsewhere, or in memory, cannot be backed up.
+ */
+const embeddedSource = Effect.gen(function*() {
+  if (!(yield* isEmbeddedDatabase)) return undefined
+  const handle = yield* Effect.serviceOption(EmbeddedPostgres)
+  if (handle._tag === "None") {
+    return yield* new MigrationError({
+      reason: new EmbeddedUnsupported({
+        detail: "this embedded database is served by another process; back it up from the process that runs it " +
+          "(stage-normalization backup create --database-url pglite:///path/to/dir)"
+      })
+    })
+  }
+  if (handle.value.dataDir === undefined) {
+    return yield* new MigrationError({
+      reason: new EmbeddedUnsupported({
+        detail: "an in-memory embedded database (pglite://memory) ends with its process: there is nothing to back up. " +
+          "Use a persisted one (pglite:///path/to/dir)"
+      })
+    })
+  }
+  return { ...handle.value, dataDir: handle.value.dataDir }
+})
+
+type Tables = Effect.Success<ReturnType<typeof resolveBackupTables>>
+
+/** What a dump produced: the file's digest, the tables' statistics, the tool that wrote it. */
+interface Dumped {
+  readonly digest: Effect.Success<ReturnType<typeof writeHashed>>
+  readonly stats: ReadonlyArray<BackupTable>
+  readonly dumpTool: BackupManifest["dumpTool"]
+}
+
+/** The embedded database's data directory, with PGlite's `dumpDataDir`. */
+const dumpEmbedded = (
+  embedded: Effect.Success<typeof embeddedSource> & {},
+  query: RunQuery,
+  tables: Tables,
+  dumpPath: string,
+  emit: (line: string) => Effect.Effect<void>
+) =>
+  Effect.gen(function*() {
+    const stats = yield* Effect.forEach(tables, (t) => tableStats(query, t))
+    yield* emit(`dumping the embedded database (${embedded.dataDir}) with PGlite's dumpDataDir`)
+    const blob = yield* embedded.dumpDataDir
+    const digest = yield* writeHashed(Readable.fromWeb(blob.stream() as unknown as WebReadableStream<Uint8Array>), dumpPath, "dumpDataDir")
+    return { digest, stats, dumpTool: null } satisfies Dumped as Dumped
+  })
+
+/**
+ * `pg_dump` of the tables in our own snapshot: a REPEATABLE READ transaction exports it, pg_dump
+ * dumps that very snapshot while the transaction stays open, and the manifest's counts are read
+ * in it too.
+ */
+const dumpWithPgDump = (
+  pgDump: PgTool,
+  databaseUrl: string,
+  tables: Tables,
+  dumpPath: string,
+  emit: (line: string) => Effect.Effect<void>
+) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const conn = yield* sql.reserve.pipe(Effect.mapError(sqlFailed("reserving a connection")))
+    const run: RunQuery = (text, params = []) => conn.execute(text, params, undefined).pipe(Effect.mapError(sqlFailed("reading the backup snapshot")))
+    yield* Effect.acquireRelease(run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"), () => run("ROLLBACK").pipe(Effect.ignore))
+    const snapshot = String((yield* run("SELECT pg_export_snapshot() AS s"))[0]?.["s"] ?? "")
+    const stats = yield* Effect.forEach(tables, (t) => tableStats(run, t))
+    const connection = toolConnection(databaseUrl, "stage-normalization backup")
+    yield* emit(`dumping ${tables.map((t) => t.label).join(", ")} with ${pgDump.path} (${pgDump.version}), snapshot ${snapshot}`)
+    const args = ["--format=custom", "--no-password", `--snapshot=${snapshot}`, `--dbname=${connection.url}`, ...tables.map((t) => `--table=${dumpPattern(t)}`)]
+    const running = spawnTool(pgDump, args, connection.env, BackupFailed)
+    const [digest] = yield* Effect.all([writeHashed(running.child.stdout!, dumpPath, "pg_dump"), running.done], { concurrency: 2 })
+    return { digest, stats, dumpTool: { path: pgDump.path, version: pgDump.version } } satisfies Dumped as Dumped
+  })
+
+/**
  * Back up the target tables (see the module header): the dump, its `.sha256` and the manifest.
  *
  * @example
@@ -109,38 +187,17 @@ export const createBackup = Effect.fn("Migration.createBackup")(function*(option
   const emit = options.onEvent ?? (() => Effect.void)
   const dir = options.dir ?? "backups"
   const names = options.tables !== undefined && options.tables.length > 0 ? options.tables : ["portfolio_companies"]
-  const embedded = yield* isEmbeddedDatabase
-  const handle = yield* Effect.serviceOption(EmbeddedPostgres)
-  let pgDump: PgTool | undefined
-  let location = redactUrl(options.databaseUrl)
-  if (embedded) {
-    if (handle._tag === "None") {
-      return yield* new MigrationError({
-        reason: new EmbeddedUnsupported({
-          detail: "this embedded database is served by another process; back it up from the process that runs it " +
-            "(stage-normalization backup create --database-url pglite:///path/to/dir)"
-        })
-      })
-    }
-    if (handle.value.dataDir === undefined) {
-      return yield* new MigrationError({
-        reason: new EmbeddedUnsupported({
-          detail: "an in-memory embedded database (pglite://memory) ends with its process: there is nothing to back up. " +
-            "Use a persisted one (pglite:///path/to/dir)"
-        })
-      })
-    }
-    location = `embedded database in ${handle.value.dataDir}`
-  }
+  const embedded = yield* embeddedSource
   const tables = yield* resolveBackupTables(query, names, options.column)
   const server = yield* readServerInfo(query)
-  if (!embedded) pgDump = (yield* findPgTools(["pg_dump"], Math.floor(server.versionNum / 10_000), options.pgBinDir)).pg_dump
+  const pgDump = embedded === undefined
+    ? (yield* findPgTools(["pg_dump"], Math.floor(server.versionNum / 10_000), options.pgBinDir)).pg_dump
+    : undefined
   const createdAt = yield* now
-  const stem = `${safe(server.name)}-${safe(tables[0]!.table)}${tables.length > 1 ? `-and-${tables.length - 1}-more` : ""}-${
-    stamp(createdAt)
-  }`
-
-  const paths = backupPaths(dir, stem, embedded ? "pglite-datadir" : "pg_dump-custom")
+  const more = tables.length > 1 ? `-and-${tables.length - 1}-more` : ""
+  const stem = `${safe(server.name)}-${safe(tables[0]!.table)}${more}-${stamp(createdAt)}`
+  const format = embedded === undefined ? "pg_dump-custom" : "pglite-datadir"
+  const paths = backupPaths(dir, stem, format)
   yield* Effect.tryPromise({
     try: () => mkdir(dir, { recursive: true }),
     catch: (cause) => new MigrationError({ reason: new BackupFailed({ detail: `cannot create ${dir}: ${describeCause(cause)}`, cause }) })
@@ -148,63 +205,21 @@ export const createBackup = Effect.fn("Migration.createBackup")(function*(option
   const cleanup = Effect.promise(() =>
     Promise.all([rm(paths.dump, { force: true }), rm(paths.sha256, { force: true }), rm(paths.manifest, { force: true })])
   )
-
-  const dumped = yield* Effect.gen(function*() {
-    if (pgDump === undefined && handle._tag === "Some") {
-      const embeddedDb = handle.value
-      const stats = yield* Effect.forEach(tables, (t) => tableStats(query, t))
-      yield* emit(`dumping the embedded database (${embeddedDb.dataDir}) with PGlite's dumpDataDir`)
-      const blob = yield* embeddedDb.dumpDataDir
-      const digest = yield* writeHashed(
-        Readable.fromWeb(blob.stream() as unknown as WebReadableStream<Uint8Array>),
-        paths.dump,
-        "dumpDataDir"
-      )
-      return { digest, stats, dumpTool: null }
-    }
-    // Our own REPEATABLE READ transaction exports its snapshot; pg_dump dumps that very snapshot
-    // while the transaction stays open, and the manifest's counts are read in it too.
-    if (pgDump === undefined) return yield* new MigrationError({ reason: new BackupFailed({ detail: "no dump method" }) })
-    const conn = yield* sql.reserve.pipe(Effect.mapError(sqlFailed("reserving a connection")))
-    const run: RunQuery = (text, params = []) =>
-      conn.execute(text, params, undefined).pipe(Effect.mapError(sqlFailed("reading the backup snapshot")))
-    yield* Effect.acquireRelease(
-      run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
-      () => run("ROLLBACK").pipe(Effect.ignore)
-    )
-    const snapshot = String((yield* run("SELECT pg_export_snapshot() AS s"))[0]?.["s"] ?? "")
-    const stats = yield* Effect.forEach(tables, (t) => tableStats(run, t))
-    const connection = toolConnection(options.databaseUrl, "stage-normalization backup")
-    yield* emit(`dumping ${tables.map((t) => t.label).join(", ")} with ${pgDump.path} (${pgDump.version}), snapshot ${snapshot}`)
-    const running = spawnTool(
-      pgDump,
-      [
-        "--format=custom",
-        "--no-password",
-        `--snapshot=${snapshot}`,
-        `--dbname=${connection.url}`,
-        ...tables.map((t) => `--table=${dumpPattern(t)}`)
-      ],
-      connection.env,
-      BackupFailed
-    )
-    const [digest] = yield* Effect.all([writeHashed(running.child.stdout!, paths.dump, "pg_dump"), running.done], {
-      concurrency: 2
-    })
-    return { digest, stats, dumpTool: { path: pgDump.path, version: pgDump.version } }
-  }).pipe(Effect.scoped, Effect.onError(() => cleanup))
-
+  const dump: Effect.Effect<Dumped, MigrationError, SqlClient.SqlClient | Scope.Scope> = embedded !== undefined
+    ? dumpEmbedded(embedded, query, tables, paths.dump, emit)
+    : dumpWithPgDump(pgDump!, options.databaseUrl, tables, paths.dump, emit)
+  const dumped = yield* dump.pipe(Effect.scoped, Effect.onError(() => cleanup))
   const manifest: BackupManifest = {
     manifestVersion: 1,
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
     createdAt: createdAt.toISOString(),
-    format: embedded ? "pglite-datadir" : "pg_dump-custom",
+    format,
     file: basename(paths.dump),
     bytes: dumped.digest.bytes,
     sha256: dumped.digest.sha256,
     database: {
       name: server.name,
-      location,
+      location: embedded === undefined ? redactUrl(options.databaseUrl) : `embedded database in ${embedded.dataDir}`,
       serverVersion: server.version,
       serverVersionNum: server.versionNum,
       systemIdentifier: server.systemIdentifier
