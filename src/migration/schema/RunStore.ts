@@ -143,14 +143,8 @@ interface NewRun {
   readonly owner: string
 }
 
-/**
- * Create a run, its checkpoint and its baselines (one transaction; a full count of the target,
- * per fund when it has a fund column).
- *
- * @since 0.1.0
- * @category runs
- */
-export const createRun = (run: NewRun) =>
+/** The baseline counts of a new run: rows, NULLs and (scalar) non-canonical values, per fund when there is a fund column. */
+const baselineCounts = (run: NewRun) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const { target } = run
@@ -166,7 +160,7 @@ export const createRun = (run: NewRun) =>
       }))::text`
       : "NULL::text"
     const filter = run.fundId !== null && fund !== undefined ? `t.${fund.sql} = ${bind(run.fundId, `text::${fund.type}`)}` : "TRUE"
-    const groups = yield* sql.unsafe<{ fund: string | null; total: string; nulls: string; noncanonical: string | null }>(
+    return yield* sql.unsafe<{ fund: string | null; total: string; nulls: string; noncanonical: string | null }>(
       `SELECT ${fund === undefined ? "NULL::text" : `t.${fund.sql}::text`} AS fund,
               count(*)::text AS total,
               count(*) FILTER (WHERE t.${target.column.sql} IS NULL)::text AS nulls,
@@ -176,6 +170,21 @@ export const createRun = (run: NewRun) =>
        ${fund === undefined ? "" : `GROUP BY t.${fund.sql} ORDER BY t.${fund.sql} NULLS LAST`}`,
       params
     ).pipe(Effect.mapError(queryFailed(`counting ${target.label}`)))
+  })
+
+/**
+ * Create a run, its checkpoint and its baselines (one transaction; a full count of the target,
+ * per fund when it has a fund column).
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const createRun = (run: NewRun) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const { target } = run
+    const fund = target.fund
+    const groups = yield* baselineCounts(run)
     const sum = (pick: (g: (typeof groups)[number]) => string | null) =>
       groups.reduce((n, g) => n + Number(pick(g) ?? 0), 0)
     const rowsTotal = sum((g) => g.total)

@@ -27,7 +27,7 @@ import type { Vocabulary } from "../../normalizer/Vocabulary.ts"
 import { TOOL_NAME, TOOL_VERSION } from "../backup/BackupManifest.ts"
 import { queryWith } from "../backup/BackupStats.ts"
 import type { ForceUnknownOptions } from "../run/ForceUnknown.ts"
-import { describeCause, MigrationError } from "../MigrationError.ts"
+import { MigrationError, queryFailed } from "../MigrationError.ts"
 import { InvalidOptions, QueryFailed, RunNotFound } from "../MigrationErrorReason.ts"
 import { checkFundId, resolveTarget, type TargetSpec } from "../schema/Target.ts"
 import { ensureTrackingSchema } from "../schema/TrackingSchema.ts"
@@ -141,6 +141,43 @@ const summarise = (checks: ReadonlyArray<CheckResult>, strict: boolean) => {
   return { passed: count("pass"), warnings, failed, skipped: count("skipped"), ok: failed === 0 && (!strict || warnings === 0) }
 }
 
+/** The eight checks, each guarded (a check that cannot run is a failed check, not a failed verify). */
+const runChecks = (ctx: VerifyContext) =>
+  Effect.gen(function*() {
+    const checks: Array<CheckResult> = []
+    checks.push(yield* guarded("batches", checkBatches(ctx)))
+    checks.push(yield* guarded("canonical", checkCanonical(ctx)))
+    checks.push(yield* guarded("nulls", checkNulls(ctx)))
+    checks.push(yield* guarded("row-count", checkRowCount(ctx)))
+    checks.push(yield* guarded("audit", checkAudit(ctx)))
+    checks.push(yield* guarded("sample", checkSample(ctx)))
+    let funds: ReadonlyArray<FundBreakdown> = []
+    checks.push(yield* guarded(
+      "funds",
+      checkFunds(ctx).pipe(Effect.map((r) => {
+        funds = r.funds
+        return r.check
+      }))
+    ))
+    checks.push(yield* guarded("distributions", checkDistributions(ctx)))
+    return { checks, funds }
+  })
+
+/** Mark the run verified (or not) with the outcome; the time PostgreSQL recorded, or null. */
+const recordVerification = (runId: string, strict: boolean, summary: ReturnType<typeof summarise>, checks: ReadonlyArray<CheckResult>) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const outcome = { at: yield* nowIso, strict, ...summary, checks: checks.map((c) => [c.name, c.status]) }
+    const rows = yield* sql.unsafe<{ verified_at: Date | string | null }>(
+      `UPDATE stage_migration_runs
+       SET verified_at = CASE WHEN $2::boolean THEN now() END, verification = $3::jsonb
+       WHERE run_id = $1::bigint RETURNING verified_at`,
+      [runId, summary.ok, JSON.stringify(outcome)]
+    ).pipe(Effect.mapError(queryFailed(`recording the verification of run ${runId}`)))
+    const at = rows[0]?.verified_at
+    return at === null || at === undefined ? null : iso(at)
+  })
+
 /**
  * Verify a run (see the module header). A failed verification is a report with `ok: false`, not
  * an error; errors are bad input (no such run, table or fund) or an unreachable database.
@@ -185,41 +222,10 @@ export const verify = Effect.fn("Migration.verify")(function*(options: VerifyOpt
     vocabulary,
     query: queryWith(sql, `verifying run ${runId}`, QueryFailed)
   }
-  const checks: Array<CheckResult> = []
-  checks.push(yield* guarded("batches", checkBatches(ctx)))
-  checks.push(yield* guarded("canonical", checkCanonical(ctx)))
-  checks.push(yield* guarded("nulls", checkNulls(ctx)))
-  checks.push(yield* guarded("row-count", checkRowCount(ctx)))
-  checks.push(yield* guarded("audit", checkAudit(ctx)))
-  checks.push(yield* guarded("sample", checkSample(ctx)))
-  let funds: ReadonlyArray<FundBreakdown> = []
-  checks.push(yield* guarded(
-    "funds",
-    checkFunds(ctx).pipe(Effect.map((r) => {
-      funds = r.funds
-      return r.check
-    }))
-  ))
-  checks.push(yield* guarded("distributions", checkDistributions(ctx)))
-
+  const { checks, funds } = yield* runChecks(ctx)
   const summary = summarise(checks, strict)
   const record = (options.record ?? true) && !ctx.fundScoped
-  let verifiedAt: string | null = null
-  if (record) {
-    const outcome = { at: yield* nowIso, strict, ...summary, checks: checks.map((c) => [c.name, c.status]) }
-    const rows = yield* sql.unsafe<{ verified_at: Date | string | null }>(
-      `UPDATE stage_migration_runs
-       SET verified_at = CASE WHEN $2::boolean THEN now() END, verification = $3::jsonb
-       WHERE run_id = $1::bigint RETURNING verified_at`,
-      [runId, summary.ok, JSON.stringify(outcome)]
-    ).pipe(
-      Effect.mapError((cause) =>
-        new MigrationError({ reason: new QueryFailed({ detail: `recording the verification of run ${runId}: ${describeCause(cause)}`, cause }) })
-      )
-    )
-    const at = rows[0]?.verified_at
-    verifiedAt = at === null || at === undefined ? null : iso(at)
-  }
+  const verifiedAt = record ? yield* recordVerification(runId, strict, summary, checks) : null
   return {
     reportVersion: 1,
     tool: { name: TOOL_NAME, version: TOOL_VERSION },

@@ -232,17 +232,8 @@ export const checkRowCount = (ctx: VerifyContext) =>
     return check("row-count", "pass", `${n(now.rows, "row")}, as at run start`, counts)
   })
 
-/**
- * Check 5: the audit matches the run and the table — audit rows = rows updated (per run and per
- * batch, and only for batches that succeeded), no row audited twice, no audit row whose old and
- * new values are equal, forced reasons only when the run forced — and each audited row still holds
- * the value the run wrote, unless it changed since (reported as a warning, as are rows deleted
- * since and rows a rollback restored).
- *
- * @since 0.1.0
- * @category checks
- */
-export const checkAudit = (ctx: VerifyContext) =>
+/** The audit against the run's own records: counts per run and batch, duplicates, no-ops, forced rows. */
+const auditConsistency = (ctx: VerifyContext) =>
   Effect.gen(function*() {
     const run = ctx.run.runId
     const total = num((yield* ctx.query(`SELECT count(*)::text AS n FROM stage_normalization_log WHERE run_id = $1::bigint`, [run]))[0]?.["n"])
@@ -276,9 +267,33 @@ export const checkAudit = (ctx: VerifyContext) =>
       `SELECT count(*)::text AS n FROM stage_normalization_log WHERE run_id = $1::bigint AND reason LIKE 'forced:%'`,
       [run]
     ))[0]?.["n"])
+    const problems: Array<string> = []
+    const examples: Array<CheckExample> = []
+    if (total !== ctx.run.rowsUpdated) problems.push(`${n(total, "audit row")} but the run counts ${n(ctx.run.rowsUpdated, "updated row")}`)
+    if (perBatch.length > 0) {
+      problems.push(`${n(perBatch.length, "batch", "batches")} whose audit rows differ from their updated rows`)
+      for (const b of perBatch) {
+        examples.push(example(String(b["id"]), `${num(b["audited"])} audit rows`, `${b["status"] === "succeeded" ? num(b["rows_updated"]) : 0}`, `batch ${String(b["status"])}`))
+      }
+    }
+    if (orphans > 0) problems.push(`${n(orphans, "audit row")} of no batch of the run`)
+    if (twice.length > 0) {
+      problems.push(`${n(twice.length, "row")} audited more than once (applied twice)`)
+      for (const t of twice) examples.push(example(String(t["pk"]), `${num(t["n"])} audit rows`, "1", "applied twice"))
+    }
+    if (noops.length > 0) {
+      problems.push(`${n(noops.length, "audit row")} whose old and new values are equal`)
+      for (const x of noops) examples.push(example(String(x["pk"]), null, null, "old value = new value"))
+    }
+    if (forcedRows > 0) problems.push(`${n(forcedRows, "forced audit row")} but the run did not force unknown values`)
+    return { total, batchMismatches: perBatch.length, appliedTwice: twice.length, problems, examples }
+  })
 
+/** The audited rows that no longer hold what the run wrote: changed, deleted or rolled back since. */
+const auditDrift = (ctx: VerifyContext) =>
+  Effect.gen(function*() {
     const p = params()
-    const runParam = p.bind(run, "bigint")
+    const runParam = p.bind(ctx.run.runId, "bigint")
     const col = `t.${ctx.target.column.sql}`
     const written = ctx.target.kind === "scalar" ? "l.new_value" : "l.new_json"
     const found = ctx.target.kind === "scalar" ? `${col}::text` : `${col}`
@@ -295,56 +310,51 @@ export const checkAudit = (ctx: VerifyContext) =>
        ORDER BY l.log_id`,
       p.values
     )
-    let changed = 0
-    let deleted = 0
-    let reverted = 0
-    const driftExamples: Array<CheckExample> = []
+    const counts = { changed: 0, deleted: 0, reverted: 0 }
+    const examples: Array<CheckExample> = []
     for (const d of drift) {
       const note = d["missing"] === true ? "deleted since the run" : d["reverted"] === true ? "restored by a rollback" : "changed since the run"
-      if (d["missing"] === true) deleted++
-      else if (d["reverted"] === true) reverted++
-      else changed++
-      if (driftExamples.length < MAX_EXAMPLES) {
-        driftExamples.push(example(String(d["pk"]), (d["found"] as string | null) ?? null, String(d["expected"]), note))
-      }
+      if (d["missing"] === true) counts.deleted++
+      else if (d["reverted"] === true) counts.reverted++
+      else counts.changed++
+      if (examples.length < MAX_EXAMPLES) examples.push(example(String(d["pk"]), (d["found"] as string | null) ?? null, String(d["expected"]), note))
     }
-    const hardProblems: Array<string> = []
-    const examples: Array<CheckExample> = []
-    if (total !== ctx.run.rowsUpdated) hardProblems.push(`${n(total, "audit row")} but the run counts ${n(ctx.run.rowsUpdated, "updated row")}`)
-    if (perBatch.length > 0) {
-      hardProblems.push(`${n(perBatch.length, "batch", "batches")} whose audit rows differ from their updated rows`)
-      for (const b of perBatch) {
-        examples.push(example(String(b["id"]), `${num(b["audited"])} audit rows`, `${b["status"] === "succeeded" ? num(b["rows_updated"]) : 0}`, `batch ${String(b["status"])}`))
-      }
-    }
-    if (orphans > 0) hardProblems.push(`${n(orphans, "audit row")} of no batch of the run`)
-    if (twice.length > 0) {
-      hardProblems.push(`${n(twice.length, "row")} audited more than once (applied twice)`)
-      for (const t of twice) examples.push(example(String(t["pk"]), `${num(t["n"])} audit rows`, "1", "applied twice"))
-    }
-    if (noops.length > 0) {
-      hardProblems.push(`${n(noops.length, "audit row")} whose old and new values are equal`)
-      for (const x of noops) examples.push(example(String(x["pk"]), null, null, "old value = new value"))
-    }
-    if (forcedRows > 0) hardProblems.push(`${n(forcedRows, "forced audit row")} but the run did not force unknown values`)
+    return { ...counts, examples }
+  })
+
+/**
+ * Check 5: the audit matches the run and the table — audit rows = rows updated (per run and per
+ * batch, and only for batches that succeeded), no row audited twice, no audit row whose old and
+ * new values are equal, forced reasons only when the run forced — and each audited row still holds
+ * the value the run wrote, unless it changed since (reported as a warning, as are rows deleted
+ * since and rows a rollback restored).
+ *
+ * @since 0.1.0
+ * @category checks
+ */
+export const checkAudit = (ctx: VerifyContext) =>
+  Effect.gen(function*() {
+    const own = yield* auditConsistency(ctx)
+    const drift = yield* auditDrift(ctx)
+    const { changed, deleted, reverted } = drift
     const counts = {
-      auditRows: total,
+      auditRows: own.total,
       rowsUpdated: ctx.run.rowsUpdated,
-      batchMismatches: perBatch.length,
-      appliedTwice: twice.length,
+      batchMismatches: own.batchMismatches,
+      appliedTwice: own.appliedTwice,
       changedSince: changed,
       deletedSince: deleted,
       rolledBack: reverted
     }
-    const status: CheckStatus = hardProblems.length > 0 ? "fail" : changed + deleted + reverted > 0 ? "warn" : "pass"
+    const status: CheckStatus = own.problems.length > 0 ? "fail" : changed + deleted + reverted > 0 ? "warn" : "pass"
     const soft = [
       changed > 0 ? `${n(changed, "audited row")} changed since the run` : "",
       deleted > 0 ? `${n(deleted, "audited row")} deleted since` : "",
       reverted > 0 ? `${n(reverted, "audited row")} restored by a rollback` : ""
     ].filter((s) => s !== "")
     const summary = [
-      hardProblems.length === 0 ? `${n(total, "audit row")} = rows updated, one per row` : hardProblems.join("; "),
+      own.problems.length === 0 ? `${n(own.total, "audit row")} = rows updated, one per row` : own.problems.join("; "),
       ...soft
     ].join("; ")
-    return check("audit", status, summary, counts, [...examples, ...driftExamples])
+    return check("audit", status, summary, counts, [...own.examples, ...drift.examples])
   })
