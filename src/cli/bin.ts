@@ -1,6 +1,7 @@
 /**
- * The `stage-normalization` executable. Bad input (unparseable flags, unreadable files) exits 2,
- * a negative result (unknown values, failed checks) exits 1, success 0.
+ * The `stage-normalization` executable. Bad input (unparseable flags, values out of range,
+ * unreadable files) exits 2, a negative result (unknown values, failed checks) exits 1, success 0.
+ * A parse error prints its message and a hint on stderr, never the help (see `CliPresenter.ts`).
  *
  * @since 0.1.0
  */
@@ -9,12 +10,14 @@ import { Cause, Effect, Runtime } from "effect"
 import { CliError, Command } from "effect/cli"
 import pkg from "../../package.json" with { type: "json" }
 import { cli } from "./Cli.ts"
+import * as CliPresenter from "./CliPresenter.ts"
 
 const teardown: Runtime.Teardown = (exit, onExit) =>
   Runtime.defaultTeardown(exit, (code) => {
     if (exit._tag === "Failure" && code === 1) {
       const error = Cause.squash(exit.cause)
-      // effect/cli reports parse errors as ShowHelp carrying errors: that is bad input.
+      // effect/cli reports parse errors (values out of range included) as ShowHelp carrying
+      // errors, with exit code 1: that is bad input.
       if (CliError.isCliError(error) && error._tag === "ShowHelp") return onExit(2)
     }
     onExit(code)
@@ -22,6 +25,6 @@ const teardown: Runtime.Teardown = (exit, onExit) =>
 
 cli.pipe(
   Command.run({ version: pkg.version }),
-  Effect.provide(NodeServices.layer),
+  Effect.provide([CliPresenter.layer, NodeServices.layer]),
   NodeRuntime.runMain({ teardown })
 )

@@ -1,7 +1,8 @@
 /**
- * Runs the CLI from source in a child process (the way operators run it) and captures its output.
+ * Runs the CLI from source in a child process (the way operators run it) and captures its output:
+ * `runCli` waits for it synchronously, `runCliAsync` lets a test run several at once.
  */
-import { spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
 const bin = fileURLToPath(new URL("../../src/cli/bin.ts", import.meta.url))
@@ -20,3 +21,18 @@ export const runCli = (args: ReadonlyArray<string>, env: Readonly<Record<string,
   })
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
+
+export const runCliAsync = (args: ReadonlyArray<string>, env: Readonly<Record<string, string>> = {}): Promise<CliRun> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, NO_COLOR: "1", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 60_000
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
+    child.on("error", reject)
+    child.on("close", (status) => resolve({ status, stdout, stderr }))
+  })

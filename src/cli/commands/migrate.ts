@@ -38,6 +38,7 @@ import type { TargetSpec } from "../../migration/schema/Target.ts"
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
 import { databaseUrlFlag, requireDatabaseUrl, withDatabase } from "../CommandDatabase.ts"
 import { confirmForceUnknown, processTerminal } from "../ForceUnknownConfirmation.ts"
+import { idFlag, INT4_MAX, intFlag } from "../NumericFlags.ts"
 import { gracefulSignals } from "../StopSignals.ts"
 import { renderTable } from "../Table.ts"
 import { targetFlags, toTargetSpec } from "../TargetFlags.ts"
@@ -120,6 +121,11 @@ const renderSummary = (s: RunSummary): string => {
   return lines.join("\n")
 }
 
+/** Row counts (batch sizes) are bound as PostgreSQL `integer`. */
+const rows = (name: string, description: string) => intFlag(name, { min: 1, max: INT4_MAX, description })
+/** Durations in ms: PostgreSQL timeouts (`statement_timeout`, `lock_timeout`) and Node timers take at most int4. */
+const millis = (name: string, min: 0 | 1, description: string) => intFlag(name, { min, max: INT4_MAX, description })
+
 const flags = {
   databaseUrl: databaseUrlFlag("postgres://user@host:5432/db (else DATABASE_URL)"),
   ...targetFlags(),
@@ -131,30 +137,29 @@ const flags = {
     Flag.withDescription("auto: per fund when a (fund, id) index exists, else by id"),
     Flag.withDefault("auto" as const)
   ),
-  batchSize: Flag.Int("batch-size").pipe(Flag.withDescription("Rows per batch (initial size when adaptive)"), Flag.withDefault(5_000)),
-  minBatchSize: Flag.Int("min-batch-size").pipe(Flag.withDescription("Adaptive lower bound (default 100)"), Flag.optional),
-  maxBatchSize: Flag.Int("max-batch-size").pipe(Flag.withDescription("Adaptive upper bound (default 50,000)"), Flag.optional),
-  targetBatchMs: Flag.Int("target-batch-ms").pipe(Flag.withDescription("Adaptive target batch duration"), Flag.withDefault(1_000)),
+  batchSize: rows("batch-size", "Rows per batch (initial size when adaptive)").pipe(Flag.withDefault(5_000)),
+  minBatchSize: rows("min-batch-size", "Adaptive lower bound (default 100)").pipe(Flag.optional),
+  maxBatchSize: rows("max-batch-size", "Adaptive upper bound (default 50,000)").pipe(Flag.optional),
+  targetBatchMs: millis("target-batch-ms", 1, "Adaptive target batch duration").pipe(Flag.withDefault(1_000)),
   adaptive: Flag.Boolean("adaptive").pipe(
     Flag.withDescription("Adapt the batch size towards --target-batch-ms (--no-adaptive: fixed size)"),
     Flag.withDefault(true)
   ),
-  sleepMs: Flag.Int("sleep-ms").pipe(Flag.withDescription("Pause between batches"), Flag.withDefault(100)),
+  sleepMs: millis("sleep-ms", 0, "Pause between batches").pipe(Flag.withDefault(100)),
   fundId: Flag.String("fund-id").pipe(Flag.withDescription("Migrate one fund only"), Flag.optional),
   resume: Flag.Boolean("resume").pipe(Flag.withDescription("Continue the target's incomplete run (with --apply)"), Flag.withDefault(false)),
   apply: Flag.Boolean("apply").pipe(Flag.withDescription("Write (default: dry run, nothing written)"), Flag.withDefault(false)),
   json: Flag.Boolean("json").pipe(Flag.withDescription("Events and report as JSON lines on stdout"), Flag.withDefault(false)),
-  statementTimeoutMs: Flag.Int("statement-timeout-ms").pipe(
-    Flag.withDescription("Per-statement timeout in a batch; exceeding it splits the batch"),
+  statementTimeoutMs: millis("statement-timeout-ms", 1, "Per-statement timeout in a batch; exceeding it splits the batch").pipe(
     Flag.withDefault(30_000)
   ),
-  lockTimeoutMs: Flag.Int("lock-timeout-ms").pipe(Flag.withDescription("Row-lock wait limit (then retried)"), Flag.withDefault(5_000)),
-  stuckAfterMs: Flag.Int("stuck-after-ms").pipe(Flag.withDescription("A batch running longer is abandoned and retried"), Flag.withDefault(600_000)),
+  lockTimeoutMs: millis("lock-timeout-ms", 1, "Row-lock wait limit (then retried)").pipe(Flag.withDefault(5_000)),
+  stuckAfterMs: millis("stuck-after-ms", 1, "A batch running longer is abandoned and retried").pipe(Flag.withDefault(600_000)),
   throttle: Flag.Boolean("throttle").pipe(
     Flag.withDescription("Back off while the database is unhealthy (--no-throttle to skip the checks)"),
     Flag.withDefault(true)
   ),
-  maxReplicationLagMs: Flag.Int("max-replication-lag-ms").pipe(Flag.withDescription("Back off above this replica lag"), Flag.withDefault(10_000)),
+  maxReplicationLagMs: millis("max-replication-lag-ms", 0, "Back off above this replica lag").pipe(Flag.withDefault(10_000)),
   cancel: Flag.Boolean("cancel").pipe(Flag.withDescription("Cancel the target's incomplete run (or --run ID)"), Flag.withDefault(false)),
   backupCheck: Flag.Boolean("backup-check").pipe(
     Flag.withDescription("Require a fresh, verified, restore-tested backup before --apply (--no-backup-check skips it; recorded)"),
@@ -174,7 +179,7 @@ const flags = {
     Flag.withDescription("Confirm --force-unknown without a terminal (scripts, CI)"),
     Flag.withDefault(false)
   ),
-  run: Flag.String("run").pipe(Flag.withDescription("Run id for --cancel"), Flag.optional)
+  run: idFlag("run", { description: "Run id for --cancel" }).pipe(Flag.optional)
 }
 
 type MigrateFlags = Command.Command.Config.Infer<typeof flags>

@@ -30,6 +30,7 @@ import { DEFAULT_PROMOTION_POLICY, promote, type PromotionPolicy, type Promotion
 import { evaluatePromotionWindows, type GateResult, type GateRow, type GateVerdict } from "../../rollout/PromotionGate.ts"
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
 import { optionalDatabaseUrlFlag } from "../CommandDatabase.ts"
+import { INT4_MAX, intFlag } from "../NumericFlags.ts"
 import { renderTable } from "../Table.ts"
 import { targetFlags } from "../TargetFlags.ts"
 
@@ -162,6 +163,9 @@ const gateOnly = Effect.fnUntraced(function*(policy: PromotionPolicy, metricsFai
   return exitCodeOf(verdict)
 })
 
+/** Each window is one round of six Prometheus queries: a bound on what one `promote` may send. */
+const MAX_WINDOWS = 1_000
+
 /** The target the finalisation guard checks: `--table` and `--column` of the migration. */
 const guardTarget = targetFlags({ table: "Migrated table the guard checks", column: "Migrated column the guard checks" })
 
@@ -176,7 +180,7 @@ export const promoteCommand = Command.make(
       Flag.withDescription("Prometheus base URL, e.g. http://127.0.0.1:9090 (default: PROMETHEUS_URL)"),
       Flag.withFallbackConfig(Config.String("PROMETHEUS_URL"))
     ),
-    to: Flag.Int("to").pipe(Flag.withDescription("Target percentage instead of the next ramp step"), Flag.optional),
+    to: intFlag("to", { min: 0, max: 100, description: "Target percentage instead of the next ramp step" }).pipe(Flag.optional),
     dryRun: Flag.Boolean("dry-run").pipe(
       Flag.withDescription("Only evaluate and print the gate; change nothing (needs no Redis)"),
       Flag.withDefault(false)
@@ -186,14 +190,16 @@ export const promoteCommand = Command.make(
       Flag.withDefault(false)
     ),
     job: Flag.String("job").pipe(Flag.withDescription("Only the metrics of this Prometheus job"), Flag.optional),
-    windows: Flag.Int("windows").pipe(
-      Flag.withDescription(`Consecutive passing windows required (default ${DEFAULT_PROMOTION_POLICY.requiredPasses})`),
-      Flag.optional
-    ),
-    windowSeconds: Flag.Int("window-seconds").pipe(
-      Flag.withDescription(`Length of one window in seconds (default ${DEFAULT_PROMOTION_POLICY.windowSeconds})`),
-      Flag.optional
-    ),
+    windows: intFlag("windows", {
+      min: 1,
+      max: MAX_WINDOWS,
+      description: `Consecutive passing windows required (default ${DEFAULT_PROMOTION_POLICY.requiredPasses})`
+    }).pipe(Flag.optional),
+    windowSeconds: intFlag("window-seconds", {
+      min: 1,
+      max: INT4_MAX,
+      description: `Length of one window in seconds (default ${DEFAULT_PROMOTION_POLICY.windowSeconds})`
+    }).pipe(Flag.optional),
     redisUrl: Flag.String("redis-url").pipe(
       Flag.withDescription("Redis holding the shared rollout document (default: REDIS_URL)"),
       Flag.withFallbackConfig(Config.String("REDIS_URL")),
@@ -214,12 +220,8 @@ export const promoteCommand = Command.make(
   },
   Effect.fnUntraced(function*(flags) {
     const to = Option.getOrUndefined(flags.to)
-    if (to !== undefined && (to < 0 || to > 100)) return yield* new CliInputError({ message: `--to must be within 0..100, got ${to}` })
     const windows = Option.getOrElse(flags.windows, () => DEFAULT_PROMOTION_POLICY.requiredPasses)
     const windowSeconds = Option.getOrElse(flags.windowSeconds, () => DEFAULT_PROMOTION_POLICY.windowSeconds)
-    if (windows < 1 || windowSeconds < 1) {
-      return yield* new CliInputError({ message: "--windows and --window-seconds must be at least 1" })
-    }
     if (!/^https?:\/\//.test(flags.prometheusUrl)) {
       return yield* new CliInputError({ message: `--prometheus-url must be an http(s) URL, got ${JSON.stringify(flags.prometheusUrl)}` })
     }

@@ -18,6 +18,7 @@ import { makeProgressReporter } from "../../migration/run/ProgressReporter.ts"
 import { rollback, type RollbackSummary } from "../../migration/rollback/Rollback.ts"
 import { CliExitCode } from "../CliInputError.ts"
 import { databaseUrlFlag, requireDatabaseUrl, withDatabase } from "../CommandDatabase.ts"
+import { idFlag, INT4_MAX, intFlag } from "../NumericFlags.ts"
 import { gracefulSignals } from "../StopSignals.ts"
 import { renderTable } from "../Table.ts"
 
@@ -72,11 +73,11 @@ export const rollbackCommand = Command.make(
   "rollback",
   {
     databaseUrl: databaseUrlFlag(),
-    run: Flag.String("run").pipe(Flag.withDescription("The normalisation run to undo")),
-    batch: Flag.String("batch").pipe(Flag.withDescription("Only this batch of the run"), Flag.optional),
+    run: idFlag("run", { description: "The normalisation run to undo" }),
+    batch: idFlag("batch", { description: "Only this batch of the run" }).pipe(Flag.optional),
     apply: Flag.Boolean("apply").pipe(Flag.withDescription("Restore (default: dry run, nothing written)"), Flag.withDefault(false)),
-    batchSize: Flag.Int("batch-size").pipe(Flag.withDescription("Audit rows per batch"), Flag.withDefault(1_000)),
-    sleepMs: Flag.Int("sleep-ms").pipe(Flag.withDescription("Pause between batches"), Flag.withDefault(100)),
+    batchSize: intFlag("batch-size", { min: 1, max: INT4_MAX, description: "Audit rows per batch" }).pipe(Flag.withDefault(1_000)),
+    sleepMs: intFlag("sleep-ms", { min: 0, max: INT4_MAX, description: "Pause between batches" }).pipe(Flag.withDefault(100)),
     json: Flag.Boolean("json").pipe(Flag.withDescription("Events and summary as JSON lines on stdout"), Flag.withDefault(false))
   },
   Effect.fnUntraced(function*(f) {

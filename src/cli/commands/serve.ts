@@ -12,6 +12,7 @@ import { Command, Flag } from "effect/cli"
 import { runReferenceService } from "../../service/ReferenceService.ts"
 import { CliInputError } from "../CliInputError.ts"
 import { databaseUrlFlag } from "../CommandDatabase.ts"
+import { intFlag } from "../NumericFlags.ts"
 
 // A driver error's own message is generic ("PgConnection: Query failed"); the server's reason
 // ("column \"name\" of relation \"portfolio_companies\" does not exist") is in its cause.
@@ -31,7 +32,7 @@ const describeFailure = (error: unknown): string => {
 export const serveCommand = Command.make(
   "serve",
   {
-    port: Flag.Int("port").pipe(Flag.withDescription("Port (default: PORT, else 3333)"), Flag.optional),
+    port: intFlag("port", { min: 0, max: 65_535, description: "Port (default: PORT, else 3333)" }).pipe(Flag.optional),
     host: Flag.String("host").pipe(Flag.withDescription("Bind address (default: HOST, else 127.0.0.1)"), Flag.optional),
     databaseUrl: databaseUrlFlag(
       "PostgreSQL URL (default: DATABASE_URL, else an embedded PostgreSQL); the service creates its demo tables (funds, portfolio_companies, strategies, allocations) there, so give it a database of its own"
@@ -42,9 +43,6 @@ export const serveCommand = Command.make(
     )
   },
   Effect.fnUntraced(function*({ databaseUrl, host, port, redisUrl }) {
-    if (Option.isSome(port) && (port.value < 0 || port.value > 65535)) {
-      return yield* new CliInputError({ message: `--port must be within 0..65535, got ${port.value}` })
-    }
     return yield* runReferenceService({
       port: Option.getOrUndefined(port),
       host: Option.getOrUndefined(host),

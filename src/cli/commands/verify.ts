@@ -16,8 +16,12 @@ import { verify } from "../../migration/verify/Verify.ts"
 import { encodeReport, type VerifyReport, verifyReportJsonSchema } from "../../migration/verify/VerifyReport.ts"
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
 import { databaseUrlFlag, requireDatabaseUrl, withDatabase } from "../CommandDatabase.ts"
+import { idFlag, intFlag } from "../NumericFlags.ts"
 import { renderTable } from "../Table.ts"
 import { optionalTableColumnFlags } from "../TargetFlags.ts"
+
+/** What `verify` itself accepts for the sample (it refuses more). */
+const MAX_SAMPLE_SIZE = 1_000_000
 
 const STATUS = { pass: "PASS", warn: "WARN", fail: "FAIL", skipped: "skip" } as const
 
@@ -79,10 +83,12 @@ export const verifyCommand = Command.make(
   "verify",
   {
     databaseUrl: databaseUrlFlag(),
-    run: Flag.String("run").pipe(Flag.withDescription("Run id (default: the latest run of --table/--column)"), Flag.optional),
+    run: idFlag("run", { description: "Run id (default: the latest run of --table/--column)" }).pipe(Flag.optional),
     ...optionalTableColumnFlags({ table: "Table (default portfolio_companies)", column: "Column (default stage)" }),
     fundId: Flag.String("fund-id").pipe(Flag.withDescription("Verify one fund only (records nothing on the run)"), Flag.optional),
-    sampleSize: Flag.Int("sample-size").pipe(Flag.withDescription("Rows re-normalised in TypeScript (check 6)"), Flag.withDefault(100)),
+    sampleSize: intFlag("sample-size", { min: 0, max: MAX_SAMPLE_SIZE, description: "Rows re-normalised in TypeScript (check 6)" }).pipe(
+      Flag.withDefault(100)
+    ),
     output: Flag.String("output").pipe(Flag.withDescription("Write the JSON report to this file"), Flag.optional),
     strict: Flag.Boolean("strict").pipe(Flag.withDescription("Fail on warnings too"), Flag.withDefault(false)),
     json: Flag.Boolean("json").pipe(Flag.withDescription("Print the JSON report instead of the table"), Flag.withDefault(false)),
