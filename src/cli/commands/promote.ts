@@ -13,23 +13,15 @@
  *
  * @since 0.1.0
  */
-import { NodeRedis } from "@effect/platform-node"
 import { Config, Console, Effect, Layer, Option, Ref } from "effect"
 import { Command, Flag } from "effect/cli"
-import { Redis } from "effect/persistence"
 import { layerPrometheusMetricsSourceFetch } from "../../rollout/PrometheusMetricsSource.ts"
-import { backfillStatusFromPostgres } from "../../migration/verify/BackfillStatusPostgres.ts"
-import { layerFromUrl } from "../../migration/database/Database.ts"
-import type { MigrationError } from "../../migration/MigrationError.ts"
-import type { MissingPeerDependencyError } from "../../shared/PeerDependency.ts"
-import { BACKFILL_PENDING, BackfillStatus } from "../../rollout/BackfillStatus.ts"
-import { DEFAULT_DOCUMENT } from "../../rollout/Config.ts"
 import { MetricsSource, type MetricsSourceError } from "../../rollout/MetricsSource.ts"
-import { ModeStore } from "../../rollout/ModeStore.ts"
 import { DEFAULT_PROMOTION_POLICY, promote, type PromotionPolicy, type PromotionResult } from "../../rollout/Promote.ts"
 import { evaluatePromotionWindows, type GateResult, type GateRow, type GateVerdict } from "../../rollout/PromotionGate.ts"
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
 import { optionalDatabaseUrlFlag } from "../CommandDatabase.ts"
+import { backfillLayer, redisFailureMessage, requireSharedDocument, sharedStoreLayer } from "../SharedStore.ts"
 import { renderTable } from "../Table.ts"
 import { targetFlags } from "../TargetFlags.ts"
 
@@ -68,29 +60,6 @@ export const renderGateRows = (rows: ReadonlyArray<GateRow>): string =>
       formatValue(r.criterion, r.measured),
       r.status
     ])
-  )
-
-/**
- * The finalisation guard's view of the historical data: with `--database-url` (or DATABASE_URL)
- * the migration's own record in PostgreSQL (latest run of the target succeeded, verified, nothing
- * non-canonical left); without one, "not verified", so raising read enforcement needs `--force`.
- */
-const backfillLayer = (databaseUrl: Option.Option<string>, table: string, column: string) =>
-  Option.isSome(databaseUrl)
-    ? BackfillStatus.layerCheck(backfillStatusFromPostgres({ table, column })).pipe(
-      Layer.provide(layerFromUrl(databaseUrl.value, { maxConnections: 1, applicationName: "stage-normalization promote" }))
-    )
-    : BackfillStatus.layerMemory(BACKFILL_PENDING)
-
-/** The shared store over one Redis connection (also exposed, to check the document exists). */
-const sharedStoreLayer = (url: string, prefix: string, backfill: Layer.Layer<BackfillStatus, MigrationError | MissingPeerDependencyError>) =>
-  ModeStore.layerRedisFrom({
-    initial: DEFAULT_DOCUMENT, // never served nor written: the shared document must exist (checked first)
-    prefix,
-    seedIfEmpty: false
-  }).pipe(
-    Layer.provide(backfill),
-    Layer.provideMerge(NodeRedis.layer({ url, socket: { connectTimeout: 5_000 } }))
   )
 
 /** A MetricsSource that remembers why it failed, so an unreadable Prometheus reads "inconclusive". */
@@ -251,13 +220,7 @@ export const promoteCommand = Command.make(
     const actor = Option.getOrElse(flags.actor, () => process.env["USER"] ?? "cli")
 
     const program = Effect.gen(function*() {
-      const redis = yield* Redis.Redis
-      const exists = yield* redis.send<number>("EXISTS", `${prefix}:document`)
-      if (exists !== 1) {
-        return yield* new CliInputError({
-          message: `no rollout document at ${prefix}:document in ${redisUrl} — is this the Redis (and prefix) the services use?`
-        })
-      }
+      yield* requireSharedDocument(redisUrl, prefix)
       const result = yield* promote({ actor, reason: flags.reason, source: "cli", force: flags.force, policy })
       const code = yield* report(result, yield* Ref.get(metricsFailure))
       if (code !== 0) {
@@ -269,15 +232,13 @@ export const promoteCommand = Command.make(
     })
 
     return yield* program.pipe(
-      Effect.provide(Layer.merge(sharedStoreLayer(redisUrl, prefix, backfillLayer(flags.databaseUrl, flags.table, flags.column)), metrics)),
+      Effect.provide(Layer.merge(
+        sharedStoreLayer(redisUrl, prefix, backfillLayer(flags.databaseUrl, flags.table, flags.column, "stage-normalization promote")),
+        metrics
+      )),
       Effect.scoped,
       Effect.catchTags({
-        RedisError: (e) =>
-          Effect.fail(
-            new CliInputError({
-              message: `cannot use the shared rollout store at ${redisUrl}: ${e.message || String(e.cause ?? "connection failed")}`
-            })
-          ),
+        RedisError: (e) => Effect.fail(new CliInputError({ message: redisFailureMessage(redisUrl, e) })),
         ModeStoreError: (e) => Effect.fail(new CliExitCode({ code: 1, reason: `not promoted: ${e.message}` })),
         BackfillNotVerifiedError: (e) =>
           Effect.fail(new CliExitCode({ code: 1, reason: `not promoted: ${e.message} (--force overrides, audited)` })),
