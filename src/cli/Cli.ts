@@ -7,6 +7,7 @@ import { Command } from "effect/cli"
 import { backupCommand } from "./commands/backup.ts"
 import { indexCommand } from "./commands/index-command.ts"
 import { migrateCommand } from "./commands/migrate.ts"
+import { modeCommand } from "./commands/mode.ts"
 import { normalizeCommand } from "./commands/normalize.ts"
 import { promoteCommand } from "./commands/promote.ts"
 import { rollbackCommand } from "./commands/rollback.ts"
@@ -33,6 +34,7 @@ export const cli = Command.make("stage-normalization").pipe(
     sqlCommand,
     indexCommand,
     serveCommand,
-    promoteCommand
+    promoteCommand,
+    modeCommand
   ])
 )

@@ -56,6 +56,7 @@ export const backfillLayer = (
 /**
  * The shared store over one Redis connection (the `Redis` service is exposed too, to check that
  * the document exists). The boot document is never served nor written: `seedIfEmpty` is off.
+ * Reads may take 2 s and writes 5 s (an operator's command across a network, not the hot path).
  *
  * @example
  * ```ts
@@ -70,7 +71,9 @@ export const sharedStoreLayer = <E>(url: string, prefix: string, backfill: Layer
   ModeStore.layerRedisFrom({
     initial: DEFAULT_DOCUMENT, // never served nor written: the shared document must exist (checked first)
     prefix,
-    seedIfEmpty: false
+    seedIfEmpty: false,
+    readTimeout: "2 seconds",
+    writeTimeout: "5 seconds"
   }).pipe(
     Layer.provide(backfill),
     Layer.provideMerge(NodeRedis.layer({ url, socket: { connectTimeout: 5_000 } }))
