@@ -7,9 +7,13 @@
  * version read, audited (source `cli`), and reaches every instance through the store's pub/sub.
  *
  * Prints the verdict table (criterion, threshold, measured, pass/fail) of the newest window, one
- * line per window, and what happened. `--dry-run` evaluates and prints the gate only (no store). Exit codes: 0 promoted (or forced, or already at the last
- * step), 1 the gate failed, 3 the gate was inconclusive (too little traffic, or Prometheus could
- * not be read — never a pass), 2 bad input (flags, no shared store, no rollout document in it).
+ * line per window, and what happened. Every evaluation that reaches the store — promoted, forced or
+ * held — is recorded in the audit history with its decision record (values, thresholds, PromQL,
+ * verdict). `--dry-run` evaluates and prints the gate only (no store, nothing recorded). Exit
+ * codes: 0 promoted (or forced, or already at the last step), 1 the gate failed, 3 the gate was
+ * inconclusive (too little traffic, or Prometheus could not be read — never a pass; with
+ * `--on-inconclusive fail` it exits 1 like a failed gate), 2 bad input (flags, no shared store, no
+ * rollout document in it).
  *
  * @since 0.1.0
  */
@@ -21,6 +25,7 @@ import { DEFAULT_PROMOTION_POLICY, promote, type PromotionPolicy, type Promotion
 import { evaluatePromotionWindows, type GateResult, type GateRow, type GateVerdict } from "../../rollout/PromotionGate.ts"
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
 import { optionalDatabaseUrlFlag } from "../CommandDatabase.ts"
+import { writeGateMetricsFile } from "../GateMetricsFile.ts"
 import { backfillLayer, redisFailureMessage, requireSharedDocument, sharedStoreLayer } from "../SharedStore.ts"
 import { renderTable } from "../Table.ts"
 import { targetFlags } from "../TargetFlags.ts"
@@ -69,7 +74,8 @@ const recordingMetricsSource = (inner: Layer.Layer<MetricsSource>, failure: Ref.
     Effect.gen(function*() {
       const source = yield* MetricsSource
       return MetricsSource.of({
-        snapshots: (request) => source.snapshots(request).pipe(Effect.tapError((e) => Ref.set(failure, Option.some(e))))
+        snapshots: (request) => source.snapshots(request).pipe(Effect.tapError((e) => Ref.set(failure, Option.some(e)))),
+        ...(source.queries !== undefined ? { queries: source.queries } : {})
       })
     })
   ).pipe(Layer.provide(inner))
@@ -95,9 +101,16 @@ const printGate = Effect.fnUntraced(function*(
   return verdict
 })
 
-const exitCodeOf = (verdict: GateVerdict): number => (verdict === "pass" ? 0 : verdict === "inconclusive" ? 3 : 1)
+type OnInconclusive = "hold" | "fail"
 
-const report = Effect.fnUntraced(function*(result: PromotionResult, metricsFailure: Option.Option<MetricsSourceError>) {
+const exitCodeOf = (verdict: GateVerdict, onInconclusive: OnInconclusive): number =>
+  verdict === "pass" ? 0 : verdict === "inconclusive" && onInconclusive === "hold" ? 3 : 1
+
+const report = Effect.fnUntraced(function*(
+  result: PromotionResult,
+  metricsFailure: Option.Option<MetricsSourceError>,
+  onInconclusive: OnInconclusive
+) {
   if (result.outcome === "at-final-step") {
     yield* Console.log(`already at the last ramp step (${result.fromPercent} %): nothing to promote`)
     return 0
@@ -114,13 +127,19 @@ const report = Effect.fnUntraced(function*(result: PromotionResult, metricsFailu
       )
       return 0
     case "held":
-      yield* Console.log(`held: enforcementPercent stays at ${result.fromPercent} % (the attempt is audited as refused)`)
-      return Math.max(1, exitCodeOf(verdict))
+      yield* Console.log(
+        `held: enforcementPercent stays at ${result.fromPercent} % (the attempt and its decision record are audited as refused)`
+      )
+      return Math.max(1, exitCodeOf(verdict, onInconclusive))
   }
 })
 
 /** `--dry-run`: the gate alone, from Prometheus; nothing is read from or written to the store. */
-const gateOnly = Effect.fnUntraced(function*(policy: PromotionPolicy, metricsFailure: Ref.Ref<Option.Option<MetricsSourceError>>) {
+const gateOnly = Effect.fnUntraced(function*(
+  policy: PromotionPolicy,
+  metricsFailure: Ref.Ref<Option.Option<MetricsSourceError>>,
+  onInconclusive: OnInconclusive
+) {
   const metrics = yield* MetricsSource
   const snapshots = yield* Effect.result(metrics.snapshots({ windows: policy.requiredPasses, windowSeconds: policy.windowSeconds }))
   const evaluation = snapshots._tag === "Success"
@@ -128,7 +147,7 @@ const gateOnly = Effect.fnUntraced(function*(policy: PromotionPolicy, metricsFai
     : { verdict: "inconclusive" as const, reasons: [snapshots.failure.message], table: [], windows: [] }
   yield* Console.log(`promotion gate (dry run: nothing changes)\n`)
   const verdict = yield* printGate(evaluation, yield* Ref.get(metricsFailure))
-  return exitCodeOf(verdict)
+  return exitCodeOf(verdict, onInconclusive)
 })
 
 /** The target the finalisation guard checks: `--table` and `--column` of the migration. */
@@ -153,6 +172,14 @@ export const promoteCommand = Command.make(
     force: Flag.Boolean("force").pipe(
       Flag.withDescription("Promote even if the gate does not pass (audited as forced)"),
       Flag.withDefault(false)
+    ),
+    metricsFile: Flag.String("metrics-file").pipe(
+      Flag.withDescription("Write the gate's metrics (stage_validation_gate_*) to this Prometheus text file (textfile collector, Pushgateway)"),
+      Flag.optional
+    ),
+    onInconclusive: Flag.Literals("on-inconclusive", ["hold", "fail"]).pipe(
+      Flag.withDescription("An inconclusive gate (too little traffic, Prometheus unreadable): hold (exit 3, wait and retry) or fail (exit 1); never promotes"),
+      Flag.withDefault("hold")
     ),
     job: Flag.String("job").pipe(Flag.withDescription("Only the metrics of this Prometheus job"), Flag.optional),
     windows: Flag.Int("windows").pipe(
@@ -204,9 +231,9 @@ export const promoteCommand = Command.make(
       metricsFailure
     )
     if (flags.dryRun) {
-      const code = yield* gateOnly(policy, metricsFailure).pipe(Effect.provide(metrics))
+      const code = yield* gateOnly(policy, metricsFailure, flags.onInconclusive).pipe(Effect.provide(metrics))
       if (code !== 0) {
-        return yield* new CliExitCode({ code, reason: code === 3 ? "the gate is inconclusive" : "the gate fails" })
+        return yield* new CliExitCode({ code, reason: code === 3 ? "the gate is inconclusive" : "the gate does not pass" })
       }
       return
     }
@@ -221,12 +248,24 @@ export const promoteCommand = Command.make(
 
     const program = Effect.gen(function*() {
       yield* requireSharedDocument(redisUrl, prefix)
-      const result = yield* promote({ actor, reason: flags.reason, source: "cli", force: flags.force, policy })
-      const code = yield* report(result, yield* Ref.get(metricsFailure))
+      const result = yield* promote({
+        actor,
+        reason: flags.reason,
+        source: "cli",
+        force: flags.force,
+        policy,
+        onInconclusive: flags.onInconclusive
+      })
+      const code = yield* report(result, yield* Ref.get(metricsFailure), flags.onInconclusive)
+      if (Option.isSome(flags.metricsFile)) yield* writeGateMetricsFile(flags.metricsFile.value)
       if (code !== 0) {
         return yield* new CliExitCode({
           code,
-          reason: code === 3 ? "the gate was inconclusive: not promoted" : "the gate failed: not promoted"
+          reason: code === 3
+            ? "the gate was inconclusive: not promoted"
+            : result.verdict === "inconclusive"
+            ? "the gate was inconclusive (--on-inconclusive fail): not promoted"
+            : "the gate failed: not promoted"
         })
       }
     })
@@ -249,7 +288,7 @@ export const promoteCommand = Command.make(
   })
 ).pipe(
   Command.withDescription(
-    "Evaluate the promotion gate on Prometheus and, only on a pass, move enforcementPercent to the next ramp step in the shared (Redis) rollout store. Exit 0 promoted, 1 gate failed, 3 inconclusive, 2 bad input."
+    "Evaluate the promotion gate on Prometheus and, only on a pass, move enforcementPercent to the next ramp step in the shared (Redis) rollout store; every attempt is recorded in the audit history with its decision record. Exit 0 promoted, 1 gate failed, 3 inconclusive (1 with --on-inconclusive fail), 2 bad input."
   ),
   Command.withExamples([
     {
