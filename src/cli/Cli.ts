@@ -13,6 +13,7 @@ import { promoteCommand } from "./commands/promote.ts"
 import { rollbackCommand } from "./commands/rollback.ts"
 import { serveCommand } from "./commands/serve.ts"
 import { sqlCommand } from "./commands/sql.ts"
+import { statusCommand } from "./commands/status.ts"
 import { verifyCommand } from "./commands/verify.ts"
 
 /**
@@ -35,6 +36,7 @@ export const cli = Command.make("stage-normalization").pipe(
     indexCommand,
     serveCommand,
     promoteCommand,
-    modeCommand
+    modeCommand,
+    statusCommand
   ])
 )

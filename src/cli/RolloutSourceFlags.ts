@@ -95,9 +95,112 @@ const readToken = (tokenFile: Option.Option<string>): Effect.Effect<string, CliI
     })
 
 /**
- * Opens the source the flags name (in the caller's scope). Bad combinations are a `CliInputError`
+ * The source the flags name, before anything is opened: the mode API (with its token), the shared
+ * store, or none (`message` says what to give).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type SourceChoice =
+  | { readonly _tag: "Api"; readonly url: string; readonly token: string }
+  | { readonly _tag: "Redis"; readonly url: string; readonly prefix: string }
+  | { readonly _tag: "None"; readonly message: string }
+
+/**
+ * Reads the flags (and the environment behind them). Bad combinations are a `CliInputError`
  * (exit 2): `--url` with `--redis-url`, `--prefix` or a guard database (the service's guard reads
- * its own), `--token-file` without `--url`, no source at all, a URL that is not http(s) or redis(s).
+ * its own), `--token-file` without `--url`, a URL that is not http(s) or redis(s), an unreadable
+ * token. No source at all is `None`, for the caller to report.
+ *
+ * @example
+ * ```ts
+ * import { Option } from "effect"
+ * import { chooseRolloutSource } from "./RolloutSourceFlags.ts" // internal: not part of the package's API
+ * const choice = chooseRolloutSource(
+ *   { url: Option.none(), tokenFile: Option.none(), redisUrl: Option.some("redis://127.0.0.1:6379"), prefix: Option.none() },
+ *   "mode get"
+ * ) // Effect<{ _tag: "Redis", url: "redis://127.0.0.1:6379", prefix: "stage-validation" }, CliInputError>
+ * ```
+ * @since 0.2.0
+ * @category constructors
+ */
+export const chooseRolloutSource = (
+  flags: SourceFlagValues,
+  command: string,
+  databaseUrl: Option.Option<string> = Option.none()
+): Effect.Effect<SourceChoice, CliInputError> =>
+  Effect.gen(function*() {
+    if (Option.isSome(flags.url)) {
+      const conflicting = [
+        Option.isSome(flags.redisUrl) ? "--redis-url" : undefined,
+        Option.isSome(flags.prefix) ? "--prefix" : undefined,
+        Option.isSome(databaseUrl) ? "--database-url" : undefined
+      ].filter((f) => f !== undefined)
+      if (conflicting.length > 0) {
+        return yield* new CliInputError({
+          message: `${command}: --url talks to the service's mode API, which uses its own store and database; ` +
+            `drop ${conflicting.join(", ")} (or drop --url to use the shared store directly)`
+        })
+      }
+      if (!/^https?:\/\//i.test(flags.url.value)) {
+        return yield* new CliInputError({ message: `--url must be an http(s) URL, got ${JSON.stringify(flags.url.value)}` })
+      }
+      return { _tag: "Api", url: flags.url.value, token: yield* readToken(flags.tokenFile) } as const
+    }
+    if (Option.isSome(flags.tokenFile)) {
+      return yield* new CliInputError({ message: `${command}: --token-file goes with --url (the mode API); Redis needs no token here` })
+    }
+    const redisUrl = Option.getOrUndefined(flags.redisUrl) ?? env("REDIS_URL")
+    if (redisUrl === undefined) {
+      return {
+        _tag: "None",
+        message: `${command} needs the rollout document: --redis-url (or REDIS_URL) for the shared store the services use, ` +
+          `or --url for a running service's mode API`
+      } as const
+    }
+    if (!/^rediss?:\/\//i.test(redisUrl)) {
+      return yield* new CliInputError({ message: `--redis-url must be a redis:// URL, got ${JSON.stringify(redisUrl)}` })
+    }
+    const prefix = Option.getOrUndefined(flags.prefix) ?? env("STAGE_VALIDATION_REDIS_PREFIX") ?? DEFAULT_STORE_PREFIX
+    return { _tag: "Redis", url: redisUrl, prefix } as const
+  })
+
+/**
+ * Opens a chosen source (in the caller's scope); `None` fails with its message (exit 2).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { openChosenSource } from "./RolloutSourceFlags.ts" // internal: not part of the package's API
+ * const read = openChosenSource({ _tag: "Redis", url: "redis://127.0.0.1:6379", prefix: "stage-validation" }).pipe(
+ *   Effect.flatMap((source) => source.read),
+ *   Effect.scoped
+ * )
+ * ```
+ * @since 0.2.0
+ * @category constructors
+ */
+export const openChosenSource = (
+  choice: SourceChoice,
+  guard?: GuardTarget
+): Effect.Effect<RolloutSource, SourceError, Scope.Scope> => {
+  switch (choice._tag) {
+    case "Api":
+      return Effect.succeed(apiRolloutSource(choice.url, choice.token))
+    case "Redis":
+      return redisRolloutSource(
+        choice.url,
+        choice.prefix,
+        guard ?? { databaseUrl: Option.none(), table: "portfolio_companies", column: "stage" }
+      )
+    case "None":
+      return Effect.fail(new CliInputError({ message: choice.message }))
+  }
+}
+
+/**
+ * Opens the source the flags name: {@link chooseRolloutSource}, then {@link openChosenSource}
+ * (no source at all is a `CliInputError` too).
  *
  * @example
  * ```ts
@@ -116,41 +219,4 @@ export const openRolloutSource = (
   command: string,
   guard?: GuardTarget
 ): Effect.Effect<RolloutSource, SourceError, Scope.Scope> =>
-  Effect.gen(function*() {
-    if (Option.isSome(flags.url)) {
-      const conflicting = [
-        Option.isSome(flags.redisUrl) ? "--redis-url" : undefined,
-        Option.isSome(flags.prefix) ? "--prefix" : undefined,
-        guard !== undefined && Option.isSome(guard.databaseUrl) ? "--database-url" : undefined
-      ].filter((f) => f !== undefined)
-      if (conflicting.length > 0) {
-        return yield* new CliInputError({
-          message: `${command}: --url talks to the service's mode API, which uses its own store and database; ` +
-            `drop ${conflicting.join(", ")} (or drop --url to use the shared store directly)`
-        })
-      }
-      if (!/^https?:\/\//i.test(flags.url.value)) {
-        return yield* new CliInputError({ message: `--url must be an http(s) URL, got ${JSON.stringify(flags.url.value)}` })
-      }
-      return apiRolloutSource(flags.url.value, yield* readToken(flags.tokenFile))
-    }
-    if (Option.isSome(flags.tokenFile)) {
-      return yield* new CliInputError({ message: `${command}: --token-file goes with --url (the mode API); Redis needs no token here` })
-    }
-    const redisUrl = Option.getOrUndefined(flags.redisUrl) ?? env("REDIS_URL")
-    if (redisUrl === undefined) {
-      return yield* new CliInputError({
-        message: `${command} needs the rollout document: --redis-url (or REDIS_URL) for the shared store the services use, ` +
-          `or --url for a running service's mode API`
-      })
-    }
-    if (!/^rediss?:\/\//i.test(redisUrl)) {
-      return yield* new CliInputError({ message: `--redis-url must be a redis:// URL, got ${JSON.stringify(redisUrl)}` })
-    }
-    const prefix = Option.getOrUndefined(flags.prefix) ?? env("STAGE_VALIDATION_REDIS_PREFIX") ?? DEFAULT_STORE_PREFIX
-    return yield* redisRolloutSource(
-      redisUrl,
-      prefix,
-      guard ?? { databaseUrl: Option.none(), table: "portfolio_companies", column: "stage" }
-    )
-  })
+  chooseRolloutSource(flags, command, guard?.databaseUrl).pipe(Effect.flatMap((choice) => openChosenSource(choice, guard)))

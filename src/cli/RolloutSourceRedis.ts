@@ -7,6 +7,7 @@
  *
  * @since 0.2.0
  */
+import { NodeRedis } from "@effect/platform-node"
 import { Context, Effect, Layer, type Option, type Scope } from "effect"
 import { type AuditEntry } from "../rollout/AuditLog.ts"
 import { encodeRolloutDocument, type RolloutDocument } from "../rollout/Config.ts"
@@ -15,7 +16,7 @@ import { ModeStore } from "../rollout/ModeStore.ts"
 import type { ModeStoreError } from "../rollout/ModeStoreError.ts"
 import { CliInputError } from "./CliInputError.ts"
 import { type ChangeRequest, refusalError, type RolloutSource, type RolloutView, type SourceError } from "./RolloutSource.ts"
-import { backfillLayer, redisFailureMessage, requireSharedDocument, sharedStoreLayer } from "./SharedStore.ts"
+import { backfillLayer, probeRedis, redisFailureMessage, requireSharedDocument, sharedStoreLayer } from "./SharedStore.ts"
 
 /**
  * Where the finalisation guard reads the backfill's state: the database (`None`: not verified)
@@ -50,7 +51,7 @@ const storeFailure = (error: ModeStoreError | BackfillNotVerifiedError): SourceE
 
 /**
  * Opens the shared store at `url` under `prefix` (in the caller's scope) and checks that it holds a
- * rollout document. Fails with a `CliInputError` (exit 2) when Redis cannot be used, holds no
+ * rollout document. A Redis that does not answer a `PING` within 5 s is not used at all. Fails with a `CliInputError` (exit 2) when Redis cannot be used, holds no
  * document there, or the guard's database cannot be read.
  *
  * @example
@@ -75,7 +76,16 @@ export const redisRolloutSource = (
       prefix,
       backfillLayer(guard.databaseUrl, guard.table, guard.column, "stage-normalization mode")
     )
+    yield* probeRedis(url, 5_000)
     const context = yield* Layer.build(layer)
+    // Runs before the client's own (graceful) close: a command still waiting on a Redis that stopped
+    // answering is rejected at once instead of holding the command (and its timeout) forever.
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        const client = Context.get(context, NodeRedis.NodeRedis).client
+        if (client.isOpen) client.destroy()
+      })
+    )
     yield* requireSharedDocument(url, prefix).pipe(Effect.provide(context))
     const store = Context.get(context, ModeStore)
 

@@ -10,6 +10,8 @@
 import { NodeRedis } from "@effect/platform-node"
 import { Effect, Layer, Option } from "effect"
 import { Redis } from "effect/persistence"
+import { connect as connectTcp, type Socket } from "node:net"
+import { connect as connectTls } from "node:tls"
 import { layerFromUrl } from "../migration/database/Database.ts"
 import type { MigrationError } from "../migration/MigrationError.ts"
 import { backfillStatusFromPostgres } from "../migration/verify/BackfillStatusPostgres.ts"
@@ -116,3 +118,45 @@ export const requireSharedDocument = (url: string, prefix: string) =>
  */
 export const redisFailureMessage = (url: string, e: { readonly message: string; readonly cause?: unknown }): string =>
   `cannot use the shared rollout store at ${url}: ${e.message || String(e.cause ?? "connection failed")}`
+
+/**
+ * Whether a Redis answers at all, before a client is made: one `PING` on a raw connection (TLS for
+ * `rediss://`), any reply within `timeoutMs` counts (`-NOAUTH` too: the server is there). A Redis
+ * that accepts connections and never answers (a partition, a stuck proxy) would otherwise leave the
+ * node-redis client waiting for its handshake with no timeout. Fails with a `CliInputError`.
+ *
+ * @example
+ * ```ts
+ * import { probeRedis } from "./SharedStore.ts" // internal: not part of the package's API
+ * const reachable = probeRedis("redis://127.0.0.1:6379", 5_000) // Effect<void, CliInputError>
+ * ```
+ * @since 0.2.0
+ * @category checks
+ */
+export const probeRedis = (url: string, timeoutMs: number): Effect.Effect<void, CliInputError> =>
+  Effect.callback<void, CliInputError>((resume) => {
+    let parsed: URL
+    try {
+      parsed = new URL(url)
+    } catch {
+      resume(Effect.fail(new CliInputError({ message: `--redis-url ${JSON.stringify(url)} is not a URL` })))
+      return
+    }
+    const tls = parsed.protocol === "rediss:"
+    const options = { host: parsed.hostname || "127.0.0.1", port: Number(parsed.port || 6379) }
+    const socket: Socket = tls ? connectTls({ ...options, servername: options.host }) : connectTcp(options)
+    let done = false
+    const finish = (error: string | undefined) => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      socket.destroy()
+      resume(error === undefined ? Effect.void : Effect.fail(new CliInputError({ message: redisFailureMessage(url, { message: error }) })))
+    }
+    const timer = setTimeout(() => finish(`no answer within ${timeoutMs} ms`), timeoutMs)
+    socket.once(tls ? "secureConnect" : "connect", () => socket.write("PING\r\n"))
+    socket.once("data", () => finish(undefined))
+    socket.once("error", (e) => finish(e.message))
+    socket.once("close", () => finish("the connection was closed without an answer"))
+    return Effect.sync(() => finish("interrupted"))
+  })

@@ -236,6 +236,18 @@ describe("stage-normalization mode --url, through a running service's mode API",
     assert.strictEqual(mixed.status, 2)
     assert.include(mixed.stderr, "drop --database-url")
   }, 90_000)
+
+  it("status --url reads the document and the history through the mode API", async () => {
+    const run = await cli(["status", ...api(), "--json"])
+    assert.strictEqual(run.status, 0, run.stderr)
+    const report = JSON.parse(run.stdout) as Record<string, { state: string; source?: string; version?: number }>
+    assert.strictEqual(report["rollout"]?.state, "ok")
+    assert.strictEqual(report["rollout"]?.version, service.store.current().version)
+    assert.include(report["rollout"]?.source, "(mode API)")
+    assert.strictEqual(report["gate"]?.state, "ok")
+    assert.strictEqual(report["webhook"]?.state, "ok")
+    assert.strictEqual(report["backfill"]?.state, "error", "no --database-url: not read")
+  }, 60_000)
 })
 
 /** psql against the real PostgreSQL (the migration record the finalisation guard reads). */

@@ -27,45 +27,8 @@ import { CliExitCode, CliInputError } from "../CliInputError.ts"
 import { optionalDatabaseUrlFlag } from "../CommandDatabase.ts"
 import { writeGateMetricsFile } from "../GateMetricsFile.ts"
 import { backfillLayer, redisFailureMessage, requireSharedDocument, sharedStoreLayer } from "../SharedStore.ts"
-import { renderTable } from "../Table.ts"
+import { renderGateRows } from "../GateReport.ts"
 import { targetFlags } from "../TargetFlags.ts"
-
-const pct = (n: number): string => `${+(n * 100).toPrecision(4)} %`
-const ms = (s: number): string => `${+(s * 1000).toPrecision(4)} ms`
-
-const formatValue = (criterion: string, v: number | ReadonlyArray<string> | null): string => {
-  if (v === null) return "—"
-  if (typeof v !== "number") return v.length === 0 ? "(none)" : v.join(", ")
-  if (criterion === "requests") return String(Math.round(v))
-  if (criterion === "validatorP99Seconds") return ms(v)
-  return pct(v)
-}
-
-/**
- * The verdict table: criterion, threshold, measured value, pass/fail.
- *
- * @example
- * ```ts
- * renderGateRows([{ criterion: "errorRatio", comparison: "<", threshold: 0.001, measured: 0.02, status: "fail" }])
- * // criterion   threshold  measured  result
- * // ----------  ---------  --------  ------
- * // errorRatio  < 0.1 %    2 %       fail
- * ```
- * @since 0.1.0
- * @category rendering
- */
-export const renderGateRows = (rows: ReadonlyArray<GateRow>): string =>
-  renderTable(
-    ["criterion", "threshold", "measured", "result"],
-    rows.map((r) => [
-      r.criterion,
-      typeof r.threshold === "number"
-        ? `${r.comparison} ${formatValue(r.criterion, r.threshold)}`
-        : `none of ${r.threshold.length} blocking alerts`,
-      formatValue(r.criterion, r.measured),
-      r.status
-    ])
-  )
 
 /** A MetricsSource that remembers why it failed, so an unreadable Prometheus reads "inconclusive". */
 const recordingMetricsSource = (inner: Layer.Layer<MetricsSource>, failure: Ref.Ref<Option.Option<MetricsSourceError>>) =>
