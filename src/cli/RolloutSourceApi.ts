@@ -16,6 +16,11 @@ import { type ChangeRequest, refusalError, type RolloutSource, type RolloutView,
 /**
  * The path of the mode API under a service's base URL.
  *
+ * @example
+ * ```ts
+ * import { MODE_API_PATH } from "./RolloutSourceApi.ts" // internal: not part of the package's API
+ * MODE_API_PATH // => "/_ops/stage-validation/mode"
+ * ```
  * @since 0.2.0
  * @category constants
  */

@@ -20,6 +20,11 @@ import { DEFAULT_STORE_PREFIX } from "./SharedStore.ts"
  * The environment variable holding the service's ops token(s), comma-separated for rotation (the
  * first one is used).
  *
+ * @example
+ * ```ts
+ * import { OPS_TOKEN_ENV } from "./RolloutSourceFlags.ts" // internal: not part of the package's API
+ * OPS_TOKEN_ENV // => "STAGE_VALIDATION_OPS_TOKEN"
+ * ```
  * @since 0.2.0
  * @category constants
  */
@@ -29,6 +34,12 @@ export const OPS_TOKEN_ENV = "STAGE_VALIDATION_OPS_TOKEN"
  * `--url`, `--token-file`, `--redis-url` and `--prefix`, all optional (the environment is read
  * when the source is opened, so that an explicit flag and an inherited variable can be told apart).
  *
+ * @example
+ * ```ts
+ * import { Command } from "effect/cli"
+ * import { sourceFlags } from "./RolloutSourceFlags.ts" // internal: not part of the package's API
+ * const peek = Command.make("peek", { ...sourceFlags }) // the handler gets url, tokenFile, redisUrl, prefix
+ * ```
  * @since 0.2.0
  * @category flags
  */

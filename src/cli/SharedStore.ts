@@ -24,6 +24,11 @@ import { CliInputError } from "./CliInputError.ts"
 /**
  * The store's default key prefix (`<prefix>:document`, `<prefix>:history`, `<prefix>:changes`).
  *
+ * @example
+ * ```ts
+ * import { DEFAULT_STORE_PREFIX } from "./SharedStore.ts" // internal: not part of the package's API
+ * `${DEFAULT_STORE_PREFIX}:document` // => "stage-validation:document"
+ * ```
  * @since 0.2.0
  * @category constants
  */
