@@ -7,11 +7,13 @@ import { Command } from "effect/cli"
 import { backupCommand } from "./commands/backup.ts"
 import { indexCommand } from "./commands/index-command.ts"
 import { migrateCommand } from "./commands/migrate.ts"
+import { modeCommand } from "./commands/mode.ts"
 import { normalizeCommand } from "./commands/normalize.ts"
 import { promoteCommand } from "./commands/promote.ts"
 import { rollbackCommand } from "./commands/rollback.ts"
 import { serveCommand } from "./commands/serve.ts"
 import { sqlCommand } from "./commands/sql.ts"
+import { statusCommand } from "./commands/status.ts"
 import { verifyCommand } from "./commands/verify.ts"
 
 /**
@@ -33,6 +35,8 @@ export const cli = Command.make("stage-normalization").pipe(
     sqlCommand,
     indexCommand,
     serveCommand,
-    promoteCommand
+    promoteCommand,
+    modeCommand,
+    statusCommand
   ])
 )

@@ -9,6 +9,10 @@
  */
 export {
   enforcementPercentGauge,
+  gateEvaluationsTotal,
+  gateLastEvaluationSeconds,
+  gateLastValueGauge,
+  gateLastVerdictGauge,
   METRIC_NAMES,
   migrationBatchesTotal,
   migrationRowsTotal,

@@ -242,6 +242,76 @@ export const migrationBatchesTotal: Metric.Counter<number> = incrementalCounter(
 )
 
 /**
+ * `stage_validation_gate_evaluations_total{verdict}`: promotion-gate evaluations by verdict
+ * (`pass`, `fail`, `inconclusive`), held attempts included.
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { gateEvaluationsTotal } from "stage-normalization/observability"
+ * const record = Metric.update(Metric.withAttributes(gateEvaluationsTotal, { verdict: "pass" }), 1)
+ * ```
+ * @since 0.2.0
+ * @category metrics
+ */
+export const gateEvaluationsTotal: Metric.Counter<number> = incrementalCounter(
+  "stage_validation_gate_evaluations_total",
+  "Promotion gate evaluations by verdict"
+)
+
+/**
+ * `stage_validation_gate_last_value{criterion}`: the newest window's measured value of each
+ * numeric gate criterion (`requests`, `wouldRejectRatio`, `validatorP99Seconds`, `errorRatio`,
+ * `unknownStageRatio`) at the last evaluation; NaN when it could not be read.
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { gateLastValueGauge } from "stage-normalization/observability"
+ * const mark = Metric.update(Metric.withAttributes(gateLastValueGauge, { criterion: "errorRatio" }), 0.0004)
+ * ```
+ * @since 0.2.0
+ * @category metrics
+ */
+export const gateLastValueGauge: Metric.Gauge<number> = Metric.gauge("stage_validation_gate_last_value", {
+  description: "Measured value of each promotion gate criterion at the last evaluation (newest window)"
+})
+
+/**
+ * `stage_validation_gate_last_verdict{verdict}`: 1 for the verdict of the last gate evaluation,
+ * 0 for the others.
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { gateLastVerdictGauge } from "stage-normalization/observability"
+ * const mark = Metric.update(Metric.withAttributes(gateLastVerdictGauge, { verdict: "fail" }), 1)
+ * ```
+ * @since 0.2.0
+ * @category metrics
+ */
+export const gateLastVerdictGauge: Metric.Gauge<number> = Metric.gauge("stage_validation_gate_last_verdict", {
+  description: "Verdict of the last promotion gate evaluation (1 for the verdict, 0 otherwise)"
+})
+
+/**
+ * `stage_validation_gate_last_evaluation_timestamp_seconds`: when the gate was last evaluated.
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { gateLastEvaluationSeconds } from "stage-normalization/observability"
+ * const mark = Metric.update(gateLastEvaluationSeconds, 1_767_225_600)
+ * ```
+ * @since 0.2.0
+ * @category metrics
+ */
+export const gateLastEvaluationSeconds: Metric.Gauge<number> = Metric.gauge(
+  "stage_validation_gate_last_evaluation_timestamp_seconds",
+  { description: "Unix time of the last promotion gate evaluation" }
+)
+
+/**
  * Every metric name in the catalogue, for checks such as "each metric an alert rule names exists".
  *
  * @example
@@ -263,7 +333,11 @@ export const METRIC_NAMES = [
   "stage_validation_mode_changes_total",
   "stage_validation_webhook_total",
   "stage_migration_rows_total",
-  "stage_migration_batches_total"
+  "stage_migration_batches_total",
+  "stage_validation_gate_evaluations_total",
+  "stage_validation_gate_last_value",
+  "stage_validation_gate_last_verdict",
+  "stage_validation_gate_last_evaluation_timestamp_seconds"
 ] as const
 
 /**
@@ -294,7 +368,11 @@ export const registerMetricCatalogue: Effect.Effect<void> = Effect.suspend(() =>
       modeChangesTotal,
       webhookTotal,
       migrationRowsTotal,
-      migrationBatchesTotal
+      migrationBatchesTotal,
+      gateEvaluationsTotal,
+      gateLastValueGauge,
+      gateLastVerdictGauge,
+      gateLastEvaluationSeconds
     ] as ReadonlyArray<Metric.Metric<never, unknown>>,
     (metric) => Metric.value(metric),
     { discard: true }

@@ -9,6 +9,7 @@
  */
 import { Effect, Schema } from "effect"
 import { type RolloutDocument, StageValidationConfig } from "./Config.ts"
+import { GateDecision } from "./GateDecision.ts"
 
 /**
  * Where a change came from.
@@ -119,7 +120,8 @@ export type DiffEntry = typeof DiffEntry.Type
 
 /**
  * One audited change attempt. `version` is the document version after the event (unchanged for
- * anything but `applied`).
+ * anything but `applied`). `gate`, on a `promote` entry: the record of the gate evaluation behind
+ * it (values, thresholds, queries, verdict).
  *
  * @example
  * ```ts
@@ -141,7 +143,8 @@ export const AuditEntry = Schema.Struct({
   version: Schema.Int,
   action: AuditAction,
   outcome: AuditOutcome,
-  forced: Schema.Boolean
+  forced: Schema.Boolean,
+  gate: Schema.optionalKey(GateDecision)
 })
 
 /**
@@ -244,6 +247,8 @@ export interface ChangeMeta {
   readonly actor: string
   readonly reason: string
   readonly source: AuditSource
+  /** the gate evaluation behind a `promote` change or attempt, recorded in its audit entry */
+  readonly gate?: GateDecision | undefined
 }
 
 /**
@@ -283,7 +288,8 @@ export const makeAuditEntry = (options: {
   version: options.to.version,
   action: options.action,
   outcome: options.outcome,
-  forced: options.forced
+  forced: options.forced,
+  ...(options.meta.gate !== undefined ? { gate: options.meta.gate } : {})
 })
 
 /**

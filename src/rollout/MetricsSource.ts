@@ -60,6 +60,8 @@ export class MetricsSourceError extends Schema.TaggedError<MetricsSourceError>(
  */
 export class MetricsSource extends Context.Service<MetricsSource, {
   readonly snapshots: (request: SnapshotRequest) => Effect.Effect<ReadonlyArray<MetricsSnapshot>, MetricsSourceError>
+  /** The queries `snapshots` runs for a request, by snapshot field (for the gate's decision records). */
+  readonly queries?: ((request: SnapshotRequest) => Readonly<Record<string, string>>) | undefined
 }>()("stage-normalization/rollout/MetricsSource") {
   /**
    * Fixed snapshots, newest first; a request for `n` windows gets the first `n`.

@@ -296,7 +296,7 @@ export const makePrometheusMetricsSource = Effect.fnUntraced(function*(options: 
       Effect.mapError((cause) => new MetricsSourceError({ message: cause.message, cause }))
     )
 
-  return MetricsSource.of({ snapshots })
+  return MetricsSource.of({ snapshots, queries: (request) => gateQueries(request.windowSeconds, options.job) })
 })
 
 /**

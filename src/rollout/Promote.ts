@@ -2,13 +2,17 @@
  * The step ramp: `promote` moves `enforcementPercent` one step up the ramp (default
  * 10 → 25 → 50 → 100) only when the promotion gate passes on N consecutive windows from the
  * `MetricsSource`. `force` overrides the gate (and the finalisation guard) and is audited as forced;
- * a held promotion is audited as refused, so the history shows every attempt.
+ * a held promotion is audited as refused, so the history shows every attempt. Every evaluation is
+ * recorded: a decision record (values, thresholds, queries, verdict; see `GateDecision.ts`) in the
+ * attempt's audit entry, and `stage_validation_gate_evaluations_total{verdict}` with the
+ * `stage_validation_gate_last_*` gauges in this process' metrics.
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import { Clock, Effect, Metric } from "effect"
 import type { ChangeMeta } from "./AuditLog.ts"
 import type { RolloutDocument } from "./Config.ts"
+import { type GateDecision, makeGateDecision } from "./GateDecision.ts"
 import { MetricsSource } from "./MetricsSource.ts"
 import { ModeStore } from "./ModeStore.ts"
 import {
@@ -19,6 +23,12 @@ import {
   type GateRow,
   type GateVerdict
 } from "./PromotionGate.ts"
+import {
+  gateEvaluationsTotal,
+  gateLastEvaluationSeconds,
+  gateLastValueGauge,
+  gateLastVerdictGauge
+} from "../observability/metrics.ts"
 
 /**
  * How the ramp advances.
@@ -90,9 +100,15 @@ export const nextRampStep = (
  * @since 0.1.0
  * @category models
  */
-export interface PromoteRequest extends ChangeMeta {
+export interface PromoteRequest extends Omit<ChangeMeta, "gate"> {
   readonly force?: boolean | undefined
   readonly policy?: Partial<PromotionPolicy> | undefined
+  /**
+   * What an inconclusive verdict means to the caller: `hold` (default: wait for more data) or
+   * `fail` (treat it as a failed gate). Either way nothing is promoted without `force`; the choice
+   * is recorded in the decision record.
+   */
+  readonly onInconclusive?: "hold" | "fail" | undefined
 }
 
 /**
@@ -118,7 +134,24 @@ export interface PromotionResult {
   readonly table: ReadonlyArray<GateRow>
   readonly windows: ReadonlyArray<GateResult>
   readonly document: RolloutDocument
+  /** the decision record written to the audit history (absent at the final step: no evaluation) */
+  readonly decision?: GateDecision | undefined
 }
+
+const GATE_VERDICTS: ReadonlyArray<GateVerdict> = ["pass", "fail", "inconclusive"]
+
+/** The evaluation counter and the last-evaluation gauges (numeric criteria of the newest window). */
+const recordGateMetrics = (verdict: GateVerdict, table: ReadonlyArray<GateRow>) =>
+  Effect.gen(function*() {
+    yield* Metric.update(Metric.withAttributes(gateEvaluationsTotal, { verdict }), 1)
+    for (const v of GATE_VERDICTS) yield* Metric.update(Metric.withAttributes(gateLastVerdictGauge, { verdict: v }), v === verdict ? 1 : 0)
+    for (const row of table) {
+      if (typeof row.threshold !== "number") continue
+      const value = typeof row.measured === "number" ? row.measured : Number.NaN
+      yield* Metric.update(Metric.withAttributes(gateLastValueGauge, { criterion: row.criterion }), value)
+    }
+    yield* Metric.update(gateLastEvaluationSeconds, (yield* Clock.currentTimeMillis) / 1000)
+  })
 
 /**
  * Evaluates the gate and, on a pass (or with `force`), moves `enforcementPercent` to the next ramp
@@ -155,9 +188,8 @@ export const promote = Effect.fn("promote")(function*(request: PromoteRequest) {
     } satisfies PromotionResult
   }
 
-  const snapshots = yield* Effect.result(
-    metrics.snapshots({ windows: policy.requiredPasses, windowSeconds: policy.windowSeconds })
-  )
+  const snapshotRequest = { windows: policy.requiredPasses, windowSeconds: policy.windowSeconds }
+  const snapshots = yield* Effect.result(metrics.snapshots(snapshotRequest))
   const evaluation = snapshots._tag === "Success"
     ? evaluatePromotionWindows(snapshots.success, policy.criteria, policy.requiredPasses)
     : {
@@ -170,14 +202,30 @@ export const promote = Effect.fn("promote")(function*(request: PromoteRequest) {
     }
   const force = request.force === true
   const gateNote = `gate ${evaluation.verdict}: ${evaluation.reasons.join("; ")}`
+  yield* recordGateMetrics(evaluation.verdict, evaluation.table)
+  const decisionOf = (decision: GateDecision["decision"]) =>
+    makeGateDecision({
+      evaluation,
+      windowEnds: snapshots._tag === "Success" ? snapshots.success.map((s) => s.windowEnd) : [],
+      decision,
+      fromPercent,
+      toPercent,
+      requiredPasses: policy.requiredPasses,
+      windowSeconds: policy.windowSeconds,
+      queries: metrics.queries?.(snapshotRequest) ?? {},
+      metricsError: snapshots._tag === "Failure" ? snapshots.failure.message : undefined,
+      onInconclusive: request.onInconclusive ?? "hold"
+    })
 
   if (evaluation.verdict !== "pass" && !force) {
+    const decision = decisionOf("hold")
     yield* store.audit({
       actor: request.actor,
       reason: `promotion ${fromPercent} → ${toPercent} % held (${gateNote}); ${request.reason}`,
       source: request.source,
       action: "promote",
-      outcome: "refused"
+      outcome: "refused",
+      gate: decision
     }).pipe(Effect.ignore)
     return {
       outcome: "held",
@@ -187,11 +235,13 @@ export const promote = Effect.fn("promote")(function*(request: PromoteRequest) {
       toPercent,
       table: evaluation.table,
       windows: evaluation.windows,
-      document: current
+      document: current,
+      decision
     } satisfies PromotionResult
   }
 
   const forcedPastGate = evaluation.verdict !== "pass"
+  const decision = decisionOf(forcedPastGate ? "force" : "promote")
   const { document } = yield* store.set({
     document: { ...current, enforcementPercent: toPercent },
     expectedVersion: current.version,
@@ -199,7 +249,8 @@ export const promote = Effect.fn("promote")(function*(request: PromoteRequest) {
     reason: forcedPastGate ? `${request.reason} [forced past the gate — ${gateNote}]` : request.reason,
     source: request.source,
     action: "promote",
-    force
+    force,
+    gate: decision
   })
   return {
     outcome: forcedPastGate ? "forced" : "promoted",
@@ -209,6 +260,7 @@ export const promote = Effect.fn("promote")(function*(request: PromoteRequest) {
     toPercent,
     table: evaluation.table,
     windows: evaluation.windows,
-    document
+    document,
+    decision
   } satisfies PromotionResult
 })

@@ -62,6 +62,13 @@ export {
   validateOpsSecret
 } from "./EnvConfig.ts"
 export { BackfillNotVerifiedError, enforcesReads } from "./FinalisationGuard.ts"
+export {
+  GateDecision,
+  GateDecisionRow,
+  GateDecisionWindow,
+  GateVerdictSchema,
+  makeGateDecision
+} from "./GateDecision.ts"
 export type { RedisClientOptions } from "./RedisConnection.ts"
 export { MetricsSource, MetricsSourceError, type SnapshotRequest } from "./MetricsSource.ts"
 export { createModeStoreClient, type ModeStoreClient, type ModeStoreClientOptions } from "./ModeStoreClient.ts"

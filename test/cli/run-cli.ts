@@ -22,17 +22,27 @@ export const runCli = (args: ReadonlyArray<string>, env: Readonly<Record<string,
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
-export const runCliAsync = (args: ReadonlyArray<string>, env: Readonly<Record<string, string>> = {}): Promise<CliRun> =>
-  new Promise((resolve, reject) => {
+/**
+ * Runs the CLI without blocking this process — for tests whose other side (a service, a fake
+ * Prometheus) answers from the test process itself. `env` values of `undefined` are removed.
+ */
+export const runCliAsync = (
+  args: ReadonlyArray<string>,
+  env: Readonly<Record<string, string | undefined>> = {}
+): Promise<CliRun> =>
+  new Promise((resolve) => {
     const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, NO_COLOR: "1", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: 60_000
+      env: { ...process.env, NO_COLOR: "1", ...env } as NodeJS.ProcessEnv,
+      stdio: ["ignore", "pipe", "pipe"]
     })
     let stdout = ""
     let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
-    child.on("error", reject)
-    child.on("close", (status) => resolve({ status, stdout, stderr }))
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")))
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")))
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000)
+    // "close", not "exit": the output is complete only once both pipes have closed
+    child.on("close", (status) => {
+      clearTimeout(timer)
+      resolve({ status, stdout, stderr })
+    })
   })

@@ -6,6 +6,9 @@
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { spawn, spawnSync } from "node:child_process"
+import { mkdtempSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { createClient } from "redis"
 import { BLOCKING_ALERTS, DEFAULT_DOCUMENT, encodeRolloutDocument, type RolloutDocument } from "../../src/rollout/index.ts"
@@ -154,6 +157,48 @@ describe("stage-normalization promote", () => {
     assert.include(run.output, "Prometheus could not be read")
     assert.match(run.output, /verdict: inconclusive/)
     assert.strictEqual((await stored(prefix)).enforcementPercent, 10)
+  }, 60_000)
+
+  it("records every attempt's decision: values, thresholds, PromQL and verdict in the audit history", async () => {
+    const prefix = await seed(phase3)
+    const metricsFile = join(mkdtempSync(join(tmpdir(), "promote-metrics-")), "gate.prom")
+    const run = await cli(args(unknownHigh.url, prefix, "--job", "api", "--metrics-file", metricsFile))
+    assert.strictEqual(run.code, 1, run.output)
+    const exposition = readFileSync(metricsFile, "utf8")
+    assert.match(exposition, /^stage_validation_gate_evaluations_total\{verdict="fail"\} 1$/m)
+    assert.match(exposition, /^stage_validation_gate_last_value\{criterion="unknownStageRatio"\} 0\.08$/m)
+    assert.notInclude(exposition, "stage_validation_mode", "only the gate's metrics")
+    const [entry] = (await redis.lRange(`${prefix}:history`, 0, 0)).map((l) => JSON.parse(l) as {
+      outcome: string
+      gate: {
+        verdict: string
+        decision: string
+        queries: Record<string, string>
+        windows: Array<{ rows: Array<{ criterion: string; threshold: unknown; measured: unknown; status: string }> }>
+      }
+    })
+    assert.strictEqual(entry?.outcome, "refused")
+    assert.deepInclude(entry?.gate, { verdict: "fail", decision: "hold" })
+    assert.strictEqual(entry?.gate.windows.length, 2)
+    assert.deepInclude(entry?.gate.windows[0]?.rows.find((r) => r.criterion === "unknownStageRatio"), {
+      threshold: 0.005,
+      measured: 0.08,
+      status: "fail"
+    })
+    assert.strictEqual(entry?.gate.queries["unknown"], "sum(increase(stage_warn_unknown_total{job=\"api\"}[600s]))")
+  }, 60_000)
+
+  it("--on-inconclusive fail exits 1 on an inconclusive gate (hold, the default, exits 3); never promotes", async () => {
+    const prefix = await seed(phase3)
+    const run = await cli(args("http://127.0.0.1:1", prefix, "--on-inconclusive", "fail"))
+    assert.strictEqual(run.code, 1, run.output)
+    assert.include(run.output, "--on-inconclusive fail")
+    assert.strictEqual((await stored(prefix)).enforcementPercent, 10)
+    const [entry] = (await redis.lRange(`${prefix}:history`, 0, 0)).map((l) => JSON.parse(l) as { gate: Record<string, unknown> })
+    assert.deepInclude(entry?.gate, { verdict: "inconclusive", decision: "hold", onInconclusive: "fail" })
+    assert.isString(entry?.gate["metricsError"])
+    const bad = await cli(args(healthy.url, prefix, "--on-inconclusive", "maybe"))
+    assert.strictEqual(bad.code, 2, bad.output)
   }, 60_000)
 
   it("--dry-run prints the gate and touches nothing (no Redis needed)", async () => {

@@ -7,92 +7,29 @@
  * version read, audited (source `cli`), and reaches every instance through the store's pub/sub.
  *
  * Prints the verdict table (criterion, threshold, measured, pass/fail) of the newest window, one
- * line per window, and what happened. `--dry-run` evaluates and prints the gate only (no store). Exit codes: 0 promoted (or forced, or already at the last
- * step), 1 the gate failed, 3 the gate was inconclusive (too little traffic, or Prometheus could
- * not be read — never a pass), 2 bad input (flags, no shared store, no rollout document in it).
+ * line per window, and what happened. Every evaluation that reaches the store — promoted, forced or
+ * held — is recorded in the audit history with its decision record (values, thresholds, PromQL,
+ * verdict). `--dry-run` evaluates and prints the gate only (no store, nothing recorded). Exit
+ * codes: 0 promoted (or forced, or already at the last step), 1 the gate failed, 3 the gate was
+ * inconclusive (too little traffic, or Prometheus could not be read — never a pass; with
+ * `--on-inconclusive fail` it exits 1 like a failed gate), 2 bad input (flags, no shared store, no
+ * rollout document in it).
  *
  * @since 0.1.0
  */
-import { NodeRedis } from "@effect/platform-node"
 import { Config, Console, Effect, Layer, Option, Ref } from "effect"
 import { Command, Flag } from "effect/cli"
-import { Redis } from "effect/persistence"
 import { layerPrometheusMetricsSourceFetch } from "../../rollout/PrometheusMetricsSource.ts"
-import { backfillStatusFromPostgres } from "../../migration/verify/BackfillStatusPostgres.ts"
-import { layerFromUrl } from "../../migration/database/Database.ts"
-import type { MigrationError } from "../../migration/MigrationError.ts"
-import type { MissingPeerDependencyError } from "../../shared/PeerDependency.ts"
-import { BACKFILL_PENDING, BackfillStatus } from "../../rollout/BackfillStatus.ts"
-import { DEFAULT_DOCUMENT } from "../../rollout/Config.ts"
 import { MetricsSource, type MetricsSourceError } from "../../rollout/MetricsSource.ts"
-import { ModeStore } from "../../rollout/ModeStore.ts"
 import { DEFAULT_PROMOTION_POLICY, promote, type PromotionPolicy, type PromotionResult } from "../../rollout/Promote.ts"
 import { evaluatePromotionWindows, type GateResult, type GateRow, type GateVerdict } from "../../rollout/PromotionGate.ts"
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
 import { optionalDatabaseUrlFlag } from "../CommandDatabase.ts"
+import { writeGateMetricsFile } from "../GateMetricsFile.ts"
+import { renderGateRows } from "../GateReport.ts"
 import { INT4_MAX, intFlag } from "../NumericFlags.ts"
-import { renderTable } from "../Table.ts"
+import { backfillLayer, redisFailureMessage, requireSharedDocument, sharedStoreLayer } from "../SharedStore.ts"
 import { targetFlags } from "../TargetFlags.ts"
-
-const pct = (n: number): string => `${+(n * 100).toPrecision(4)} %`
-const ms = (s: number): string => `${+(s * 1000).toPrecision(4)} ms`
-
-const formatValue = (criterion: string, v: number | ReadonlyArray<string> | null): string => {
-  if (v === null) return "—"
-  if (typeof v !== "number") return v.length === 0 ? "(none)" : v.join(", ")
-  if (criterion === "requests") return String(Math.round(v))
-  if (criterion === "validatorP99Seconds") return ms(v)
-  return pct(v)
-}
-
-/**
- * The verdict table: criterion, threshold, measured value, pass/fail.
- *
- * @example
- * ```ts
- * renderGateRows([{ criterion: "errorRatio", comparison: "<", threshold: 0.001, measured: 0.02, status: "fail" }])
- * // criterion   threshold  measured  result
- * // ----------  ---------  --------  ------
- * // errorRatio  < 0.1 %    2 %       fail
- * ```
- * @since 0.1.0
- * @category rendering
- */
-export const renderGateRows = (rows: ReadonlyArray<GateRow>): string =>
-  renderTable(
-    ["criterion", "threshold", "measured", "result"],
-    rows.map((r) => [
-      r.criterion,
-      typeof r.threshold === "number"
-        ? `${r.comparison} ${formatValue(r.criterion, r.threshold)}`
-        : `none of ${r.threshold.length} blocking alerts`,
-      formatValue(r.criterion, r.measured),
-      r.status
-    ])
-  )
-
-/**
- * The finalisation guard's view of the historical data: with `--database-url` (or DATABASE_URL)
- * the migration's own record in PostgreSQL (latest run of the target succeeded, verified, nothing
- * non-canonical left); without one, "not verified", so raising read enforcement needs `--force`.
- */
-const backfillLayer = (databaseUrl: Option.Option<string>, table: string, column: string) =>
-  Option.isSome(databaseUrl)
-    ? BackfillStatus.layerCheck(backfillStatusFromPostgres({ table, column })).pipe(
-      Layer.provide(layerFromUrl(databaseUrl.value, { maxConnections: 1, applicationName: "stage-normalization promote" }))
-    )
-    : BackfillStatus.layerMemory(BACKFILL_PENDING)
-
-/** The shared store over one Redis connection (also exposed, to check the document exists). */
-const sharedStoreLayer = (url: string, prefix: string, backfill: Layer.Layer<BackfillStatus, MigrationError | MissingPeerDependencyError>) =>
-  ModeStore.layerRedisFrom({
-    initial: DEFAULT_DOCUMENT, // never served nor written: the shared document must exist (checked first)
-    prefix,
-    seedIfEmpty: false
-  }).pipe(
-    Layer.provide(backfill),
-    Layer.provideMerge(NodeRedis.layer({ url, socket: { connectTimeout: 5_000 } }))
-  )
 
 /** A MetricsSource that remembers why it failed, so an unreadable Prometheus reads "inconclusive". */
 const recordingMetricsSource = (inner: Layer.Layer<MetricsSource>, failure: Ref.Ref<Option.Option<MetricsSourceError>>) =>
@@ -101,7 +38,8 @@ const recordingMetricsSource = (inner: Layer.Layer<MetricsSource>, failure: Ref.
     Effect.gen(function*() {
       const source = yield* MetricsSource
       return MetricsSource.of({
-        snapshots: (request) => source.snapshots(request).pipe(Effect.tapError((e) => Ref.set(failure, Option.some(e))))
+        snapshots: (request) => source.snapshots(request).pipe(Effect.tapError((e) => Ref.set(failure, Option.some(e)))),
+        ...(source.queries !== undefined ? { queries: source.queries } : {})
       })
     })
   ).pipe(Layer.provide(inner))
@@ -127,9 +65,16 @@ const printGate = Effect.fnUntraced(function*(
   return verdict
 })
 
-const exitCodeOf = (verdict: GateVerdict): number => (verdict === "pass" ? 0 : verdict === "inconclusive" ? 3 : 1)
+type OnInconclusive = "hold" | "fail"
 
-const report = Effect.fnUntraced(function*(result: PromotionResult, metricsFailure: Option.Option<MetricsSourceError>) {
+const exitCodeOf = (verdict: GateVerdict, onInconclusive: OnInconclusive): number =>
+  verdict === "pass" ? 0 : verdict === "inconclusive" && onInconclusive === "hold" ? 3 : 1
+
+const report = Effect.fnUntraced(function*(
+  result: PromotionResult,
+  metricsFailure: Option.Option<MetricsSourceError>,
+  onInconclusive: OnInconclusive
+) {
   if (result.outcome === "at-final-step") {
     yield* Console.log(`already at the last ramp step (${result.fromPercent} %): nothing to promote`)
     return 0
@@ -146,13 +91,19 @@ const report = Effect.fnUntraced(function*(result: PromotionResult, metricsFailu
       )
       return 0
     case "held":
-      yield* Console.log(`held: enforcementPercent stays at ${result.fromPercent} % (the attempt is audited as refused)`)
-      return Math.max(1, exitCodeOf(verdict))
+      yield* Console.log(
+        `held: enforcementPercent stays at ${result.fromPercent} % (the attempt and its decision record are audited as refused)`
+      )
+      return Math.max(1, exitCodeOf(verdict, onInconclusive))
   }
 })
 
 /** `--dry-run`: the gate alone, from Prometheus; nothing is read from or written to the store. */
-const gateOnly = Effect.fnUntraced(function*(policy: PromotionPolicy, metricsFailure: Ref.Ref<Option.Option<MetricsSourceError>>) {
+const gateOnly = Effect.fnUntraced(function*(
+  policy: PromotionPolicy,
+  metricsFailure: Ref.Ref<Option.Option<MetricsSourceError>>,
+  onInconclusive: OnInconclusive
+) {
   const metrics = yield* MetricsSource
   const snapshots = yield* Effect.result(metrics.snapshots({ windows: policy.requiredPasses, windowSeconds: policy.windowSeconds }))
   const evaluation = snapshots._tag === "Success"
@@ -160,7 +111,7 @@ const gateOnly = Effect.fnUntraced(function*(policy: PromotionPolicy, metricsFai
     : { verdict: "inconclusive" as const, reasons: [snapshots.failure.message], table: [], windows: [] }
   yield* Console.log(`promotion gate (dry run: nothing changes)\n`)
   const verdict = yield* printGate(evaluation, yield* Ref.get(metricsFailure))
-  return exitCodeOf(verdict)
+  return exitCodeOf(verdict, onInconclusive)
 })
 
 /** Each window is one round of six Prometheus queries: a bound on what one `promote` may send. */
@@ -188,6 +139,14 @@ export const promoteCommand = Command.make(
     force: Flag.Boolean("force").pipe(
       Flag.withDescription("Promote even if the gate does not pass (audited as forced)"),
       Flag.withDefault(false)
+    ),
+    metricsFile: Flag.String("metrics-file").pipe(
+      Flag.withDescription("Write the gate's metrics (stage_validation_gate_*) to this Prometheus text file (textfile collector, Pushgateway)"),
+      Flag.optional
+    ),
+    onInconclusive: Flag.Literals("on-inconclusive", ["hold", "fail"]).pipe(
+      Flag.withDescription("An inconclusive gate (too little traffic, Prometheus unreadable): hold (exit 3, wait and retry) or fail (exit 1); never promotes"),
+      Flag.withDefault("hold")
     ),
     job: Flag.String("job").pipe(Flag.withDescription("Only the metrics of this Prometheus job"), Flag.optional),
     windows: intFlag("windows", {
@@ -237,9 +196,9 @@ export const promoteCommand = Command.make(
       metricsFailure
     )
     if (flags.dryRun) {
-      const code = yield* gateOnly(policy, metricsFailure).pipe(Effect.provide(metrics))
+      const code = yield* gateOnly(policy, metricsFailure, flags.onInconclusive).pipe(Effect.provide(metrics))
       if (code !== 0) {
-        return yield* new CliExitCode({ code, reason: code === 3 ? "the gate is inconclusive" : "the gate fails" })
+        return yield* new CliExitCode({ code, reason: code === 3 ? "the gate is inconclusive" : "the gate does not pass" })
       }
       return
     }
@@ -253,33 +212,37 @@ export const promoteCommand = Command.make(
     const actor = Option.getOrElse(flags.actor, () => process.env["USER"] ?? "cli")
 
     const program = Effect.gen(function*() {
-      const redis = yield* Redis.Redis
-      const exists = yield* redis.send<number>("EXISTS", `${prefix}:document`)
-      if (exists !== 1) {
-        return yield* new CliInputError({
-          message: `no rollout document at ${prefix}:document in ${redisUrl} — is this the Redis (and prefix) the services use?`
-        })
-      }
-      const result = yield* promote({ actor, reason: flags.reason, source: "cli", force: flags.force, policy })
-      const code = yield* report(result, yield* Ref.get(metricsFailure))
+      yield* requireSharedDocument(redisUrl, prefix)
+      const result = yield* promote({
+        actor,
+        reason: flags.reason,
+        source: "cli",
+        force: flags.force,
+        policy,
+        onInconclusive: flags.onInconclusive
+      })
+      const code = yield* report(result, yield* Ref.get(metricsFailure), flags.onInconclusive)
+      if (Option.isSome(flags.metricsFile)) yield* writeGateMetricsFile(flags.metricsFile.value)
       if (code !== 0) {
         return yield* new CliExitCode({
           code,
-          reason: code === 3 ? "the gate was inconclusive: not promoted" : "the gate failed: not promoted"
+          reason: code === 3
+            ? "the gate was inconclusive: not promoted"
+            : result.verdict === "inconclusive"
+            ? "the gate was inconclusive (--on-inconclusive fail): not promoted"
+            : "the gate failed: not promoted"
         })
       }
     })
 
     return yield* program.pipe(
-      Effect.provide(Layer.merge(sharedStoreLayer(redisUrl, prefix, backfillLayer(flags.databaseUrl, flags.table, flags.column)), metrics)),
+      Effect.provide(Layer.merge(
+        sharedStoreLayer(redisUrl, prefix, backfillLayer(flags.databaseUrl, flags.table, flags.column, "stage-normalization promote")),
+        metrics
+      )),
       Effect.scoped,
       Effect.catchTags({
-        RedisError: (e) =>
-          Effect.fail(
-            new CliInputError({
-              message: `cannot use the shared rollout store at ${redisUrl}: ${e.message || String(e.cause ?? "connection failed")}`
-            })
-          ),
+        RedisError: (e) => Effect.fail(new CliInputError({ message: redisFailureMessage(redisUrl, e) })),
         ModeStoreError: (e) => Effect.fail(new CliExitCode({ code: 1, reason: `not promoted: ${e.message}` })),
         BackfillNotVerifiedError: (e) =>
           Effect.fail(new CliExitCode({ code: 1, reason: `not promoted: ${e.message} (--force overrides, audited)` })),
@@ -290,7 +253,7 @@ export const promoteCommand = Command.make(
   })
 ).pipe(
   Command.withDescription(
-    "Evaluate the promotion gate on Prometheus and, only on a pass, move enforcementPercent to the next ramp step in the shared (Redis) rollout store. Exit 0 promoted, 1 gate failed, 3 inconclusive, 2 bad input."
+    "Evaluate the promotion gate on Prometheus and, only on a pass, move enforcementPercent to the next ramp step in the shared (Redis) rollout store; every attempt is recorded in the audit history with its decision record. Exit 0 promoted, 1 gate failed, 3 inconclusive (1 with --on-inconclusive fail), 2 bad input."
   ),
   Command.withExamples([
     {
