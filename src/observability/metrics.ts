@@ -170,6 +170,45 @@ export const modeFetchFailuresTotal: Metric.Counter<number> = incrementalCounter
 )
 
 /**
+ * `stage_validation_mode_documents_rejected_total`: shared rollout documents this process read
+ * (or received on the change channel) that failed decoding — unknown keys, out-of-range values —
+ * and were rejected whole: neither their content nor their version is adopted. Counted once per
+ * distinct stored value in a row, not once per refresh.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Metric } from "effect"
+ * import { modeDocumentsRejectedTotal } from "stage-normalization/observability"
+ * const count = Metric.value(modeDocumentsRejectedTotal) // Effect<CounterState<number>>
+ * ```
+ * @since 0.3.0
+ * @category metrics
+ */
+export const modeDocumentsRejectedTotal: Metric.Counter<number> = incrementalCounter(
+  "stage_validation_mode_documents_rejected_total",
+  "Shared rollout documents rejected whole because they failed decoding"
+)
+
+/**
+ * `stage_validation_mode_store_synced`: gauge, 1 once this process has read the shared rollout
+ * document, 0 before (a Redis store at boot: store unreachable or its document rejected). While
+ * it is 0 under the default `cautious` policy the instance is not ready and decides at most
+ * `warn`. A memory store is always 1.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Metric } from "effect"
+ * import { modeStoreSyncedGauge } from "stage-normalization/observability"
+ * const mark = Metric.update(modeStoreSyncedGauge, 1)
+ * ```
+ * @since 0.3.0
+ * @category metrics
+ */
+export const modeStoreSyncedGauge: Metric.Gauge<number> = Metric.gauge("stage_validation_mode_store_synced", {
+  description: "1 once this process has read the shared rollout document, 0 before (decisions capped at warn)"
+})
+
+/**
  * `stage_validation_mode_changes_total{source}`: applied rollout changes by source
  * (`cli`, `api`, `webhook`, `env`).
  *
@@ -260,6 +299,8 @@ export const METRIC_NAMES = [
   "stage_validation_mode",
   "stage_validation_enforcement_percent",
   "stage_validation_mode_fetch_failures_total",
+  "stage_validation_mode_documents_rejected_total",
+  "stage_validation_mode_store_synced",
   "stage_validation_mode_changes_total",
   "stage_validation_webhook_total",
   "stage_migration_rows_total",
@@ -291,6 +332,8 @@ export const registerMetricCatalogue: Effect.Effect<void> = Effect.suspend(() =>
       validationModeGauge,
       enforcementPercentGauge,
       modeFetchFailuresTotal,
+      modeDocumentsRejectedTotal,
+      modeStoreSyncedGauge,
       modeChangesTotal,
       webhookTotal,
       migrationRowsTotal,
