@@ -130,7 +130,9 @@ export type UnsyncedPolicy = "cautious" | "boot-document"
  * @category models
  */
 export interface ModeStoreSync {
+  /** whether the shared document has been read (a memory store: always) */
   readonly synced: boolean
+  /** what the instance decides while not synced */
   readonly policy: UnsyncedPolicy
   /** while not synced: why, for `/readyz` and logs; `undefined` once synced */
   readonly reason: string | undefined
