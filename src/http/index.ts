@@ -12,6 +12,7 @@
  */
 export type { BoundaryOptions } from "./BoundaryEngine.ts"
 export { registerEndpointSeries } from "./BoundaryMetrics.ts"
+export { bucketKeyFromHeader, type BucketKeyRequest } from "./BucketKey.ts"
 export { deprecationsHandler, type ListedRoute } from "./Deprecations.ts"
 export { type InvalidStageBody, invalidStageBody, type StageErrorCode, type StageIssue } from "./ErrorBody.ts"
 export { type NormalizedStageData, type UnrecognizedEntry, type ValidationResult } from "./EvaluateStages.ts"
