@@ -227,8 +227,29 @@ export const modeChangesTotal: Metric.Counter<number> = incrementalCounter(
 )
 
 /**
+ * The values of the `outcome` label of `stage_validation_webhook_total`: `downgraded` (enforce →
+ * warn applied), `already_downgraded` (a new firing alert, but nothing was enforcing any more),
+ * `duplicate` (a redelivery, or a repeat of the same alert within the cooldown), `resolved`,
+ * `ignored` (another alert), `unauthorized`, `invalid`, `unavailable` (the store did not answer).
+ *
+ * @internal
+ */
+export const WEBHOOK_OUTCOME_LABELS = [
+  "downgraded",
+  "already_downgraded",
+  "duplicate",
+  "resolved",
+  "ignored",
+  "unauthorized",
+  "invalid",
+  "unavailable"
+] as const
+
+/**
  * `stage_validation_webhook_total{outcome}`: Alertmanager webhook calls by outcome
- * (e.g. `downgraded`, `duplicate`, `ignored`, `unauthorized`, `invalid`, `error`).
+ * (`downgraded`, `already_downgraded`, `duplicate`, `resolved`, `ignored`, `unauthorized`,
+ * `invalid`, `unavailable`). Always labelled: the catalogue registers one series per outcome,
+ * never a label-less one.
  *
  * @example
  * ```ts
@@ -308,10 +329,36 @@ export const METRIC_NAMES = [
 ] as const
 
 /**
- * Registers every metric of the catalogue in the current `MetricRegistry` without changing any
- * value, so that each name is present in `/metrics` from boot (a counter nobody incremented yet
- * shows as a label-less `0` series). Alert rules and dashboards then never look at a missing
- * series. Run it once when the service starts.
+ * The closed label sets of the catalogue's labelled families, which {@link registerMetricCatalogue}
+ * registers at zero: `mode` of `stage_validation_mode`, `source` of
+ * `stage_validation_mode_changes_total`, `outcome` of `stage_validation_webhook_total`, `result`
+ * of `stage_migration_rows_total`, `status` of `stage_migration_batches_total`.
+ *
+ * @internal
+ */
+export const CLOSED_LABEL_VALUES = {
+  mode: ["off", "warn", "enforce"],
+  source: ["cli", "api", "webhook", "env"],
+  outcome: WEBHOOK_OUTCOME_LABELS,
+  result: ["updated", "unchanged", "unknown", "failed"],
+  status: ["completed", "failed", "retried", "split"]
+} as const
+
+const labelled = (metric: Metric.Metric<never, unknown>, attribute: string, values: ReadonlyArray<string>) =>
+  values.map((value) => Metric.withAttributes(metric, { [attribute]: value }))
+
+/**
+ * Registers the catalogue in the current `MetricRegistry` without changing any value, so that
+ * each name is present in `/metrics` from boot and alert rules and dashboards never look at a
+ * missing series. Run it once when the service starts.
+ *
+ * A label-less family shows as one `0` series; a labelled family with a closed label set as one
+ * `0` series per label value (`stage_validation_mode{mode}`, `…_mode_changes_total{source}`,
+ * `…_webhook_total{outcome}`, `stage_migration_rows_total{result}`,
+ * `stage_migration_batches_total{status}`) — never a label-less series no code increments. The
+ * families labelled by endpoint (`stage_validation_validations_total`,
+ * `stage_validation_errors_total`, `stage_warn_unknown_total`) are registered per route by
+ * `registerEndpointSeries` (`stage-normalization/http`).
  *
  * @example
  * ```ts
@@ -325,19 +372,16 @@ export const METRIC_NAMES = [
 export const registerMetricCatalogue: Effect.Effect<void> = Effect.suspend(() =>
   Effect.forEach(
     [
-      validationsTotal,
       validationDurationSeconds,
-      validationErrorsTotal,
-      warnUnknownTotal,
-      validationModeGauge,
       enforcementPercentGauge,
       modeFetchFailuresTotal,
       modeDocumentsRejectedTotal,
       modeStoreSyncedGauge,
-      modeChangesTotal,
-      webhookTotal,
-      migrationRowsTotal,
-      migrationBatchesTotal
+      ...labelled(validationModeGauge, "mode", CLOSED_LABEL_VALUES.mode),
+      ...labelled(modeChangesTotal, "source", CLOSED_LABEL_VALUES.source),
+      ...labelled(webhookTotal, "outcome", CLOSED_LABEL_VALUES.outcome),
+      ...labelled(migrationRowsTotal, "result", CLOSED_LABEL_VALUES.result),
+      ...labelled(migrationBatchesTotal, "status", CLOSED_LABEL_VALUES.status)
     ] as ReadonlyArray<Metric.Metric<never, unknown>>,
     (metric) => Metric.value(metric),
     { discard: true }

@@ -9,6 +9,9 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { isInEnforcedSet } from "../../src/rollout/Bucketing.ts"
 import { type RunningService, pool, request, stageHeadersOf, startService } from "./support/Service.ts"
 
+/** The metric family of a sample line (histogram suffixes folded). */
+const family = (line: string) => /^([a-zA-Z_:][\w:]*?)(?:_bucket|_sum|_count)?[{ ]/.exec(line)?.[1]
+
 let service: RunningService
 const VALID = ["pre-seed", "seed", "series-a", "series-b", "series-c", "series-c+"]
 
@@ -268,6 +271,10 @@ describe("boundary details", () => {
       "stage_validation_webhook_total"
     ]) assert.include(r.text, name)
     assert.match(r.text, /stage_validation_validations_total\{endpoint="\/api\/monte-carlo\/simulate",mode="enforce",result="rejected"\} [1-9]/)
+    // no label-less series beside a family's labelled ones (e.g. a bare `stage_validation_webhook_total 0`)
+    const samples = r.text.split("\n").filter((l) => l.length > 0 && !l.startsWith("#"))
+    const labelled = new Set(samples.filter((l) => l.includes("{") && !/_bucket\{le=/.test(l)).map(family))
+    assert.deepStrictEqual(samples.filter((l) => !l.includes("{") && labelled.has(family(l))), [])
     let promtool: string | undefined
     try {
       promtool = execFileSync("sh", ["-c", "command -v promtool"], { encoding: "utf8" }).trim()

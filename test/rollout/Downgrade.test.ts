@@ -53,7 +53,7 @@ describe("downgrade", () => {
       assert.strictEqual(entry?.outcome, "applied")
     }).pipe(Effect.provide(memoryStore(PRODUCTION_CONFIG))))
 
-  it.effect("is idempotent: a repeat changes nothing and is audited as a duplicate", () =>
+  it.effect("is idempotent: a repeat is a duplicate, a new alert while already in warn is already_downgraded; neither changes anything", () =>
     Effect.gen(function*() {
       const store = yield* ModeStore
       yield* downgrade(firing)
@@ -61,10 +61,11 @@ describe("downgrade", () => {
       const again = yield* downgrade(firing)
       const other = yield* downgrade({ ...firing, reason: "EnforceGateUnknownRateHigh firing" })
       assert.strictEqual(again.outcome, "duplicate")
-      assert.strictEqual(other.outcome, "duplicate")
+      assert.strictEqual(other.outcome, "already_downgraded")
       assert.strictEqual(store.current().version, version)
       const history = yield* store.history()
-      assert.deepStrictEqual(history.map((e) => e.outcome), ["duplicate", "duplicate", "applied"])
+      assert.deepStrictEqual(history.map((e) => e.outcome), ["already_downgraded", "duplicate", "applied"])
+      assert.match(history[0]!.reason, /already downgraded/)
     }).pipe(Effect.provide(memoryStore(PRODUCTION_CONFIG))))
 
   it.effect("within the cooldown a repeat is a duplicate, but re-armed enforcement is always downgraded", () =>
