@@ -12,7 +12,7 @@
  */
 import type { Context } from "effect"
 import { isSampledForLogs } from "../rollout/Bucketing.ts"
-import type { RolloutDocument } from "../rollout/Config.ts"
+import type { RolloutDocument, StageValidationConfig } from "../rollout/Config.ts"
 import { getValidationDecision, type ValidationDecision } from "../rollout/Decision.ts"
 import { logOffender, type OffenderLogSink, stderrOffenderLogSink } from "../observability/OffenderLog.ts"
 import { recordValidation } from "./BoundaryMetrics.ts"
@@ -81,7 +81,7 @@ interface BoundaryRequest {
  * @category running
  */
 export const bucketKeyOf = (
-  doc: RolloutDocument,
+  doc: Pick<StageValidationConfig, "enforcementPercent" | "stickinessHeader">,
   request: Pick<BoundaryRequest, "header" | "hostKey">
 ): string | undefined => {
   const percent = doc.enforcementPercent
