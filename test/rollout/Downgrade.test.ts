@@ -96,6 +96,17 @@ describe("downgrade", () => {
       assert.isFalse(store.current().enforceWriteOnly)
     }).pipe(Effect.provide(memoryStore(PRODUCTION_CONFIG))))
 
+  it.effect("the same alert after the cooldown, nothing enforcing, is already_downgraded (not a repeat)", () =>
+    Effect.gen(function*() {
+      const store = yield* ModeStore
+      yield* downgrade({ ...firing, cooldown: "10 minutes" })
+      yield* TestClock.adjust("11 minutes")
+      const later = yield* downgrade({ ...firing, cooldown: "10 minutes" })
+      assert.strictEqual(later.outcome, "already_downgraded")
+      const [last] = yield* store.history(1)
+      assert.strictEqual(last?.outcome, "already_downgraded")
+    }).pipe(Effect.provide(memoryStore(PRODUCTION_CONFIG))))
+
   it.effect("a resolved signal never re-arms enforcement; it is audited as ignored", () =>
     Effect.gen(function*() {
       const store = yield* ModeStore
