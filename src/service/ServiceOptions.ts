@@ -88,8 +88,9 @@ export interface ReferenceServiceOptions {
   readonly keepAliveTimeoutMs?: number | undefined
 }
 
-export const nonEmpty = (s: string | undefined) => (s === undefined || s.length === 0 ? undefined : s)
+const nonEmpty = (s: string | undefined) => (s === undefined || s.length === 0 ? undefined : s)
 
+/** An optional environment variable; unreadable counts as absent. @internal */
 export const optionalString = (name: string) =>
   Config.String(name).pipe(Config.option, Config.map(Option.getOrUndefined), Effect.orElseSucceed(() => undefined))
 
