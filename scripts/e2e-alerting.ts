@@ -88,7 +88,7 @@ const main = async (): Promise<void> => {
     const serviceUrl = service.url
     const initial = await waitFor("the shared rollout document", async () => {
       const mode = await getMode(serviceUrl, token)
-      return (await redis.exists(`${prefix}:document`)) === 1 ? mode : undefined
+      return (await redis.exists(`${prefix}:document`)) === 1 && mode.synced ? mode : undefined
     }, { timeoutMs: remaining(20_000), process: service.process })
     step(`service ${serviceUrl} (pid ${service.process.pid}): mode ${initial.defaultMode} at ${initial.enforcementPercent} %`)
     check(initial.defaultMode === "enforce" && initial.enforcementPercent === 100, "the service starts enforcing at 100 %")

@@ -8,7 +8,9 @@
  *   stickiness (unleash-client, bootstrapped offline: `refreshInterval: 0`, `disableMetrics`, an
  *   in-memory backup store, no network), varying the session id per call like we vary the request id.
  *
- * Every task cycles through the same 1,024 precomputed UUIDs, 16 decisions per `fn` call.
+ * Every task cycles through the same 1,024 precomputed UUIDs, 16 decisions per `fn` call; the
+ * boundary-default task instead buckets each decision on a fresh server-generated key, as the
+ * HTTP boundaries do when the host gives no key.
  * Goal (README): our mean ≤ 0.5 × Unleash's mean.
  */
 import { once } from "node:events"
@@ -19,6 +21,7 @@ import {
   StageValidationConfig as ConfigSchema
 } from "../../src/rollout/index.ts"
 import { enforcementBucket } from "../../src/rollout/Bucketing.ts"
+import { bucketKeyOf } from "../../src/http/BoundaryEngine.ts"
 import { Schema } from "effect"
 import type { BenchSuite } from "../suite.ts"
 
@@ -69,6 +72,8 @@ if (Math.abs(ours - 0.1) > 0.04 || Math.abs(theirs - 0.1) > 0.04) {
   throw new Error(`decision bench: expected ~10 % enforced, got ours ${ours}, unleash ${theirs}`)
 }
 
+const NO_HEADERS = { header: () => undefined, hostKey: undefined }
+
 let i = 0
 let sink: unknown
 
@@ -99,6 +104,21 @@ export const suite: BenchSuite = {
       fn: () => {
         for (let k = 0; k < BATCH; k++) {
           sink = getValidationDecision(CONFIG, { method: "GET", path: "/api/funds/42/companies", requestId: IDS[i++ & MASK]! })
+        }
+      }
+    },
+    {
+      // what the HTTP boundaries pay by default: a server-generated key, then the decision on it
+      name: "boundary default key @ 10 % (server-generated key + decision)",
+      batch: BATCH,
+      fn: () => {
+        for (let k = 0; k < BATCH; k++) {
+          sink = getValidationDecision(CONFIG, {
+            method: "POST",
+            path: "/api/portfolio/strategies",
+            requestId: IDS[i++ & MASK]!,
+            stickinessKey: bucketKeyOf(CONFIG, NO_HEADERS)
+          })
         }
       }
     },

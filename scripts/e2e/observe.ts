@@ -87,6 +87,8 @@ export interface ModeView {
   readonly version: number
   readonly defaultMode: string
   readonly enforcementPercent: number
+  /** whether the instance has read the shared document (before: it serves its boot document capped at warn) */
+  readonly synced: boolean
   readonly history: ReadonlyArray<AuditEntryView>
 }
 
@@ -99,12 +101,14 @@ export const getMode = async (serviceUrl: string, token: string, history = 200):
   const body = (await r.json()) as {
     version: number
     document: { defaultMode: string; enforcementPercent: number }
+    synced?: boolean
     history?: ReadonlyArray<AuditEntryView>
   }
   return {
     version: body.version,
     defaultMode: body.document.defaultMode,
     enforcementPercent: body.document.enforcementPercent,
+    synced: body.synced !== false,
     history: body.history ?? []
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The boundary pipeline both adapters run for one request, synchronously: read the rollout
  * document (an in-process value, no I/O), decide (`getValidationDecision`), normalise and build
- * headers ({@link evaluateStages}), observe one latency sample and count the result, and write a
+ * headers ({@link evaluateStages}) — bucketing on a key the caller does not pick
+ * ({@link bucketKeyOf}) — observe one latency sample and count the result, and write a
  * sampled offender log line when unknown stages were seen.
  *
  * The latency sample covers decision + normalisation + header building (the validator the
@@ -11,10 +12,11 @@
  */
 import type { Context } from "effect"
 import { isSampledForLogs } from "../rollout/Bucketing.ts"
-import type { RolloutDocument } from "../rollout/Config.ts"
+import type { RolloutDocument, StageValidationConfig } from "../rollout/Config.ts"
 import { getValidationDecision, type ValidationDecision } from "../rollout/Decision.ts"
 import { logOffender, type OffenderLogSink, stderrOffenderLogSink } from "../observability/OffenderLog.ts"
 import { recordValidation } from "./BoundaryMetrics.ts"
+import { serverBucketKey } from "./BucketKey.ts"
 import { evaluateStages, type StageEvaluation } from "./EvaluateStages.ts"
 import type { StageLocation } from "./StageLocation.ts"
 
@@ -56,7 +58,41 @@ interface BoundaryRequest {
   readonly requestId: string
   /** reads one request header (lower-case name), for the stickiness key */
   readonly header: (name: string) => string | undefined
+  /** the host's bucketing key for this request (route / handler option), read only when needed */
+  readonly hostKey?: (() => string | undefined) | undefined
   readonly userAgent: string | undefined
+}
+
+/**
+ * The percentage rollout's bucketing key for one request (see `BucketKey.ts`): the host's key,
+ * else the document's `stickinessHeader` value, else a server-generated one. `undefined` when the
+ * decision cannot depend on it (enforcement at 0 % or 100 %), so nothing is generated then.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_DOCUMENT } from "stage-normalization/rollout"
+ * import { bucketKeyOf } from "./BoundaryEngine.ts" // internal: not part of the package's API
+ * const doc = { ...DEFAULT_DOCUMENT, enforcementPercent: 10 }
+ * bucketKeyOf(doc, { header: () => "client-picked", hostKey: () => "tenant-7" }) // => "tenant-7"
+ * bucketKeyOf(doc, { header: () => "client-picked", hostKey: undefined }) !== "client-picked" // => true
+ * bucketKeyOf(DEFAULT_DOCUMENT, { header: () => undefined, hostKey: undefined }) // => undefined
+ * ```
+ * @since 0.3.0
+ * @category running
+ */
+export const bucketKeyOf = (
+  doc: Pick<StageValidationConfig, "enforcementPercent" | "stickinessHeader">,
+  request: Pick<BoundaryRequest, "header" | "hostKey">
+): string | undefined => {
+  const percent = doc.enforcementPercent
+  if (!(percent > 0 && percent < 100)) return undefined
+  const host = request.hostKey?.()
+  if (host !== undefined && host.length > 0) return host
+  if (doc.stickinessHeader !== undefined) {
+    const sticky = request.header(doc.stickinessHeader.toLowerCase())
+    if (sticky !== undefined && sticky.length > 0) return sticky
+  }
+  return serverBucketKey()
 }
 
 /**
@@ -92,12 +128,11 @@ export const runBoundary = (
 ): BoundaryOutcome => {
   const doc = options.current()
   const start = performance.now()
-  const sticky = doc.stickinessHeader === undefined ? undefined : request.header(doc.stickinessHeader.toLowerCase())
   const decision = getValidationDecision(doc, {
     method: request.method,
     path: request.endpoint,
     requestId: request.requestId,
-    stickinessKey: sticky
+    stickinessKey: bucketKeyOf(doc, request)
   })
   const evaluation = evaluateStages(request.location, request.value, decision, doc)
   const seconds = (performance.now() - start) / 1000

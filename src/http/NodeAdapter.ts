@@ -12,6 +12,9 @@
  *   counted in `stage_validation_errors_total`).
  * - Metrics go to the global registry (what effect's `PrometheusMetrics` serves) unless a
  *   `metricsContext` is given.
+ * - The percentage rollout buckets on `bucketKey(req)` when given (a tenant or principal), else
+ *   the document's stickiness header, else a server-generated key; `x-request-id` is echoed and
+ *   logged for correlation only.
  *
  * ```ts
  * import { createServer } from "node:http"
@@ -26,7 +29,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Context } from "effect"
 import { getValidationDecision, type ValidationDecision } from "../rollout/Decision.ts"
-import { type BoundaryOptions, type BoundaryOutcome, runBoundary } from "./BoundaryEngine.ts"
+import { type BoundaryOptions, type BoundaryOutcome, bucketKeyOf, runBoundary } from "./BoundaryEngine.ts"
 import { GLOBAL_METRICS_CONTEXT, recordValidationError } from "./BoundaryMetrics.ts"
 import { requestErrorBody } from "./ErrorBody.ts"
 import {
@@ -52,6 +55,15 @@ export interface StageValidationHandlerOptions extends BoundaryOptions {
   readonly maxBodyBytes?: number | undefined
   /** where metrics are recorded (default: effect's global registry) */
   readonly metricsContext?: Context.Context<never> | undefined
+  /**
+   * The percentage rollout's bucketing key for a request: a value the caller cannot pick, e.g.
+   * the tenant or principal your authentication set on the request (`(req) => req.user?.tenantId`).
+   * Every request with one key gets the same decision. Without it (or when it returns
+   * `undefined`): the document's `stickinessHeader` value, else a server-generated key per
+   * request. `x-request-id` is never the key unless you opt in with
+   * `bucketKeyFromHeader("x-request-id")` — and then a client picks its own bucket.
+   */
+  readonly bucketKey?: ((req: IncomingMessage) => string | undefined) | undefined
 }
 
 /**
@@ -185,19 +197,28 @@ export const createStageValidationHandler = (options: StageValidationHandlerOpti
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   const metricsContext = options.metricsContext ?? GLOBAL_METRICS_CONTEXT
   const location = options.location
+  const bucketKey = options.bucketKey
   return (req, res, next) => {
     let requestId = ""
     try {
       const request = req as StageValidatedRequest
       requestId = resolveRequestId(req.headers[REQUEST_ID_HEADER])
       res.setHeader(REQUEST_ID_HEADER, requestId)
+      const header = (name: string) => headerOf(req, name)
+      const hostKey = bucketKey === undefined ? undefined : () => bucketKey(req)
       const proceed = (extracted: ExtractedValue, body: unknown): void => {
         const method = req.method ?? "GET"
         if (!extracted.present) {
+          const doc = options.current()
           request.stageValidation = {
             requestId,
             endpoint: options.endpoint,
-            decision: getValidationDecision(options.current(), { method, path: options.endpoint, requestId }),
+            decision: getValidationDecision(doc, {
+              method,
+              path: options.endpoint,
+              requestId,
+              stickinessKey: bucketKeyOf(doc, { header, hostKey })
+            }),
             result: undefined,
             stages: ABSENT_STAGES
           }
@@ -212,7 +233,8 @@ export const createStageValidationHandler = (options: StageValidationHandlerOpti
             location,
             value: extracted.value,
             requestId,
-            header: (name) => headerOf(req, name),
+            header,
+            hostKey,
             userAgent: headerOf(req, "user-agent")
           }, metricsContext)
         } catch (defect) {

@@ -1,7 +1,8 @@
 /**
  * Request ids: the `x-request-id` a client (or a proxy) sent, when it is sane, or a fresh UUID.
- * The id is the bucketing key of the percentage rollout, appears in offender logs and is echoed
- * in the response, so it is bounded and restricted to a safe alphabet.
+ * The id is for correlation: it appears in offender logs and is echoed in the response, so it is
+ * bounded and restricted to a safe alphabet. It is not the percentage rollout's bucketing key
+ * (a client would pick its own bucket): see `BucketKey.ts`.
  *
  * @since 0.1.0
  */

@@ -10,7 +10,8 @@
  * ```
  *
  * For each request it resolves the request id (a sane `x-request-id`, else a UUID; always
- * echoed), reads and parses the JSON body once (body locations; limit from `StageBoundary`,
+ * echoed; for correlation only — the percentage rollout buckets on the route's `bucketKey`, the
+ * document's stickiness header or a server-generated key, never on the id a client sends), reads and parses the JSON body once (body locations; limit from `StageBoundary`,
  * 413 above it, 400 `INVALID_JSON` for malformed JSON), runs the boundary pipeline (decision from
  * the in-process rollout document, normalisation, headers, metrics, sampled offender log), then
  * either answers the contract's 400 or runs the handler with {@link NormalizedStages} provided
@@ -25,7 +26,7 @@ import { ByteSize, Context, Effect } from "effect"
 import { HttpIncomingMessage, HttpServerRequest, type HttpServerResponse } from "effect/http"
 import * as Response from "effect/http/HttpServerResponse"
 import { getValidationDecision } from "../rollout/Decision.ts"
-import { type BoundaryOutcome, runBoundary } from "./BoundaryEngine.ts"
+import { bucketKeyOf, type BoundaryOutcome, runBoundary } from "./BoundaryEngine.ts"
 import { recordValidationError } from "./BoundaryMetrics.ts"
 import { requestErrorBody } from "./ErrorBody.ts"
 import { type ExtractedValue, extractFromBody, extractFromQuery } from "./EvaluateStages.ts"
@@ -37,13 +38,36 @@ import type { StageLocation } from "./StageLocation.ts"
 /**
  * A route's stage declaration.
  *
+ * `bucketKey` (optional) gives the percentage rollout's bucketing key for a request: a value the
+ * caller cannot pick, such as the tenant, fund or principal your authentication established
+ * (read from the request, or from a service in the context, e.g. one an auth middleware
+ * provides — name it in `RK`). Every request with one key gets the same decision. Without it (or
+ * when it returns `undefined`) the document's `stickinessHeader` applies, else a server-generated
+ * key per request. The `x-request-id` header is never a bucketing key unless you opt in with
+ * `bucketKeyFromHeader("x-request-id")`, and then a client picks its own bucket.
+ *
+ * @example
+ * ```ts
+ * import { Context } from "effect"
+ * import { StageLocation, type StageRoute } from "stage-normalization/http"
+ * class Tenant extends Context.Service<Tenant, { readonly id: string }>()("app/Tenant") {}
+ * const route: StageRoute<Tenant> = {
+ *   endpoint: "/api/allocations",
+ *   location: StageLocation.bodyStage("stage"),
+ *   bucketKey: (_request, context) => Context.get(context, Tenant).id
+ * }
+ * ```
  * @since 0.1.0
  * @category models
  */
-export interface StageRoute {
+export interface StageRoute<RK = never> {
   /** the route template (`endpoint` metric label, decision path), e.g. `/api/funds/:fundId/companies` */
   readonly endpoint: string
   readonly location: StageLocation
+  /** the bucketing key of a request (see above); default: the document's stickiness header, else server-generated */
+  readonly bucketKey?:
+    | ((request: HttpServerRequest.HttpServerRequest, context: Context.Context<RK>) => string | undefined)
+    | undefined
 }
 
 const ABSENT_STAGES = Object.freeze({ _tag: "Absent" as const })
@@ -90,7 +114,7 @@ const parseJson = (text: string): Parsed => {
  * @since 0.1.0
  * @category middleware
  */
-export const withStageValidation = (route: StageRoute) =>
+export const withStageValidation = <RK = never>(route: StageRoute<RK>) =>
 <E, R>(
   handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
 ): Effect.Effect<
@@ -100,20 +124,29 @@ export const withStageValidation = (route: StageRoute) =>
   | StageBoundary
   | HttpServerRequest.HttpServerRequest
   | HttpServerRequest.ParsedSearchParams
+  | RK
 > =>
   Effect.contextWith((context: Context.Context<
-    StageBoundary | HttpServerRequest.HttpServerRequest | HttpServerRequest.ParsedSearchParams
+    StageBoundary | HttpServerRequest.HttpServerRequest | HttpServerRequest.ParsedSearchParams | RK
   >) => {
     const boundary = Context.get(context, StageBoundary)
     const request = Context.get(context, HttpServerRequest.HttpServerRequest)
     const headers = request.headers
     const requestId = resolveRequestId(headers[REQUEST_ID_HEADER])
     const location = route.location
+    const header = (name: string) => headers[name]
+    const bucketKey = route.bucketKey
+    const hostKey = bucketKey === undefined ? undefined : () => bucketKey(request, context as Context.Context<RK>)
 
     const proceed = (extracted: ExtractedValue, body: unknown) => {
       if (!extracted.present) {
         const doc = boundary.options.current()
-        const decision = getValidationDecision(doc, { method: request.method, path: route.endpoint, requestId })
+        const decision = getValidationDecision(doc, {
+          method: request.method,
+          path: route.endpoint,
+          requestId,
+          stickinessKey: bucketKeyOf(doc, { header, hostKey })
+        })
         return Effect.map(
           Effect.provideService(handler, NormalizedStages, {
             requestId,
@@ -134,7 +167,8 @@ export const withStageValidation = (route: StageRoute) =>
           location,
           value: extracted.value,
           requestId,
-          header: (name) => headers[name],
+          header,
+          hostKey,
           userAgent: headers["user-agent"]
         }, context as Context.Context<never>)
       } catch (defect) {

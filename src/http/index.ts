@@ -12,11 +12,12 @@
  */
 export type { BoundaryOptions } from "./BoundaryEngine.ts"
 export { registerEndpointSeries } from "./BoundaryMetrics.ts"
+export { bucketKeyFromHeader, type BucketKeyRequest } from "./BucketKey.ts"
 export { deprecationsHandler, type ListedRoute } from "./Deprecations.ts"
 export { type InvalidStageBody, invalidStageBody, type StageErrorCode, type StageIssue } from "./ErrorBody.ts"
 export { type NormalizedStageData, type UnrecognizedEntry, type ValidationResult } from "./EvaluateStages.ts"
 export { sanitizeHeaderItem, sanitizeHeaderList, sanitizeUrl } from "./HeaderValues.ts"
-export { healthzHandler, type ReadinessCheck, readyzHandler } from "./Health.ts"
+export { healthzHandler, modeStoreReadiness, type ReadinessCheck, readyzHandler } from "./Health.ts"
 export {
   createStageValidationHandler,
   type StageValidatedRequest,

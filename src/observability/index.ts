@@ -13,12 +13,12 @@ export {
   gateLastEvaluationSeconds,
   gateLastValueGauge,
   gateLastVerdictGauge,
-  METRIC_NAMES,
   migrationBatchesTotal,
   migrationRowsTotal,
   modeChangesTotal,
+  modeDocumentsRejectedTotal,
   modeFetchFailuresTotal,
-  registerMetricCatalogue,
+  modeStoreSyncedGauge,
   VALIDATION_DURATION_BOUNDARIES,
   validationDurationSeconds,
   validationErrorsTotal,
@@ -27,6 +27,7 @@ export {
   warnUnknownTotal,
   webhookTotal
 } from "./metrics.ts"
+export { METRIC_NAMES, registerMetricCatalogue } from "./MetricCatalogue.ts"
 export {
   logOffender,
   makeOffenderLogLine,

@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, Metric } from "effect"
+import { Metric } from "effect"
 
 /**
  * Histogram boundaries, in seconds, for sub-millisecond validator latencies: 25 µs … 100 ms.
@@ -47,7 +47,7 @@ const incrementalCounter = (name: string, description: string): Metric.Counter<n
  *
  * @example
  * ```ts
- * import { Effect, Metric } from "effect"
+ * import { Metric } from "effect"
  * import { validationsTotal } from "stage-normalization/observability"
  * const record = Metric.update(
  *   Metric.withAttributes(validationsTotal, { endpoint: "/api/portfolio/strategies", mode: "warn", result: "ok" }),
@@ -68,7 +68,7 @@ export const validationsTotal: Metric.Counter<number> = incrementalCounter(
  *
  * @example
  * ```ts
- * import { Effect, Metric } from "effect"
+ * import { Metric } from "effect"
  * import { validationDurationSeconds } from "stage-normalization/observability"
  * const observe = Metric.update(validationDurationSeconds, 0.00012)
  * ```
@@ -107,7 +107,7 @@ export const validationErrorsTotal: Metric.Counter<number> = incrementalCounter(
  *
  * @example
  * ```ts
- * import { Effect, Metric } from "effect"
+ * import { Metric } from "effect"
  * import { warnUnknownTotal } from "stage-normalization/observability"
  * const record = Metric.update(Metric.withAttributes(warnUnknownTotal, { endpoint: "/api/monte-carlo/simulate" }), 1)
  * ```
@@ -124,7 +124,7 @@ export const warnUnknownTotal: Metric.Counter<number> = incrementalCounter(
  *
  * @example
  * ```ts
- * import { Effect, Metric } from "effect"
+ * import { Metric } from "effect"
  * import { validationModeGauge } from "stage-normalization/observability"
  * const mark = Metric.update(Metric.withAttributes(validationModeGauge, { mode: "warn" }), 1)
  * ```
@@ -140,7 +140,7 @@ export const validationModeGauge: Metric.Gauge<number> = Metric.gauge("stage_val
  *
  * @example
  * ```ts
- * import { Effect, Metric } from "effect"
+ * import { Metric } from "effect"
  * import { enforcementPercentGauge } from "stage-normalization/observability"
  * const mark = Metric.update(enforcementPercentGauge, 25)
  * ```
@@ -157,7 +157,7 @@ export const enforcementPercentGauge: Metric.Gauge<number> = Metric.gauge("stage
  *
  * @example
  * ```ts
- * import { Effect, Metric } from "effect"
+ * import { Metric } from "effect"
  * import { modeFetchFailuresTotal } from "stage-normalization/observability"
  * const count = Metric.value(modeFetchFailuresTotal) // Effect<CounterState<number>>
  * ```
@@ -170,12 +170,51 @@ export const modeFetchFailuresTotal: Metric.Counter<number> = incrementalCounter
 )
 
 /**
+ * `stage_validation_mode_documents_rejected_total`: shared rollout documents this process read
+ * (or received on the change channel) that failed decoding — unknown keys, out-of-range values —
+ * and were rejected whole: neither their content nor their version is adopted. Counted once per
+ * distinct stored value in a row, not once per refresh.
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { modeDocumentsRejectedTotal } from "stage-normalization/observability"
+ * const count = Metric.value(modeDocumentsRejectedTotal) // Effect<CounterState<number>>
+ * ```
+ * @since 0.3.0
+ * @category metrics
+ */
+export const modeDocumentsRejectedTotal: Metric.Counter<number> = incrementalCounter(
+  "stage_validation_mode_documents_rejected_total",
+  "Shared rollout documents rejected whole because they failed decoding"
+)
+
+/**
+ * `stage_validation_mode_store_synced`: gauge, 1 once this process has read the shared rollout
+ * document, 0 before (a Redis store at boot: store unreachable or its document rejected). While
+ * it is 0 under the default `cautious` policy the instance is not ready and decides at most
+ * `warn`. A memory store is always 1.
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { modeStoreSyncedGauge } from "stage-normalization/observability"
+ * const mark = Metric.update(modeStoreSyncedGauge, 1)
+ * ```
+ * @since 0.3.0
+ * @category metrics
+ */
+export const modeStoreSyncedGauge: Metric.Gauge<number> = Metric.gauge("stage_validation_mode_store_synced", {
+  description: "1 once this process has read the shared rollout document, 0 before (decisions capped at warn)"
+})
+
+/**
  * `stage_validation_mode_changes_total{source}`: applied rollout changes by source
  * (`cli`, `api`, `webhook`, `env`).
  *
  * @example
  * ```ts
- * import { Effect, Metric } from "effect"
+ * import { Metric } from "effect"
  * import { modeChangesTotal } from "stage-normalization/observability"
  * const record = Metric.update(Metric.withAttributes(modeChangesTotal, { source: "cli" }), 1)
  * ```
@@ -188,12 +227,33 @@ export const modeChangesTotal: Metric.Counter<number> = incrementalCounter(
 )
 
 /**
+ * The values of the `outcome` label of `stage_validation_webhook_total`: `downgraded` (enforce →
+ * warn applied), `already_downgraded` (a new firing alert, but nothing was enforcing any more),
+ * `duplicate` (a redelivery, or a repeat of the same alert within the cooldown), `resolved`,
+ * `ignored` (another alert), `unauthorized`, `invalid`, `unavailable` (the store did not answer).
+ *
+ * @internal
+ */
+export const WEBHOOK_OUTCOME_LABELS = [
+  "downgraded",
+  "already_downgraded",
+  "duplicate",
+  "resolved",
+  "ignored",
+  "unauthorized",
+  "invalid",
+  "unavailable"
+] as const
+
+/**
  * `stage_validation_webhook_total{outcome}`: Alertmanager webhook calls by outcome
- * (e.g. `downgraded`, `duplicate`, `ignored`, `unauthorized`, `invalid`, `error`).
+ * (`downgraded`, `already_downgraded`, `duplicate`, `resolved`, `ignored`, `unauthorized`,
+ * `invalid`, `unavailable`). Always labelled: the catalogue registers one series per outcome,
+ * never a label-less one.
  *
  * @example
  * ```ts
- * import { Effect, Metric } from "effect"
+ * import { Metric } from "effect"
  * import { webhookTotal } from "stage-normalization/observability"
  * const record = Metric.update(Metric.withAttributes(webhookTotal, { outcome: "downgraded" }), 1)
  * ```
@@ -211,7 +271,7 @@ export const webhookTotal: Metric.Counter<number> = incrementalCounter(
  *
  * @example
  * ```ts
- * import { Effect, Metric } from "effect"
+ * import { Metric } from "effect"
  * import { migrationRowsTotal } from "stage-normalization/observability"
  * const record = Metric.update(Metric.withAttributes(migrationRowsTotal, { result: "updated" }), 500)
  * ```
@@ -229,7 +289,7 @@ export const migrationRowsTotal: Metric.Counter<number> = incrementalCounter(
  *
  * @example
  * ```ts
- * import { Effect, Metric } from "effect"
+ * import { Metric } from "effect"
  * import { migrationBatchesTotal } from "stage-normalization/observability"
  * const record = Metric.update(Metric.withAttributes(migrationBatchesTotal, { status: "completed" }), 1)
  * ```
@@ -309,72 +369,4 @@ export const gateLastVerdictGauge: Metric.Gauge<number> = Metric.gauge("stage_va
 export const gateLastEvaluationSeconds: Metric.Gauge<number> = Metric.gauge(
   "stage_validation_gate_last_evaluation_timestamp_seconds",
   { description: "Unix time of the last promotion gate evaluation" }
-)
-
-/**
- * Every metric name in the catalogue, for checks such as "each metric an alert rule names exists".
- *
- * @example
- * ```ts
- * import { METRIC_NAMES } from "stage-normalization/observability"
- * METRIC_NAMES.includes("stage_validation_mode_fetch_failures_total") // => true
- * ```
- * @since 0.1.0
- * @category constants
- */
-export const METRIC_NAMES = [
-  "stage_validation_validations_total",
-  "stage_validation_duration_seconds",
-  "stage_validation_errors_total",
-  "stage_warn_unknown_total",
-  "stage_validation_mode",
-  "stage_validation_enforcement_percent",
-  "stage_validation_mode_fetch_failures_total",
-  "stage_validation_mode_changes_total",
-  "stage_validation_webhook_total",
-  "stage_migration_rows_total",
-  "stage_migration_batches_total",
-  "stage_validation_gate_evaluations_total",
-  "stage_validation_gate_last_value",
-  "stage_validation_gate_last_verdict",
-  "stage_validation_gate_last_evaluation_timestamp_seconds"
-] as const
-
-/**
- * Registers every metric of the catalogue in the current `MetricRegistry` without changing any
- * value, so that each name is present in `/metrics` from boot (a counter nobody incremented yet
- * shows as a label-less `0` series). Alert rules and dashboards then never look at a missing
- * series. Run it once when the service starts.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { registerMetricCatalogue } from "stage-normalization/observability"
- * const boot = Effect.andThen(registerMetricCatalogue, Effect.log("metrics registered"))
- * ```
- * @since 0.1.0
- * @category metrics
- */
-export const registerMetricCatalogue: Effect.Effect<void> = Effect.suspend(() =>
-  Effect.forEach(
-    [
-      validationsTotal,
-      validationDurationSeconds,
-      validationErrorsTotal,
-      warnUnknownTotal,
-      validationModeGauge,
-      enforcementPercentGauge,
-      modeFetchFailuresTotal,
-      modeChangesTotal,
-      webhookTotal,
-      migrationRowsTotal,
-      migrationBatchesTotal,
-      gateEvaluationsTotal,
-      gateLastValueGauge,
-      gateLastVerdictGauge,
-      gateLastEvaluationSeconds
-    ] as ReadonlyArray<Metric.Metric<never, unknown>>,
-    (metric) => Metric.value(metric),
-    { discard: true }
-  )
 )

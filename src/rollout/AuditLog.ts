@@ -64,7 +64,9 @@ export type AuditAction = typeof AuditAction.Type
 
 /**
  * What happened: `applied` (the document changed), `refused` (a guard said no), `duplicate` (a
- * repeat that changed nothing), `ignored` (a signal that never changes anything, e.g. resolved).
+ * repeat that changed nothing), `already_downgraded` (a new downgrade request while nothing was
+ * enforcing any more: nothing to do), `ignored` (a signal that never changes anything, e.g.
+ * resolved).
  *
  * @example
  * ```ts
@@ -75,7 +77,7 @@ export type AuditAction = typeof AuditAction.Type
  * @since 0.1.0
  * @category schemas
  */
-export const AuditOutcome = Schema.Literals(["applied", "refused", "duplicate", "ignored"])
+export const AuditOutcome = Schema.Literals(["applied", "refused", "duplicate", "already_downgraded", "ignored"])
 
 /**
  * @example

@@ -201,7 +201,10 @@ export interface StageValidationConfig {
   readonly enforcementSalt?: string
   /** default {@link DEFAULT_SAMPLING_SALT} */
   readonly samplingSalt?: string
-  /** request header whose value replaces the request id as the bucketing key, e.g. `x-fund-id` */
+  /**
+   * request header whose value is the bucketing key (unless the host gives one), e.g.
+   * `x-fund-id`; whoever sets the header picks the bucket, so name only a header your own edge sets
+   */
   readonly stickinessHeader?: string
   /** when the stage aliases were deprecated (RFC 9745 `Deprecation`) */
   readonly deprecationDate?: string

@@ -50,8 +50,12 @@ export interface ValidationDecision {
 }
 
 /**
- * The request facts a decision depends on. `stickinessKey` (e.g. the value of the config's
- * `stickinessHeader`) replaces the request id as the bucketing key when present and non-empty.
+ * The request facts a decision depends on. The bucketing key of the percentage rollout is
+ * `stickinessKey` when present and non-empty, else `requestId`. It must be a value the caller
+ * cannot pick, or a client could stay outside the enforced set: the HTTP boundaries pass the
+ * host's key (tenant, principal), else the config's `stickinessHeader` value, else a
+ * server-generated key — never a client's `x-request-id` unless the host opts in. When calling
+ * this directly, pass a server-generated `requestId` (or a trusted `stickinessKey`).
  *
  * @example
  * ```ts

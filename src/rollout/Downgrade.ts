@@ -5,12 +5,13 @@
  * - **What changes:** every `enforce` (default mode and endpoint overrides) becomes `warn`, and
  *   `enforceWriteOnly` is turned off (it makes writes enforce). Shadow mode, the percentage and the
  *   rest are kept, so a person can promote again from where the rollout stood.
- * - **Idempotent:** a document that already rejects nothing is left alone; the call is audited as
- *   a `duplicate`.
- * - **Cooldown:** a repeat — the same `reason` (the webhook derives it from the alert) as a
- *   downgrade applied less than the cooldown ago — is audited as a `duplicate` and changes nothing,
- *   even if someone re-promoted in between (Alertmanager re-sends while an alert fires; this is
- *   the anti-flapping rule). A different reason downgrades again.
+ * - **Idempotent:** a document that already rejects nothing is left alone. A repeat — the same
+ *   `reason` (the webhook derives it from the alert) as a downgrade applied less than the cooldown
+ *   ago — is audited as a `duplicate` (Alertmanager re-sends while an alert fires); any other
+ *   request, such as a new, distinct alert firing while already in warn, is audited as
+ *   `already_downgraded`: nothing to do, and not a repeat either.
+ * - **Never switched off by a timer:** a firing that meets enforcement again (someone re-promoted
+ *   and the incident came back) always downgrades, within the cooldown or not.
  * - **Resolved never re-arms:** a `resolved` signal is audited as `ignored` and changes nothing;
  *   re-enabling enforcement is a person's decision (`promote` / `set`).
  *
@@ -21,7 +22,9 @@
 import { Clock, Duration, Effect } from "effect"
 import type { AuditSource } from "./AuditLog.ts"
 import type { Mode, RolloutDocument } from "./Config.ts"
+import type { BackfillNotVerifiedError } from "./FinalisationGuard.ts"
 import { ModeStore } from "./ModeStore.ts"
+import type { ModeStoreError } from "./ModeStoreError.ts"
 
 const soften = (mode: Mode): Mode => (mode === "enforce" ? "warn" : mode)
 
@@ -80,8 +83,9 @@ export interface DowngradeRequest {
 }
 
 /**
- * What happened: `downgraded`, `duplicate` (nothing is enforcing any more: a repeat), or
- * `ignored` (a resolved signal).
+ * What happened: `downgraded`, `duplicate` (a repeat of the same reason within the cooldown,
+ * nothing enforcing), `already_downgraded` (a new request while nothing was enforcing any more),
+ * or `ignored` (a resolved signal).
  *
  * @example
  * ```ts
@@ -93,7 +97,7 @@ export interface DowngradeRequest {
  * @category models
  */
 export interface DowngradeResult {
-  readonly outcome: "downgraded" | "duplicate" | "ignored"
+  readonly outcome: "downgraded" | "duplicate" | "already_downgraded" | "ignored"
   readonly document: RolloutDocument
 }
 
@@ -108,7 +112,9 @@ export interface DowngradeResult {
  * @since 0.1.0
  * @category downgrade
  */
-export const downgrade = Effect.fn("downgrade")(function*(request: DowngradeRequest) {
+export const downgrade = Effect.fn("downgrade")(function*(
+  request: DowngradeRequest
+): Effect.fn.Return<DowngradeResult, ModeStoreError | BackfillNotVerifiedError, ModeStore> {
   const store = yield* ModeStore
   const meta = { actor: request.actor ?? request.source, reason: request.reason, source: request.source }
 
@@ -134,15 +140,24 @@ export const downgrade = Effect.fn("downgrade")(function*(request: DowngradeRequ
       entry.outcome === "applied" && entry.action === "downgrade" && entry.reason === request.reason &&
       now - Date.parse(entry.at) < Duration.toMillis(cooldown)
     )
+    const outcome = inCooldown ? "duplicate" : "already_downgraded"
     yield* store.audit({
       ...meta,
-      reason: `${request.reason} (${inCooldown ? "repeat within the cooldown" : "nothing is enforcing"})`,
+      reason: `${request.reason} (${inCooldown ? "repeat within the cooldown" : "already downgraded: nothing is enforcing"})`,
       action: "downgrade",
-      outcome: "duplicate"
+      outcome
     })
-    return { outcome: "duplicate", document: current } satisfies DowngradeResult
+    return { outcome, document: current } satisfies DowngradeResult
   }
 
   const { document, entry } = yield* store.modify({ ...meta, action: "downgrade", update: downgradeDocument })
-  return { outcome: entry === undefined ? "duplicate" : "downgraded", document } satisfies DowngradeResult
+  if (entry !== undefined) return { outcome: "downgraded", document } satisfies DowngradeResult
+  // another writer downgraded first: nothing was left to do
+  yield* store.audit({
+    ...meta,
+    reason: `${request.reason} (already downgraded: nothing is enforcing)`,
+    action: "downgrade",
+    outcome: "already_downgraded"
+  })
+  return { outcome: "already_downgraded", document } satisfies DowngradeResult
 })

@@ -23,12 +23,14 @@ import { AUDIT_HISTORY_LIMIT } from "./AuditLog.ts"
 import type { BackfillStatus } from "./BackfillStatus.ts"
 import { type RolloutDocument, type StageValidationConfig, StageValidationConfig as ConfigSchema } from "./Config.ts"
 import { loadStageValidationEnv } from "./EnvConfig.ts"
-import { makeCore, makeLocalState } from "./internal/core.ts"
+import { makeCore } from "./internal/core.ts"
+import { makeLocalState } from "./internal/localState.ts"
 import { makeMemoryBackend } from "./internal/memory.ts"
-import { makeRedisBackend, redisKeys, startSync } from "./internal/redis.ts"
+import { makeRedisBackend, redisKeys, startSync } from "./internal/redisBackend.ts"
+import { makeRejections } from "./internal/redisDocument.ts"
 import { ModeStoreError } from "./ModeStoreError.ts"
+import type { ModeStoreService, UnsyncedPolicy } from "./ModeStoreService.ts"
 import { connectInBackground, type RedisClientOptions, type RedisHolder } from "./RedisConnection.ts"
-import type { ModeStoreService } from "./ModeStoreService.ts"
 import type { MissingPeerDependencyError } from "../shared/PeerDependency.ts"
 
 /**
@@ -37,7 +39,9 @@ import type { MissingPeerDependencyError } from "../shared/PeerDependency.ts"
  * @example
  * ```ts
  * import { PRODUCTION_CONFIG, type RedisModeStoreOptions } from "stage-normalization/rollout"
- * const options: RedisModeStoreOptions = { initial: PRODUCTION_CONFIG, prefix: "svc-a", refreshInterval: "5 seconds", readTimeout: "100 millis" }
+ * const options: RedisModeStoreOptions = {
+ *   initial: PRODUCTION_CONFIG, prefix: "svc-a", refreshInterval: "5 seconds", readTimeout: "100 millis", unsynced: "cautious"
+ * }
  * ```
  * @since 0.1.0
  * @category models
@@ -57,6 +61,14 @@ export interface RedisModeStoreOptions {
   readonly historyLimit?: number | undefined
   /** Write the boot document when Redis holds none (audited, source `env`). Default true. */
   readonly seedIfEmpty?: boolean | undefined
+  /**
+   * What the instance decides before it has read the shared document once (Redis unreachable at
+   * boot, or the stored document rejected). `"cautious"` (default): not ready (`sync().synced` is
+   * false, `/readyz` 503) and at most `warn` — the boot document is served with `enforce` softened
+   * to `warn`, `enforceWriteOnly` and `dryRun` off. `"boot-document"`: the boot document as given,
+   * ready at once. Once synced, an outage keeps the last agreed document either way.
+   */
+  readonly unsynced?: UnsyncedPolicy | undefined
 }
 
 /**
@@ -76,6 +88,29 @@ export interface RedisConnectionModeStoreOptions extends RedisModeStoreOptions {
 }
 
 const decodeInitial = Schema.decodeUnknownEffect(ConfigSchema)
+
+/**
+ * The {@link UnsyncedPolicy} from `STAGE_VALIDATION_UNSYNCED` (`cautious` or `boot-document`);
+ * absent → `cautious`; anything else → `cautious`, with a structured warning.
+ *
+ * @internal
+ */
+export const unsyncedPolicyFromEnv: Effect.Effect<UnsyncedPolicy> = Effect.gen(function*() {
+  const raw = yield* Config.String("STAGE_VALIDATION_UNSYNCED").pipe(
+    Config.option,
+    Effect.orElseSucceed(() => Option.none<string>())
+  )
+  if (Option.isNone(raw) || raw.value.trim() === "") return "cautious"
+  const value = raw.value.trim().toLowerCase()
+  if (value === "cautious" || value === "boot-document") return value
+  yield* Effect.logWarning({
+    event: "stage_validation.invalid_env",
+    field: "STAGE_VALIDATION_UNSYNCED",
+    value: raw.value.slice(0, 100),
+    fallback: "cautious"
+  })
+  return "cautious"
+})
 
 /** The boot document with every default filled in; an invalid one is the layer's typed failure. */
 const resolveInitial = (initial: StageValidationConfig): Effect.Effect<RolloutDocument, ModeStoreError> =>
@@ -99,12 +134,16 @@ const makeRedisStore = Effect.fnUntraced(function*<E>(
   connect: (holder: RedisHolder) => Effect.Effect<void, E, Scope.Scope>
 ) {
   const settings = settingsOf(options)
-  const local = yield* makeLocalState(yield* resolveInitial(options.initial))
+  const local = yield* makeLocalState(yield* resolveInitial(options.initial), {
+    synced: false,
+    policy: options.unsynced ?? "cautious"
+  })
   const holder: RedisHolder = { redis: undefined, connected: yield* Deferred.make<Redis.Redis["Service"]>() }
-  const backend = makeRedisBackend(holder, settings)
+  const rejections = makeRejections(settings.keys.channel)
+  const backend = makeRedisBackend(holder, settings, rejections)
   const service = yield* makeCore(local, backend)
   yield* connect(holder)
-  yield* startSync(local, backend, holder, settings)
+  yield* startSync(local, backend, holder, settings, rejections)
   return service
 })
 
@@ -158,7 +197,9 @@ export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("s
 
   /**
    * A store shared through Redis over its own node-redis connection, made in the background: a
-   * Redis that does not answer never fails the layer, the boot document is served until it does.
+   * Redis that does not answer never fails the layer. Until the shared document is read once the
+   * instance is unsynced: by default (`unsynced: "cautious"`) not ready and serving the boot
+   * document capped at `warn`; with `unsynced: "boot-document"`, the boot document as given.
    * Needs the optional peers `@effect/platform-node` and `redis` (`npm install
    * @effect/platform-node redis`); without them the layer fails with
    * `MissingPeerDependencyError`. A boot document that does not decode fails it with a
@@ -222,7 +263,9 @@ export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("s
   /**
    * {@link ModeStore.layerRedis} configured from the environment: the boot document from
    * `loadStageValidationEnv` (preset + overrides, warnings logged), the connection from `REDIS_URL`
-   * (default `redis://127.0.0.1:6379`), the prefix from `STAGE_VALIDATION_REDIS_PREFIX`. Fails as
+   * (default `redis://127.0.0.1:6379`), the prefix from `STAGE_VALIDATION_REDIS_PREFIX`, the
+   * {@link UnsyncedPolicy} from `STAGE_VALIDATION_UNSYNCED` (`cautious`, the default, or
+   * `boot-document`). Fails as
    * {@link ModeStore.layerRedis} does (the environment's values themselves never fail it: an
    * invalid one falls back, with a warning).
    *
@@ -246,9 +289,11 @@ export class ModeStore extends Context.Service<ModeStore, ModeStoreService>()("s
           Config.option,
           Effect.orElseSucceed(() => Option.none())
         )
+        const unsynced = options.unsynced ?? (yield* unsyncedPolicyFromEnv)
         return ModeStore.layerRedis({
           ...options,
           initial: document,
+          unsynced,
           prefix: options.prefix ?? Option.getOrElse(prefix, () => "stage-validation"),
           redis: { url: Option.getOrElse(url, () => "redis://127.0.0.1:6379"), ...options.redis }
         })

@@ -21,7 +21,7 @@ import { BACKFILL_PENDING, type BackfillState, BackfillStatus } from "./Backfill
 import type { RolloutDocument, StageValidationConfig } from "./Config.ts"
 import type { RedisClientOptions } from "./RedisConnection.ts"
 import { ModeStore, type RedisModeStoreOptions } from "./ModeStore.ts"
-import type { ChangeResult, ModifyRequest, SetRequest } from "./ModeStoreService.ts"
+import type { ChangeResult, ModeStoreSync, ModifyRequest, SetRequest } from "./ModeStoreService.ts"
 
 /**
  * Options of {@link createModeStoreClient}. With `redis` the document is shared through Redis
@@ -66,8 +66,14 @@ export interface ModeStoreClientOptions extends Omit<RedisModeStoreOptions, "ini
  * @category models
  */
 export interface ModeStoreClient {
-  /** The in-process document: synchronous, never I/O (the HTTP hot path). */
+  /**
+   * The in-process document decisions use: synchronous, never I/O (the HTTP hot path). Before
+   * the shared document was read once, the boot document — capped at `warn` under the default
+   * `unsynced: "cautious"` policy.
+   */
   readonly current: () => RolloutDocument
+  /** Whether the shared document has been read yet, and why not (for the host's readiness probe). */
+  readonly sync: () => ModeStoreSync
   /** Compare-and-set of a whole document (see `SetRequest`); rejects with the store's typed errors. */
   readonly set: (request: Omit<SetRequest, "source"> & { readonly source?: SetRequest["source"] }) => Promise<ChangeResult>
   /** Read-modify-write, retried on a lost race (see `ModifyRequest`). */
@@ -86,7 +92,7 @@ export interface ModeStoreClient {
 
 /**
  * Opens a rollout store for a host without Effect. Resolves once the shared document was read
- * (or after `syncTimeout`, serving the boot document until Redis answers); rejects with `MissingPeerDependencyError`
+ * (or after `syncTimeout`, unsynced until Redis answers: see `sync()` and the `unsynced` option); rejects with `MissingPeerDependencyError`
  * when `redis` is given and its optional peers are not installed, and with a `ModeStoreError`
  * (reason `InvalidDocument`) when `initial` does not decode.
  *
@@ -98,6 +104,7 @@ export interface ModeStoreClient {
  *
  * const store = await createModeStoreClient({ initial: PRODUCTION_CONFIG, redis: { url: process.env.REDIS_URL } })
  * const app = express().use(express.json())
+ * app.get("/readyz", (_req, res) => res.status(store.sync().synced ? 200 : 503).json(store.sync()))
  * app.post("/api/allocations", createStageValidationHandler({
  *   endpoint: "/api/allocations", location: StageLocation.bodyStage("stage"), current: store.current
  * }), (req, res) => res.status(201).json(req.body))
@@ -131,6 +138,7 @@ export const createModeStoreClient = async (options: ModeStoreClientOptions): Pr
   const listeners = new Set<Fiber.Fiber<void, unknown>>()
   return {
     current: store.current,
+    sync: store.sync,
     set: (request) => runtime.runPromise(store.set({ source: "api", ...request })),
     modify: (request) => runtime.runPromise(store.modify({ source: "api", ...request })),
     history: (limit) => runtime.runPromise(store.history(limit)),

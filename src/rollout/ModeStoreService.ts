@@ -93,6 +93,52 @@ export interface ChangeResult {
 }
 
 /**
+ * What an instance does with decisions before it has read the shared rollout document once (a
+ * Redis store at boot, before Redis answered or while the stored document is rejected):
+ *
+ * - `"cautious"` (the default): it is not ready (`/readyz` answers 503 with the reason) and it
+ *   decides at most `warn` — the boot document is served with every `enforce` softened to `warn`,
+ *   `enforceWriteOnly` and shadow mode off, so nothing is rejected on the word of one instance's
+ *   environment alone;
+ * - `"boot-document"`: the boot document is served as it is and the instance is ready at once
+ *   (the behaviour before 0.3.0).
+ *
+ * Once synced, losing the store keeps the last agreed document under either policy. A memory store
+ * is always synced.
+ *
+ * @example
+ * ```ts
+ * import type { UnsyncedPolicy } from "stage-normalization/rollout"
+ * const policy: UnsyncedPolicy = "cautious"
+ * ```
+ * @since 0.3.0
+ * @category models
+ */
+export type UnsyncedPolicy = "cautious" | "boot-document"
+
+/**
+ * Whether an instance has read the shared document, under which {@link UnsyncedPolicy}, and, while
+ * it has not, why (the last failure: store unreachable, stored document rejected, …).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ModeStore } from "stage-normalization/rollout"
+ * const ready = ModeStore.use((store) => Effect.sync(() => store.sync().synced || store.sync().policy === "boot-document"))
+ * ```
+ * @since 0.3.0
+ * @category models
+ */
+export interface ModeStoreSync {
+  /** whether the shared document has been read (a memory store: always) */
+  readonly synced: boolean
+  /** what the instance decides while not synced */
+  readonly policy: UnsyncedPolicy
+  /** while not synced: why, for `/readyz` and logs; `undefined` once synced */
+  readonly reason: string | undefined
+}
+
+/**
  * The service interface.
  *
  * @example
@@ -105,7 +151,11 @@ export interface ChangeResult {
  * @category models
  */
 export interface ModeStoreService {
-  /** The in-process document; a plain getter for the HTTP hot path. */
+  /**
+   * The document decisions use, in process; a plain getter for the HTTP hot path. Once synced,
+   * the last agreed shared document; before that, the boot document — capped at `warn` under the
+   * `"cautious"` {@link UnsyncedPolicy}.
+   */
   readonly current: () => RolloutDocument
   /** `current()` as an Effect. */
   readonly get: Effect.Effect<RolloutDocument>
@@ -118,4 +168,6 @@ export interface ModeStoreService {
   readonly history: (limit?: number) => Effect.Effect<ReadonlyArray<AuditEntry>, ModeStoreError>
   /** Reads the shared document now (bypassing the refresh interval) and returns it. */
   readonly refresh: Effect.Effect<RolloutDocument, ModeStoreError>
+  /** Whether this instance has read the shared document yet (synchronous; for readiness). */
+  readonly sync: () => ModeStoreSync
 }

@@ -74,7 +74,15 @@ export { MetricsSource, MetricsSourceError, type SnapshotRequest } from "./Metri
 export { createModeStoreClient, type ModeStoreClient, type ModeStoreClientOptions } from "./ModeStoreClient.ts"
 export { ModeStore, type RedisConnectionModeStoreOptions, type RedisModeStoreOptions } from "./ModeStore.ts"
 export { InvalidDocument, ModeStoreError, Unavailable, VersionConflict } from "./ModeStoreError.ts"
-export type { ChangeResult, ModeStoreService, ModifyRequest, RecordRequest, SetRequest } from "./ModeStoreService.ts"
+export type {
+  ChangeResult,
+  ModeStoreService,
+  ModeStoreSync,
+  ModifyRequest,
+  RecordRequest,
+  SetRequest,
+  UnsyncedPolicy
+} from "./ModeStoreService.ts"
 export {
   DEV_CONFIG,
   parsePresetName,

@@ -13,7 +13,11 @@
  * - ops credentials from `STAGE_VALIDATION_OPS_TOKEN` / `STAGE_VALIDATION_WEBHOOK_SECRETS`; with
  *   no token set, a random one is generated and written to a 0600 file whose path is printed (and
  *   which is removed on shutdown);
- * - offender-log sampling from `STAGE_VALIDATION_OFFENDER_SAMPLE_PERCENT` (default 10).
+ * - offender-log sampling from `STAGE_VALIDATION_OFFENDER_SAMPLE_PERCENT` (default 10);
+ * - with Redis, the unsynced policy from `STAGE_VALIDATION_UNSYNCED` (default `cautious`: until
+ *   the shared document is read, `/readyz` answers 503 and decisions are at most warn);
+ * - deliberate server timeouts (`HTTP_HEADERS_TIMEOUT_MS`, `HTTP_REQUEST_TIMEOUT_MS`,
+ *   `HTTP_KEEP_ALIVE_TIMEOUT_MS`; defaults {@link DEFAULT_SERVER_TIMEOUTS}).
  *
  * It prints its URL and three example `curl` commands when it starts, and closes the HTTP server,
  * the database and Redis when interrupted (SIGINT / SIGTERM through `NodeRuntime.runMain`).
@@ -27,72 +31,39 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NodeHttpServer } from "@effect/platform-node"
 import type { PgClient } from "@effect/sql-pg"
-import { Config, Console, Context, Effect, Layer, Option } from "effect"
+import { Console, Context, Effect, Layer } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import type { SqlClient } from "effect/sql"
 import { layerFromUrl } from "../migration/database/Database.ts"
-import { registerMetricCatalogue } from "../observability/metrics.ts"
-import type { OffenderLogSink } from "../observability/OffenderLog.ts"
+import { registerMetricCatalogue } from "../observability/MetricCatalogue.ts"
 import { backfillStatusFromPostgres } from "../migration/verify/BackfillStatusPostgres.ts"
-import { type BackfillState, BackfillStatus } from "../rollout/BackfillStatus.ts"
-import type { StageValidationConfig } from "../rollout/Config.ts"
+import { BackfillStatus } from "../rollout/BackfillStatus.ts"
 import { loadStageValidationEnv, type OpsSecretError } from "../rollout/EnvConfig.ts"
 import { ModeStore } from "../rollout/ModeStore.ts"
 import { registerEndpointSeries } from "../http/BoundaryMetrics.ts"
 import { registerWebhookSeries } from "../http/ops/AutoDowngrade.ts"
-import { loadOpsSettings, OpsConfig, type OpsSettings } from "../http/ops/OpsConfig.ts"
+import { loadOpsSettings, OpsConfig } from "../http/ops/OpsConfig.ts"
 import { WebhookDeduplication } from "../http/ops/WebhookDeduplication.ts"
 import { StageBoundary } from "../http/StageBoundary.ts"
 import { ensureServiceSchema } from "./ServiceSchema.ts"
 import { SERVICE_STAGE_ROUTES, serviceRoutes } from "./ServiceRoutes.ts"
+import {
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  optionalString,
+  type ReferenceServiceOptions,
+  resolveServiceOptions,
+  serverTimeouts
+} from "./ServiceOptions.ts"
 
-/**
- * Default port.
- *
- * @since 0.1.0
- * @category constants
- */
-export const DEFAULT_PORT = 3333
-
-/**
- * Default bind address (loopback; set `HOST=0.0.0.0` to expose it).
- *
- * @since 0.1.0
- * @category constants
- */
-export const DEFAULT_HOST = "127.0.0.1"
-
-/**
- * Everything the service can be told; `resolveServiceOptions` fills it from the environment.
- *
- * @since 0.1.0
- * @category models
- */
-export interface ReferenceServiceOptions {
-  readonly port?: number | undefined
-  readonly host?: string | undefined
-  /** PostgreSQL URL; undefined → embedded PostgreSQL */
-  readonly databaseUrl?: string | undefined
-  /** Redis URL; undefined → in-memory mode store and deduplication */
-  readonly redisUrl?: string | undefined
-  /** Redis key prefix of the mode store (default `stage-validation`) */
-  readonly redisPrefix?: string | undefined
-  /** boot rollout document; undefined → the rollout env loader */
-  readonly initial?: StageValidationConfig | undefined
-  /** ops settings; undefined → from the environment, with a generated token when none is set */
-  readonly ops?: OpsSettings | undefined
-  /**
-   * Fixed answer of the finalisation guard's `BackfillStatus`; by default the guard asks the
-   * service's own database for the migration record of `portfolio_companies.stage`.
-   */
-  readonly backfill?: BackfillState | undefined
-  /** false → stage routes without the boundary (the benchmark's baseline) */
-  readonly boundary?: boolean | undefined
-  readonly offenderSamplePercent?: number | undefined
-  readonly offenderSink?: OffenderLogSink | undefined
-  /** disable the per-request HTTP access log (default true: the boundary logs what matters) */
-  readonly disableHttpLogger?: boolean | undefined
-}
+export {
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  DEFAULT_SERVER_TIMEOUTS,
+  type ReferenceServiceOptions,
+  resolveServiceOptions,
+  serverTimeouts
+} from "./ServiceOptions.ts"
 
 /**
  * Where a generated ops token was written (`undefined` when a token was configured).
@@ -105,48 +76,6 @@ export class GeneratedOpsToken extends Context.Service<GeneratedOpsToken, {
   readonly token: string | undefined
 }>()("stage-normalization/http/GeneratedOpsToken") {}
 
-const nonEmpty = (s: string | undefined) => (s === undefined || s.length === 0 ? undefined : s)
-
-const optionalString = (name: string) =>
-  Config.String(name).pipe(Config.option, Config.map(Option.getOrUndefined), Effect.orElseSucceed(() => undefined))
-
-/**
- * Reads the options from the environment (`PORT`, `HOST`, `DATABASE_URL`, `REDIS_URL`,
- * `STAGE_VALIDATION_REDIS_PREFIX`, `STAGE_VALIDATION_OFFENDER_SAMPLE_PERCENT`); explicit
- * `overrides` win. Invalid numbers fall back to the defaults with a warning.
- *
- * @since 0.1.0
- * @category config
- */
-export const resolveServiceOptions = Effect.fnUntraced(function*(overrides: ReferenceServiceOptions = {}) {
-  const port = yield* optionalString("PORT")
-  const host = yield* optionalString("HOST")
-  const databaseUrl = yield* optionalString("DATABASE_URL")
-  const redisUrl = yield* optionalString("REDIS_URL")
-  const redisPrefix = yield* optionalString("STAGE_VALIDATION_REDIS_PREFIX")
-  const sample = yield* optionalString("STAGE_VALIDATION_OFFENDER_SAMPLE_PERCENT")
-  const parsedPort = port === undefined ? undefined : /^[0-9]{1,5}$/.test(port) && Number(port) <= 65535 ? Number(port) : NaN
-  if (Number.isNaN(parsedPort)) yield* Effect.logWarning({ event: "stage_validation.invalid_env", field: "PORT", value: port, fallback: DEFAULT_PORT })
-  const parsedSample = sample === undefined ? undefined : Number(sample)
-  const sampleOk = parsedSample === undefined || (Number.isFinite(parsedSample) && parsedSample >= 0 && parsedSample <= 100)
-  if (!sampleOk) {
-    yield* Effect.logWarning({ event: "stage_validation.invalid_env", field: "STAGE_VALIDATION_OFFENDER_SAMPLE_PERCENT", value: sample, fallback: 10 })
-  }
-  return {
-    port: overrides.port ?? (parsedPort !== undefined && !Number.isNaN(parsedPort) ? parsedPort : DEFAULT_PORT),
-    host: overrides.host ?? nonEmpty(host) ?? DEFAULT_HOST,
-    databaseUrl: overrides.databaseUrl ?? nonEmpty(databaseUrl),
-    redisUrl: overrides.redisUrl ?? nonEmpty(redisUrl),
-    redisPrefix: overrides.redisPrefix ?? nonEmpty(redisPrefix),
-    initial: overrides.initial,
-    ops: overrides.ops,
-    backfill: overrides.backfill,
-    boundary: overrides.boundary,
-    offenderSamplePercent: overrides.offenderSamplePercent ?? (sampleOk ? parsedSample : undefined),
-    offenderSink: overrides.offenderSink,
-    disableHttpLogger: overrides.disableHttpLogger
-  } satisfies ReferenceServiceOptions
-})
 
 const writeGeneratedToken = (token: string): string | undefined => {
   try {
@@ -207,6 +136,7 @@ export const serviceLayer = (options: ReferenceServiceOptions) => {
       : ModeStore.layerRedis({
         initial: document,
         redis: { url: options.redisUrl },
+        unsynced: options.unsynced ?? "cautious",
         ...(options.redisPrefix !== undefined ? { prefix: options.redisPrefix } : {})
       }))).pipe(Layer.provide(backfill))
   const boundary = StageBoundary.layerEffect(
@@ -246,7 +176,7 @@ export const referenceServiceLayer = (options: ReferenceServiceOptions) =>
     disableLogger: options.disableHttpLogger ?? true,
     disableListenLog: true
   }).pipe(
-    Layer.provideMerge(NodeHttpServer.layer(createServer, {
+    Layer.provideMerge(NodeHttpServer.layer(() => createServer(serverTimeouts(options)), {
       port: options.port ?? DEFAULT_PORT,
       host: options.host ?? DEFAULT_HOST,
       gracefulShutdownTimeout: "5 seconds"

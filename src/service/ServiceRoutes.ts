@@ -24,7 +24,7 @@ import { PrometheusMetrics } from "effect/observability"
 import { SqlClient } from "effect/sql"
 import { ModeStore } from "../rollout/ModeStore.ts"
 import { type ListedRoute, deprecationsHandler } from "../http/Deprecations.ts"
-import { healthzHandler, readyzHandler } from "../http/Health.ts"
+import { healthzHandler, modeStoreReadiness, readyzHandler } from "../http/Health.ts"
 import { autoDowngradeHandler } from "../http/ops/AutoDowngrade.ts"
 import { getModeHandler, putModeHandler, toggleHandler } from "../http/ops/ModeApi.ts"
 import { REQUEST_ID_HEADER, resolveRequestId } from "../http/RequestId.ts"
@@ -100,7 +100,7 @@ const notFound = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
 const routeList = (options: { readonly boundary?: boolean | undefined }) => {
   const validate = options.boundary === false ? withStageParsingOnly : withStageValidation
   const readiness = readyzHandler<ModeStore | SqlClient.SqlClient>([
-    { name: "modeStore", check: ModeStore.use((store) => Effect.sync(() => store.current().version)) },
+    modeStoreReadiness,
     { name: "database", check: Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       return yield* sql`SELECT 1`

@@ -81,7 +81,8 @@ const documents = {
   enforce: { defaultMode: "enforce", dryRun: false, enforcementPercent: 100, enforceWriteOnly: false },
   shadow: { defaultMode: "warn", dryRun: true, enforcementPercent: 100, enforceWriteOnly: false },
   writeOnly: { defaultMode: "warn", dryRun: false, enforcementPercent: 100, enforceWriteOnly: true },
-  tenPercent: { defaultMode: "enforce", dryRun: false, enforcementPercent: 10, enforceWriteOnly: false }
+  // the adapters agree per request id only when both bucket on it: the document's explicit opt-in
+  tenPercent: { defaultMode: "enforce", dryRun: false, enforcementPercent: 10, enforceWriteOnly: false, stickinessHeader: "x-request-id" }
 } as const
 
 /** Answered by the boundary's 400 (not by a handler's own validation). */

@@ -9,6 +9,9 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { isInEnforcedSet } from "../../src/rollout/Bucketing.ts"
 import { type RunningService, pool, request, stageHeadersOf, startService } from "./support/Service.ts"
 
+/** The metric family of a sample line (histogram suffixes folded). */
+const family = (line: string) => /^([a-zA-Z_:][\w:]*?)(?:_bucket|_sum|_count)?[{ ]/.exec(line)?.[1]
+
 let service: RunningService
 const VALID = ["pre-seed", "seed", "series-a", "series-b", "series-c", "series-c+"]
 
@@ -125,14 +128,28 @@ describe("the seeds' matrix: three endpoints × modes", () => {
 })
 
 describe("rollout shapes", () => {
-  it("10 % enforcement rejects 10 % ± 2 of 2,000 distinct request ids, exactly the bucketed ones", async () => {
+  it("10 % enforcement, default key: 200 invalid requests with one fixed X-Request-Id are rejected in about 10 % of cases", async () => {
+    await service.setDocument({ ...documents.enforce, enforcementPercent: 10 })
+    const statuses = await pool(Array.from({ length: 200 }, () => () => simulate(INVALID, { "x-request-id": "one-fixed-id" }).then((r) => r.status)), 8)
+    const rejected = statuses.filter((s) => s === 400).length
+    console.info(`[bucketing] reference service, fixed X-Request-Id, 10 %: ${rejected} of 200 rejected`)
+    assert.isTrue(rejected >= 4 && rejected <= 50, `rejected ${rejected} of 200 (expected 2 %–25 %)`)
+    assert.isTrue(statuses.every((s) => s === 400 || s === 200))
+  })
+
+  it("10 % enforcement rejects 10 % ± 2 of 2,000 requests; with x-request-id opted in as the stickiness header, exactly the bucketed ids", async () => {
     await service.setDocument({ ...documents.enforce, enforcementPercent: 10 })
     const ids = Array.from({ length: 2000 }, (_, i) => `req-${i}-${(i * 2654435761 >>> 0).toString(36)}`)
-    const statuses = await pool(ids.map((id) => () => simulate(INVALID, { "x-request-id": id }).then((r) => r.status)), 24)
-    const rejected = statuses.filter((s) => s === 400).length
+    const free = await pool(ids.map((id) => () => simulate(INVALID, { "x-request-id": id }).then((r) => r.status)), 24)
+    const rejected = free.filter((s) => s === 400).length
     assert.isTrue(Math.abs(rejected / 2000 - 0.1) <= 0.02, `rejected ${rejected} of 2000`)
+
+    await service.setDocument({ ...documents.enforce, enforcementPercent: 10, stickinessHeader: "x-request-id" })
+    const statuses = await pool(ids.map((id) => () => simulate(INVALID, { "x-request-id": id }).then((r) => r.status)), 24)
     const doc = service.store.current()
     ids.forEach((id, i) => assert.strictEqual(statuses[i] === 400, isInEnforcedSet(doc, id), id))
+    const { stickinessHeader: _dropped, version: _version, ...rest } = doc
+    await service.run(service.store.set({ document: rest, expectedVersion: doc.version, actor: "test", reason: "drop the opt-in", source: "cli", force: true }))
   })
 
   it("enforceWriteOnly: strategies rejected, simulate only warned", async () => {
@@ -254,6 +271,10 @@ describe("boundary details", () => {
       "stage_validation_webhook_total"
     ]) assert.include(r.text, name)
     assert.match(r.text, /stage_validation_validations_total\{endpoint="\/api\/monte-carlo\/simulate",mode="enforce",result="rejected"\} [1-9]/)
+    // no label-less series beside a family's labelled ones (e.g. a bare `stage_validation_webhook_total 0`)
+    const samples = r.text.split("\n").filter((l) => l.length > 0 && !l.startsWith("#"))
+    const labelled = new Set(samples.filter((l) => l.includes("{") && !/_bucket\{le=/.test(l)).map(family))
+    assert.deepStrictEqual(samples.filter((l) => !l.includes("{") && labelled.has(family(l))), [])
     let promtool: string | undefined
     try {
       promtool = execFileSync("sh", ["-c", "command -v promtool"], { encoding: "utf8" }).trim()

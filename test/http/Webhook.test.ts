@@ -152,6 +152,25 @@ describe("deliveries", () => {
     assert.strictEqual(await downgrades(), before + 1)
   })
 
+  it("a new, distinct firing alert while already in warn is already_downgraded (answer, metric label, audit), not a duplicate", async () => {
+    const first = await post(JSON.stringify(payload("firing")), bearer)
+    assert.strictEqual(first.json.outcome, "downgraded")
+    const version = service.store.current().version
+    const other = JSON.stringify(payload("firing")) // another group: a different alert
+    const r = await post(other, bearer)
+    assert.strictEqual(r.status, 200)
+    assert.strictEqual(r.json.outcome, "already_downgraded")
+    assert.strictEqual(r.json.mode, "warn")
+    assert.strictEqual(service.store.current().version, version, "nothing changed")
+    const [entry] = await service.run(Effect.flatMap(Effect.succeed(service.store), (s) => s.history(1)))
+    assert.strictEqual(entry?.action, "downgrade")
+    assert.strictEqual(entry?.outcome, "already_downgraded")
+    // its redelivery is the duplicate
+    assert.strictEqual((await post(other, bearer)).json.outcome, "duplicate")
+    const metrics = (await request(`${service.url}/metrics`)).text
+    assert.match(metrics, /^stage_validation_webhook_total\{outcome="already_downgraded"\} [1-9]/m)
+  })
+
   it("resolved is logged and never re-arms", async () => {
     await post(JSON.stringify(payload("firing")), bearer)
     assert.strictEqual(mode(), "warn")
@@ -176,11 +195,13 @@ describe("deliveries", () => {
     assert.strictEqual(mode(), "warn")
   })
 
-  it("counts outcomes in stage_validation_webhook_total", async () => {
+  it("counts outcomes in stage_validation_webhook_total, always labelled", async () => {
     const metrics = (await request(`${service.url}/metrics`)).text
-    for (const outcome of ["downgraded", "duplicate", "unauthorized", "invalid", "resolved", "ignored"]) {
+    for (const outcome of ["downgraded", "already_downgraded", "duplicate", "unauthorized", "invalid", "resolved", "ignored"]) {
       assert.match(metrics, new RegExp(`stage_validation_webhook_total\\{outcome="${outcome}"\\} [1-9]`), outcome)
     }
+    assert.match(metrics, /^stage_validation_webhook_total\{outcome="unavailable"\} \d+$/m)
+    assert.notMatch(metrics, /^stage_validation_webhook_total [0-9]/m, "no label-less series beside the labelled ones")
   })
 })
 
@@ -271,12 +292,20 @@ describe("production and stores", () => {
   })
 
   it("503 when the deduplication store is unreachable (Alertmanager retries)", async () => {
-    const down = await startService({ prefix: "down", redisUrl: "redis://127.0.0.1:1", initial: { defaultMode: "enforce", endpointMode: {}, enforceWriteOnly: false, enforcementPercent: 100, dryRun: false } })
+    // boot-document: the unreachable store's instance serves its boot document as given, so the
+    // check below sees that the failed delivery changed nothing (cautious would serve it capped)
+    const down = await startService({
+      prefix: "down",
+      redisUrl: "redis://127.0.0.1:1",
+      unsynced: "boot-document",
+      initial: { defaultMode: "enforce", endpointMode: {}, enforceWriteOnly: false, enforcementPercent: 100, dryRun: false }
+    })
     try {
       const r = await request(`${down.url}${PATH}`, { method: "POST", body: JSON.stringify(payload("firing")), headers: bearer })
       assert.strictEqual(r.status, 503)
       assert.strictEqual(r.json.error, "STORE_UNAVAILABLE")
       assert.strictEqual(down.store.current().defaultMode, "enforce")
+      assert.strictEqual(down.store.current().version, 0)
     } finally {
       await down.close()
     }

@@ -53,7 +53,7 @@ describe("downgrade", () => {
       assert.strictEqual(entry?.outcome, "applied")
     }).pipe(Effect.provide(memoryStore(PRODUCTION_CONFIG))))
 
-  it.effect("is idempotent: a repeat changes nothing and is audited as a duplicate", () =>
+  it.effect("is idempotent: a repeat is a duplicate, a new alert while already in warn is already_downgraded; neither changes anything", () =>
     Effect.gen(function*() {
       const store = yield* ModeStore
       yield* downgrade(firing)
@@ -61,10 +61,11 @@ describe("downgrade", () => {
       const again = yield* downgrade(firing)
       const other = yield* downgrade({ ...firing, reason: "EnforceGateUnknownRateHigh firing" })
       assert.strictEqual(again.outcome, "duplicate")
-      assert.strictEqual(other.outcome, "duplicate")
+      assert.strictEqual(other.outcome, "already_downgraded")
       assert.strictEqual(store.current().version, version)
       const history = yield* store.history()
-      assert.deepStrictEqual(history.map((e) => e.outcome), ["duplicate", "duplicate", "applied"])
+      assert.deepStrictEqual(history.map((e) => e.outcome), ["already_downgraded", "duplicate", "applied"])
+      assert.match(history[0]!.reason, /already downgraded/)
     }).pipe(Effect.provide(memoryStore(PRODUCTION_CONFIG))))
 
   it.effect("within the cooldown a repeat is a duplicate, but re-armed enforcement is always downgraded", () =>
@@ -93,6 +94,17 @@ describe("downgrade", () => {
       assert.strictEqual(again.outcome, "downgraded")
       assert.strictEqual(store.current().endpointMode["/api/portfolio/strategies"], "warn")
       assert.isFalse(store.current().enforceWriteOnly)
+    }).pipe(Effect.provide(memoryStore(PRODUCTION_CONFIG))))
+
+  it.effect("the same alert after the cooldown, nothing enforcing, is already_downgraded (not a repeat)", () =>
+    Effect.gen(function*() {
+      const store = yield* ModeStore
+      yield* downgrade({ ...firing, cooldown: "10 minutes" })
+      yield* TestClock.adjust("11 minutes")
+      const later = yield* downgrade({ ...firing, cooldown: "10 minutes" })
+      assert.strictEqual(later.outcome, "already_downgraded")
+      const [last] = yield* store.history(1)
+      assert.strictEqual(last?.outcome, "already_downgraded")
     }).pipe(Effect.provide(memoryStore(PRODUCTION_CONFIG))))
 
   it.effect("a resolved signal never re-arms enforcement; it is audited as ignored", () =>

@@ -5,7 +5,7 @@
 import { NodeRedis } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Context, Effect, Fiber, Layer, Logger, Metric, Stream } from "effect"
-import { modeFetchFailuresTotal } from "../../src/observability/index.ts"
+import { modeDocumentsRejectedTotal, modeFetchFailuresTotal } from "../../src/observability/index.ts"
 import {
   BACKFILL_PENDING,
   BackfillStatus,
@@ -35,6 +35,7 @@ const redisStore = (options: Partial<RedisConnectionModeStoreOptions> & { readon
 const quiet = Logger.layer([])
 
 const failures = Effect.map(Metric.value(modeFetchFailuresTotal), (s) => s.count)
+const rejected = Effect.map(Metric.value(modeDocumentsRejectedTotal), (s) => s.count)
 
 /** Waits until the store has read the shared document (seeded or not). */
 const synced = (store: ModeStore["Service"], version = 1) =>
@@ -239,7 +240,7 @@ describe("ModeStore.layerRedis (real Redis)", () => {
       yield* cleanup(prefix)
     }).pipe(Effect.scoped, Effect.provide(quiet), Effect.provideService(Metric.MetricRegistry, new Map())))
 
-  it.live("an unreadable stored document counts as a fetch failure and is never served", () =>
+  it.live("an unreadable stored document is rejected whole: never served, counted once, and repaired from the agreed version", () =>
     Effect.gen(function*() {
       const prefix = uniquePrefix("corrupt")
       yield* Effect.promise(assertRedisReachable)
@@ -248,26 +249,30 @@ describe("ModeStore.layerRedis (real Redis)", () => {
       yield* Effect.sleep("350 millis")
       assert.strictEqual(a.current().version, 0)
       assert.strictEqual(a.current().enforcementPercent, 100)
-      assert.isAtLeast(yield* failures, 2)
+      assert.strictEqual(yield* rejected, 1, "one rejected document, however many refreshes saw it")
+      assert.isFalse(a.sync().synced)
+      assert.match(a.sync().reason ?? "", /rejected/)
       const refreshed = yield* Effect.flip(a.refresh)
       assert.strictEqual(refreshed._tag, "ModeStoreError")
       assert.deepInclude(refreshed.reason, { _tag: "InvalidDocument", storedVersion: 3 })
-      // an operator can still replace it, compare-and-set against the stored version
-      const conflict = yield* Effect.flip(a.set({ ...meta, document: { enforcementPercent: 10 }, expectedVersion: 0 }))
+      // its claimed version is not trusted: an operator repairs it with the version they know
+      const conflict = yield* Effect.flip(a.set({ ...meta, document: { enforcementPercent: 10 }, expectedVersion: 3 }))
       assert.deepStrictEqual(conflict._tag === "ModeStoreError" ? conflict.reason : undefined, {
         _tag: "VersionConflict",
-        expected: 0,
-        actual: 3
+        expected: 3,
+        actual: 0
       })
-      const { document } = yield* a.set({ ...meta, document: { enforcementPercent: 10 }, expectedVersion: 3 })
-      assert.strictEqual(document.version, 4)
+      const { document } = yield* a.set({ ...meta, document: { enforcementPercent: 10 }, expectedVersion: 0 })
+      assert.strictEqual(document.version, 1)
       assert.strictEqual(a.current(), document)
-      // and a document without a usable version is replaced as if missing, even by the same content
+      assert.isTrue(a.sync().synced)
+      // and a document that is not JSON at all is replaced the same way, even by the same content
       yield* Effect.promise(() => rawCommand("SET", `${prefix}:document`, "not json"))
       const repaired = yield* a.modify({ ...meta, update: (d) => d })
-      assert.strictEqual(repaired.document.version, 5)
+      assert.strictEqual(repaired.document.version, 2)
       assert.isDefined(repaired.entry)
-      assert.strictEqual((yield* a.refresh).version, 5)
+      assert.strictEqual((yield* a.refresh).version, 2)
+      assert.strictEqual(yield* rejected, 2)
       yield* cleanup(prefix)
     }).pipe(Effect.scoped, Effect.provide(quiet), Effect.provideService(Metric.MetricRegistry, new Map())))
 })
@@ -289,9 +294,12 @@ describe("ModeStore.layerRedisConfig (environment)", () => {
         ),
         Context.get(ModeStore)
       ).pipe(Effect.provideService(ConfigProvider.ConfigProvider, env))
-      assert.strictEqual(a.current().endpointMode["/api/portfolio/strategies"], "enforce")
+      // unsynced (cautious): the boot document capped at warn, the percentage kept
+      assert.strictEqual(a.current().endpointMode["/api/portfolio/strategies"], "warn")
       assert.strictEqual(a.current().enforcementPercent, 25)
       yield* synced(a)
+      assert.strictEqual(a.current().endpointMode["/api/portfolio/strategies"], "enforce")
+      assert.strictEqual(a.current().enforcementPercent, 25)
       assert.match(yield* Effect.promise(() => rawCommand("EXISTS", `${prefix}:document`)), /^:1$/)
 
       const b = yield* redisStore({ prefix })

@@ -13,7 +13,8 @@
  *    `webhook-id` when signed) is claimed in the deduplication store for the TTL; seen before →
  *    200 `duplicate`; store unreachable → 503 (`unavailable`, Alertmanager retries);
  * 5. a firing alert with the configured name → the rollout's `downgrade` (itself idempotent with
- *    a cooldown) → 200 `downgraded` (or `duplicate` when nothing was enforcing); a resolved
+ *    a cooldown) → 200 `downgraded`; when nothing was enforcing any more, 200 `already_downgraded`
+ *    for a new alert, or `duplicate` for a repeat of the same alert within the cooldown; a resolved
  *    notification for it → audited, 200 `resolved`, never re-arms; other alerts → 200 `ignored`.
  *    If the downgrade cannot reach the mode store, the claimed key is released and the answer is
  *    503, so the retry is not mistaken for a duplicate.
@@ -22,7 +23,7 @@
  */
 import { Effect, Metric, Schema } from "effect"
 import type { HttpServerRequest, HttpServerResponse } from "effect/http"
-import { webhookTotal } from "../../observability/metrics.ts"
+import { WEBHOOK_OUTCOME_LABELS, webhookTotal } from "../../observability/metrics.ts"
 import { downgrade } from "../../rollout/Downgrade.ts"
 import type { ModeStore } from "../../rollout/ModeStore.ts"
 import { requestErrorBody } from "../ErrorBody.ts"
@@ -32,13 +33,22 @@ import { isJsonContentType, opsJson, parseJsonBody, readOpsRequest, rejectionRes
 import { WebhookDeduplication } from "./WebhookDeduplication.ts"
 
 /**
- * The values of the `outcome` label of `stage_validation_webhook_total`.
+ * The values of the `outcome` label of `stage_validation_webhook_total` (and of the handler's
+ * `outcome` answer): `downgraded`; `already_downgraded` (a new firing alert, but nothing was
+ * enforcing any more); `duplicate` (a redelivery, or the same alert again within the cooldown);
+ * `resolved`; `ignored` (another alert); `unauthorized`; `invalid`; `unavailable`.
  *
+ * @example
+ * ```ts
+ * import type { WebhookOutcome } from "stage-normalization/http"
+ * const outcome: WebhookOutcome = "already_downgraded"
+ * ```
  * @since 0.1.0
  * @category models
  */
 export type WebhookOutcome =
   | "downgraded"
+  | "already_downgraded"
   | "duplicate"
   | "resolved"
   | "ignored"
@@ -46,21 +56,23 @@ export type WebhookOutcome =
   | "invalid"
   | "unavailable"
 
+// the metric catalogue registers exactly these label values
+const sameOutcomes: [WebhookOutcome, (typeof WEBHOOK_OUTCOME_LABELS)[number]] extends
+  [(typeof WEBHOOK_OUTCOME_LABELS)[number], WebhookOutcome] ? true : never = true
+void sameOutcomes
+
 /**
  * Every {@link WebhookOutcome}.
  *
+ * @example
+ * ```ts
+ * import { WEBHOOK_OUTCOMES } from "stage-normalization/http"
+ * WEBHOOK_OUTCOMES.includes("already_downgraded") // => true
+ * ```
  * @since 0.1.0
  * @category constants
  */
-export const WEBHOOK_OUTCOMES: ReadonlyArray<WebhookOutcome> = [
-  "downgraded",
-  "duplicate",
-  "resolved",
-  "ignored",
-  "unauthorized",
-  "invalid",
-  "unavailable"
-]
+export const WEBHOOK_OUTCOMES: ReadonlyArray<WebhookOutcome> = WEBHOOK_OUTCOME_LABELS
 
 const outcomeCounters = new Map<WebhookOutcome, Metric.Counter<number>>(
   WEBHOOK_OUTCOMES.map((outcome) => [outcome, Metric.withAttributes(webhookTotal, { outcome })])
@@ -163,11 +175,7 @@ export const autoDowngradeHandler: Effect.Effect<
     )
     return yield* answer("unavailable", opsJson(503, requestErrorBody("STORE_UNAVAILABLE", result.failure.message), requestId))
   }
-  const outcome: WebhookOutcome = signal === "resolved"
-    ? "resolved"
-    : result.success.outcome === "downgraded"
-    ? "downgraded"
-    : "duplicate"
+  const outcome: WebhookOutcome = signal === "resolved" ? "resolved" : result.success.outcome
   yield* Effect.logInfo(`stage_validation.webhook_${outcome}`).pipe(
     Effect.annotateLogs({ event: "stage_validation.webhook", outcome, groupKey: payload.groupKey, requestId })
   )

@@ -1,12 +1,16 @@
 /**
  * The operator API over the rollout document (bearer or signature auth, like every ops route):
  *
- * - `GET /_ops/stage-validation/mode[?history=N]` → `{ version, document, history? }` (the
- *   encoded rollout document; `history` is the newest N audit entries, N ≤ 1,000);
+ * - `GET /_ops/stage-validation/mode[?history=N]` → `{ version, document, synced, history? }`
+ *   (the encoded rollout document this instance serves; `synced: false` while it has not read the
+ *   shared document yet — then `document` is its boot document, capped at warn under the default
+ *   `cautious` policy; `history` is the newest N audit entries, N ≤ 1,000);
  * - `PUT /_ops/stage-validation/mode` with `{ version, actor, reason, document, force? }`:
  *   `document` is merged over the current document (send the whole document, or only the keys
  *   to change), validated strictly, and written with compare-and-set on `version` (the version
- *   the caller read). Audited with source `api`. 200 `{ version, document, changed }`, 409
+ *   the caller read). An unsynced instance reads the shared document first; if it still cannot
+ *   (a rejected stored document being repaired), the merge base is what it serves — send the
+ *   whole document then. Audited with source `api`. 200 `{ version, document, changed }`, 409
  *   `VERSION_CONFLICT` (re-read and retry), 409 `BACKFILL_NOT_VERIFIED` (the finalisation guard;
  *   `force: true` overrides, audited), 400 for an invalid body or document, 503 when the shared
  *   store is unreachable;
@@ -110,10 +114,11 @@ export const getModeHandler: Effect.Effect<
   const params = yield* HttpServerRequest.ParsedSearchParams
   const raw = params["history"]
   const limit = typeof raw === "string" && /^[0-9]{1,4}$/.test(raw) ? Math.min(Number(raw), 1000) : 0
-  if (limit === 0) return opsJson(200, { version: document.version, document: encodeRolloutDocument(document) }, requestId)
+  const body = { version: document.version, document: encodeRolloutDocument(document), synced: store.sync().synced }
+  if (limit === 0) return opsJson(200, body, requestId)
   const history = yield* Effect.result(store.history(limit))
   if (history._tag === "Failure") return storeErrorResponse(history.failure, requestId)
-  return opsJson(200, { version: document.version, document: encodeRolloutDocument(document), history: history.success }, requestId)
+  return opsJson(200, { ...body, history: history.success }, requestId)
 })
 
 /**
@@ -136,6 +141,8 @@ export const putModeHandler: Effect.Effect<
   }
   const change = decoded.value
   const store = yield* ModeStore
+  // an unsynced instance serves a capped boot document: merge over the shared one when it can
+  if (!store.sync().synced) yield* Effect.ignore(store.refresh)
   const { version: _ignored, ...current } = encodeRolloutDocument(store.current()) as Record<string, unknown>
   const { version: _alsoIgnored, ...patch } = change.document
   const result = yield* Effect.result(store.set({

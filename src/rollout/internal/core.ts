@@ -8,7 +8,7 @@
  *
  * @internal
  */
-import { Effect, Metric, PubSub, Stream } from "effect"
+import { Effect, Metric, Stream } from "effect"
 import {
   type AuditAction,
   type AuditEntry,
@@ -18,16 +18,12 @@ import {
   makeAuditEntry
 } from "../AuditLog.ts"
 import { BackfillStatus } from "../BackfillStatus.ts"
-import { decodeRolloutDocument, MODES, type RolloutDocument } from "../Config.ts"
+import { decodeRolloutDocument, type RolloutDocument } from "../Config.ts"
 import { checkFinalisation, enforcesReads } from "../FinalisationGuard.ts"
 import { ModeStoreError } from "../ModeStoreError.ts"
 import type { ChangeResult, ModeStoreService, ModifyRequest, RecordRequest, SetRequest } from "../ModeStoreService.ts"
-import {
-  enforcementPercentGauge,
-  modeChangesTotal,
-  modeFetchFailuresTotal,
-  validationModeGauge
-} from "../../observability/metrics.ts"
+import { modeChangesTotal, modeDocumentsRejectedTotal, modeFetchFailuresTotal } from "../../observability/metrics.ts"
+import { acceptDocument, type LocalState, markSynced, recordGauges } from "./localState.ts"
 import { now } from "../../shared/WallClock.ts"
 
 /** @internal */
@@ -35,66 +31,42 @@ export type CasResult =
   | { readonly ok: true }
   | { readonly ok: false; readonly current: RolloutDocument | undefined }
 
+/**
+ * A read of the shared document: nothing stored, a document that decoded, or one that did not
+ * (rejected whole: neither its content nor its version is ever adopted). `raw` is what was stored,
+ * so that a repair compare-and-sets against exactly that value; `agreedVersion` is the newest
+ * version the shared audit history records as applied (the version a repair continues from).
+ *
+ * @internal
+ */
+export type Loaded =
+  | { readonly _tag: "Missing" }
+  | { readonly _tag: "Valid"; readonly document: RolloutDocument }
+  | {
+    readonly _tag: "Rejected"
+    readonly raw: string
+    readonly error: ModeStoreError
+    readonly agreedVersion: number | undefined
+  }
+
 /** @internal */
 export interface Backend {
-  /** A fresh read of the shared document (`undefined`: nothing stored yet). */
-  readonly load: Effect.Effect<RolloutDocument | undefined, ModeStoreError>
-  /** Stores `next` and appends `entry` iff the shared version is `expected` (missing counts as `missingVersion`). */
+  /** A fresh read of the shared document. Fails only when the store cannot be read. */
+  readonly load: Effect.Effect<Loaded, ModeStoreError>
+  /**
+   * Stores `next` and appends `entry` iff the shared version is `expected` (missing counts as
+   * `missingVersion`; so does the stored value `replacing`, a rejected document being repaired).
+   */
   readonly compareAndSet: (
     expected: number,
     missingVersion: number,
     next: RolloutDocument,
-    entry: AuditEntry
+    entry: AuditEntry,
+    replacing?: string | undefined
   ) => Effect.Effect<CasResult, ModeStoreError>
   readonly append: (entry: AuditEntry) => Effect.Effect<void, ModeStoreError>
   readonly history: (limit: number) => Effect.Effect<ReadonlyArray<AuditEntry>, ModeStoreError>
 }
-
-/**
- * The in-process value. `accept` only moves forward in version, so a stale refresh racing a
- * newer pub/sub message can never roll the value back.
- *
- * @internal
- */
-export class LocalState {
-  private value: RolloutDocument
-  readonly pubsub: PubSub.PubSub<RolloutDocument>
-
-  constructor(initial: RolloutDocument, pubsub: PubSub.PubSub<RolloutDocument>) {
-    this.value = initial
-    this.pubsub = pubsub
-    PubSub.publishUnsafe(pubsub, initial)
-  }
-
-  get current(): RolloutDocument {
-    return this.value
-  }
-
-  /** Replaces the value when `doc` is newer; returns whether it did. */
-  accept(doc: RolloutDocument): boolean {
-    if (doc.version <= this.value.version) return false
-    this.value = doc
-    PubSub.publishUnsafe(this.pubsub, doc)
-    return true
-  }
-}
-
-/** @internal */
-export const makeLocalState = (initial: RolloutDocument): Effect.Effect<LocalState> =>
-  Effect.map(PubSub.unbounded<RolloutDocument>({ replay: 1 }), (pubsub) => new LocalState(initial, pubsub))
-
-/** Sets the `stage_validation_mode{mode}` and `stage_validation_enforcement_percent` gauges. @internal */
-export const recordGauges = (doc: RolloutDocument): Effect.Effect<void> =>
-  Effect.gen(function*() {
-    for (const mode of MODES) {
-      yield* Metric.update(Metric.withAttributes(validationModeGauge, { mode }), doc.defaultMode === mode ? 1 : 0)
-    }
-    yield* Metric.update(enforcementPercentGauge, doc.enforcementPercent)
-  })
-
-/** Accepts a document into the local state and updates the gauges when it was newer. @internal */
-export const acceptDocument = (local: LocalState, doc: RolloutDocument): Effect.Effect<boolean> =>
-  Effect.suspend(() => (local.accept(doc) ? Effect.as(recordGauges(doc), true) : Effect.succeed(false)))
 
 const conflict = (expected: number, actual: number) =>
   new ModeStoreError({ reason: { _tag: "VersionConflict", expected, actual } })
@@ -114,8 +86,24 @@ export const makeCore = Effect.fnUntraced(function*(local: LocalState, backend: 
   const withBackfill = <A, E>(effect: Effect.Effect<A, E, BackfillStatus>) =>
     Effect.provideService(effect, BackfillStatus, backfill)
 
-  yield* recordGauges(local.current)
+  yield* recordGauges(local)
   yield* Metric.value(modeFetchFailuresTotal) // present (at 0) in /metrics from boot
+  yield* Metric.value(modeDocumentsRejectedTotal)
+  if (!local.isSynced && local.policy === "cautious") {
+    const capped = !sameContent(local.current, local.served)
+    yield* (capped ? Effect.logWarning : Effect.logInfo)({
+      event: "stage_validation.unsynced_cautious",
+      message: capped
+        ? "the shared rollout document has not been read yet: the boot document is served capped at warn " +
+          "(nothing is enforced, real or shadow) and the instance is not ready until the store answers"
+        : "the shared rollout document has not been read yet: the instance is not ready until the store answers",
+      bootMode: local.current.defaultMode,
+      servedMode: local.served.defaultMode,
+      bootEnforceWriteOnly: local.current.enforceWriteOnly,
+      bootDryRun: local.current.dryRun,
+      version: local.current.version
+    }).pipe(Effect.annotateLogs({ event: "stage_validation.unsynced_cautious" }))
+  }
   if (enforcesReads(local.current)) {
     const state = yield* backfill.status.pipe(Effect.orElseSucceed(() => undefined))
     if (state === undefined || !state.migrated || !state.verified) {
@@ -155,59 +143,70 @@ export const makeCore = Effect.fnUntraced(function*(local: LocalState, backend: 
       )
     )
     const entry = makeAuditEntry({ from, to, meta, action, outcome: "applied", forced: force || guard.forced, at })
-    const result = yield* backend.compareAndSet(from.version, from.version, to, entry)
+    const result = yield* backend.compareAndSet(from.version, from.version, to, entry, placeholders.get(from))
     if (!result.ok) {
       if (result.current !== undefined) yield* acceptDocument(local, result.current)
       return yield* conflict(from.version, result.current?.version ?? -1)
     }
     local.accept(to) // no-op when the backend already did
-    yield* recordGauges(to)
+    yield* markSynced(local) // what we wrote is the agreed document
+    yield* recordGauges(local)
     yield* Metric.update(Metric.withAttributes(modeChangesTotal, { source: meta.source }), 1)
     yield* logAuditEntry(entry)
     return { document: to, entry } satisfies ChangeResult
   })
 
-  /** Reads the shared document now and adopts it when newer; the local value when nothing is stored. */
-  const refresh = Effect.gen(function*() {
-    const shared = yield* backend.load
-    if (shared === undefined) return local.current
-    yield* acceptDocument(local, shared)
-    return shared
+  /**
+   * Reads the shared document now and adopts it when newer; the local value when nothing is
+   * stored. A stored document that does not decode is rejected whole (`InvalidDocument`).
+   */
+  const refresh = Effect.flatMap(backend.load, (loaded) => {
+    switch (loaded._tag) {
+      case "Missing":
+        return Effect.succeed(local.current)
+      case "Valid":
+        return Effect.as(acceptDocument(local, loaded.document), loaded.document)
+      case "Rejected":
+        return Effect.fail(loaded.error)
+    }
   })
 
-  // Stand-ins for an unreadable stored document: a change from one always writes, even when its
-  // content equals the local document.
-  const placeholders = new WeakSet<RolloutDocument>()
-  const placeholder = (doc: RolloutDocument): RolloutDocument => {
-    placeholders.add(doc)
-    return doc
-  }
+  // Stand-ins for a rejected stored document, with the stored value they replace: a change from
+  // one always writes, even when its content equals the local document, and its compare-and-set
+  // matches exactly that stored value.
+  const placeholders = new WeakMap<RolloutDocument, string>()
   const unchanged = (from: RolloutDocument, to: RolloutDocument): boolean =>
     !placeholders.has(from) && sameContent(from, to)
 
   /**
-   * The document a change starts from. Like `refresh`, except that an unreadable stored document
-   * does not block the change: it is compared-and-set against by its stored version (or as missing)
-   * and replaced, so an operator can repair it; it is never served.
+   * The document a change starts from. Like `refresh`, except that a rejected stored document
+   * does not block the change: the change continues from the last agreed version (this
+   * instance's, or the newest the shared audit history records as applied, whichever is higher —
+   * never the rejected document's own `version`) and replaces exactly the rejected value, so an
+   * operator can repair it with the version they know; it is never served.
    */
-  const fresh = refresh.pipe(
-    Effect.catchIf(
-      (error) => error.reason._tag === "InvalidDocument",
-      (error) =>
-        Effect.as(
+  const fresh = Effect.flatMap(backend.load, (loaded) => {
+    switch (loaded._tag) {
+      case "Missing":
+        return Effect.succeed(local.current)
+      case "Valid":
+        return Effect.as(acceptDocument(local, loaded.document), loaded.document)
+      case "Rejected": {
+        const version = Math.max(local.current.version, loaded.agreedVersion ?? 0)
+        const from: RolloutDocument = { ...local.current, version }
+        placeholders.set(from, loaded.raw)
+        return Effect.as(
           Effect.logWarning({
             event: "stage_validation.stored_document_invalid",
-            message: "the shared rollout document is unreadable; this change replaces it",
-            error: error.message
+            message: "the shared rollout document was rejected; this change replaces it",
+            error: loaded.error.message,
+            continuesFromVersion: version
           }),
-          placeholder(
-            error.reason._tag === "InvalidDocument" && error.reason.storedVersion !== undefined
-              ? { ...local.current, version: error.reason.storedVersion }
-              : { ...local.current }
-          )
+          from
         )
-    )
-  )
+      }
+    }
+  })
 
   const set = Effect.fn("ModeStore.set")(function*(request: SetRequest) {
     const decoded = yield* decodeRolloutDocument(request.document).pipe(
@@ -249,14 +248,15 @@ export const makeCore = Effect.fnUntraced(function*(local: LocalState, backend: 
   const history = (limit?: number) => backend.history(Math.max(0, Math.min(limit ?? 100, 1_000)))
 
   const service: ModeStoreService = {
-    current: () => local.current,
-    get: Effect.sync(() => local.current),
+    current: () => local.served,
+    get: Effect.sync(() => local.served),
     set,
     modify,
     audit,
     changes: Stream.fromPubSub(local.pubsub),
     history,
-    refresh
+    refresh,
+    sync: () => local.sync
   }
   return service
 })

@@ -5,13 +5,14 @@
  */
 import { Effect } from "effect"
 import { AUDIT_HISTORY_LIMIT, type AuditEntry, AuditRing } from "../AuditLog.ts"
-import type { Backend, LocalState } from "./core.ts"
+import type { Backend } from "./core.ts"
+import type { LocalState } from "./localState.ts"
 
 /** @internal */
 export const makeMemoryBackend = (local: LocalState, historyLimit: number = AUDIT_HISTORY_LIMIT): Backend => {
   const ring = new AuditRing<AuditEntry>(historyLimit)
   return {
-    load: Effect.sync(() => local.current),
+    load: Effect.sync(() => ({ _tag: "Valid", document: local.current } as const)),
     compareAndSet: (expected, _missingVersion, next, entry) =>
       Effect.sync(() => {
         if (local.current.version !== expected) return { ok: false, current: local.current } as const

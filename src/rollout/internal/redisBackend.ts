@@ -6,19 +6,31 @@
  * PUBLISH the new document), so a compare-and-set is atomic. Reads never block the hot path:
  * a background fiber refreshes the in-process value every `refreshInterval` with a `readTimeout`,
  * and a subscriber applies published documents immediately. On failure the process keeps its last
- * known value (or the boot value) and counts `stage_validation_mode_fetch_failures_total`.
+ * known value (or the boot value) and counts `stage_validation_mode_fetch_failures_total`; a
+ * stored or published document that fails decoding is rejected whole and counted in
+ * `stage_validation_mode_documents_rejected_total`. The first successful read marks the instance
+ * synced.
  *
  * @internal
  */
-import { Deferred, Duration, Effect, Metric, Queue, Schedule, Schema } from "effect"
+import { Deferred, Duration, Effect, Metric, Queue, Schedule } from "effect"
 import { Redis } from "effect/persistence"
 import { type AuditEntry, decodeAuditEntry, encodeAuditEntry, makeAuditEntry } from "../AuditLog.ts"
-import { type RolloutDocument, StageValidationConfig } from "../Config.ts"
+import type { RolloutDocument } from "../Config.ts"
 import { ModeStoreError } from "../ModeStoreError.ts"
 import { modeFetchFailuresTotal } from "../../observability/metrics.ts"
 import { now } from "../../shared/WallClock.ts"
+import type { Backend, CasResult, Loaded } from "./core.ts"
+import { acceptDocument, type LocalState, markSynced } from "./localState.ts"
 import { type RedisHolder, retryInBackground } from "../RedisConnection.ts"
-import { acceptDocument, type Backend, type CasResult, type LocalState } from "./core.ts"
+import {
+  agreedVersionOf,
+  decodeDocument,
+  decodeDocumentJson,
+  encodeDocument,
+  makeRejections,
+  rejectedError
+} from "./redisDocument.ts"
 
 /** @internal */
 export interface RedisKeys {
@@ -45,7 +57,9 @@ export interface RedisSettings {
 }
 
 // KEYS: document, history. ARGV: expected version, next document, audit entry, history limit,
-// version assumed when the document is missing or unreadable, channel.
+// version assumed when the document is missing or unreadable, channel, and the stored value being
+// repaired ('' for none): a rejected document the client saw, which counts as `missingVersion`
+// whatever `version` it claims (a rejected document's version is never trusted).
 const casScript = Redis.script(
   (
     documentKey: string,
@@ -55,14 +69,15 @@ const casScript = Redis.script(
     entry: string,
     limit: number,
     missingVersion: number,
-    channel: string
-  ) => [documentKey, historyKey, expected, next, entry, limit, missingVersion, channel],
+    channel: string,
+    replacing: string
+  ) => [documentKey, historyKey, expected, next, entry, limit, missingVersion, channel, replacing],
   {
     numberOfKeys: 2,
     lua: `
 local cur = redis.call('GET', KEYS[1])
 local v = tonumber(ARGV[5])
-if cur then
+if cur and not (ARGV[7] ~= '' and cur == ARGV[7]) then
   local ok, decoded = pcall(cjson.decode, cur)
   if ok and type(decoded) == 'table' and type(decoded.version) == 'number' then v = decoded.version end
 end
@@ -91,47 +106,16 @@ return 1
   }
 ).withReturnType<number>()
 
-const DocumentJson = Schema.fromJsonString(StageValidationConfig)
-const decodeDocumentJson = Schema.decodeUnknownResult(DocumentJson)
-const encodeDocumentJson = Schema.encodeSync(DocumentJson)
 
 const unavailable = (message: string, cause?: unknown) =>
   new ModeStoreError({ reason: { _tag: "Unavailable", message }, ...(cause !== undefined ? { cause } : {}) })
 
 /** @internal */
-export const decodeDocument = (json: string): Effect.Effect<RolloutDocument, ModeStoreError> => {
-  const result = decodeDocumentJson(json)
-  if (result._tag === "Success") return Effect.succeed(result.success)
-  const storedVersion = storedVersionOf(json)
-  return Effect.fail(
-    new ModeStoreError({
-      reason: {
-        _tag: "InvalidDocument",
-        message: `stored document: ${result.failure.message}`,
-        ...(storedVersion !== undefined ? { storedVersion } : {})
-      }
-    })
-  )
-}
-
-// The version the CAS script sees in an otherwise invalid document (it reads `version` only).
-const storedVersionOf = (json: string): number | undefined => {
-  try {
-    const parsed: unknown = JSON.parse(json)
-    if (typeof parsed === "object" && parsed !== null && "version" in parsed && typeof parsed.version === "number") {
-      return parsed.version
-    }
-  } catch {
-    // not JSON at all: the script treats it as missing
-  }
-  return undefined
-}
-
-/** @internal */
-export const encodeDocument = (doc: RolloutDocument): string => encodeDocumentJson(doc)
-
-/** @internal */
-export const makeRedisBackend = (holder: RedisHolder, settings: RedisSettings): Backend => {
+export const makeRedisBackend = (
+  holder: RedisHolder,
+  settings: RedisSettings,
+  rejections: ReturnType<typeof makeRejections> = makeRejections(settings.keys.channel)
+): Backend => {
   const { keys } = settings
   const use = <A>(
     timeout: Duration.Duration,
@@ -151,11 +135,20 @@ export const makeRedisBackend = (holder: RedisHolder, settings: RedisSettings): 
 
   return {
     load: use(settings.readTimeout, (redis) =>
-      Effect.flatMap(
-        redis.send<string | null>("GET", keys.document),
-        (json) => (json === null ? Effect.succeed(undefined) : decodeDocument(json))
-      )),
-    compareAndSet: (expected, missingVersion, next, entry) =>
+      Effect.flatMap(redis.send<string | null>("GET", keys.document), (json): Effect.Effect<Loaded, Redis.RedisError> => {
+        if (json === null) return Effect.succeed({ _tag: "Missing" })
+        const result = decodeDocumentJson(json)
+        if (result._tag === "Success") {
+          rejections.accepted()
+          return Effect.succeed({ _tag: "Valid", document: result.success })
+        }
+        const error = rejectedError(json, result.failure.message)
+        return rejections.rejected(json, error, "read").pipe(
+          Effect.andThen(redis.send<ReadonlyArray<string>>("LRANGE", keys.history, "0", "49")),
+          Effect.map((lines): Loaded => ({ _tag: "Rejected", raw: json, error, agreedVersion: agreedVersionOf(lines) }))
+        )
+      })),
+    compareAndSet: (expected, missingVersion, next, entry, replacing) =>
       use(settings.writeTimeout, (redis) =>
         Effect.flatMap(
           redis.eval(casScript)(
@@ -166,7 +159,8 @@ export const makeRedisBackend = (holder: RedisHolder, settings: RedisSettings): 
             encodeAuditEntry(entry),
             settings.historyLimit,
             missingVersion,
-            keys.channel
+            keys.channel,
+            replacing ?? ""
           ),
           (reply): Effect.Effect<CasResult> => {
             if (reply[0] === 1) return Effect.succeed({ ok: true } as const)
@@ -205,7 +199,8 @@ export const startSync = Effect.fnUntraced(function*(
   local: LocalState,
   backend: Backend,
   holder: RedisHolder,
-  settings: RedisSettings
+  settings: RedisSettings,
+  rejections: ReturnType<typeof makeRejections>
 ) {
   let consecutiveFailures = 0
 
@@ -238,12 +233,18 @@ export const startSync = Effect.fnUntraced(function*(
     if (result._tag === "Failure") {
       consecutiveFailures++
       yield* Metric.update(modeFetchFailuresTotal, 1)
+      local.notSynced(`the shared rollout store did not answer: ${result.failure.message}`)
       if (consecutiveFailures === 1 || consecutiveFailures % 60 === 0) {
         yield* Effect.logWarning({
           event: "stage_validation.mode_fetch_failed",
-          message: "could not read the shared rollout document; serving the last known value",
+          message: local.isSynced
+            ? "could not read the shared rollout document; serving the last known value"
+            : local.policy === "cautious"
+            ? "could not read the shared rollout document yet; not ready, serving the boot document capped at warn"
+            : "could not read the shared rollout document yet; serving the boot document",
           error: result.failure.message,
           consecutiveFailures,
+          synced: local.isSynced,
           servingVersion: local.current.version
         })
       }
@@ -256,10 +257,21 @@ export const startSync = Effect.fnUntraced(function*(
       })
       consecutiveFailures = 0
     }
-    if (result.success !== undefined) {
-      yield* acceptDocument(local, result.success)
-    } else if (settings.seedIfEmpty) {
-      yield* seed.pipe(Effect.ignore)
+    const loaded = result.success
+    switch (loaded._tag) {
+      case "Valid":
+        yield* acceptDocument(local, loaded.document)
+        break
+      case "Missing":
+        // nothing stored: seed it from the boot document, or (not seeding) the boot document is
+        // what every instance serves; either way the store answered
+        if (settings.seedIfEmpty) yield* seed.pipe(Effect.ignore)
+        else yield* markSynced(local)
+        break
+      case "Rejected":
+        // counted and logged by the backend; nothing adopted, the version does not move
+        local.notSynced(`the shared rollout document was rejected: ${loaded.error.message}`)
+        break
     }
   })
 
@@ -275,7 +287,12 @@ export const startSync = Effect.fnUntraced(function*(
     while (true) {
       const message = yield* Queue.take(queue)
       const doc = yield* Effect.result(decodeDocument(message.message))
-      if (doc._tag === "Success") yield* acceptDocument(local, doc.success)
+      if (doc._tag === "Success") {
+        rejections.accepted()
+        yield* acceptDocument(local, doc.success)
+      } else {
+        yield* rejections.rejected(message.message, doc.failure, "publish")
+      }
     }
   }).pipe(Effect.scoped)
 
