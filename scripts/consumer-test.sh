@@ -189,7 +189,8 @@ import {
   DEFAULT_DOCUMENT,
   getValidationDecision,
   MissingPeerDependencyError,
-  ModeStore
+  ModeStore,
+  ModeStoreError
 } from "stage-normalization/rollout"
 
 const result = normalizeStage("Series A")
@@ -208,7 +209,7 @@ export const route = HttpRouter.add(
   "/x",
   createForecast.pipe(withStageValidation({ endpoint: "/x", location: StageLocation.bodyDistribution() }))
 )
-export const layer: Layer.Layer<ModeStore | StageBoundary, MissingPeerDependencyError> = StageBoundary.layerEffect(
+export const layer: Layer.Layer<ModeStore | StageBoundary, MissingPeerDependencyError | ModeStoreError> = StageBoundary.layerEffect(
   ModeStore.use((store) => Effect.succeed(store.current))
 ).pipe(
   Layer.provideMerge(ModeStore.layerRedis({ initial: DEFAULT_DOCUMENT }).pipe(Layer.provide(BackfillStatus.layerMemory(BACKFILL_PENDING))))

@@ -36,6 +36,7 @@ export {
   loadStageValidationEnv,
   type Mode,
   ModeStore,
+  ModeStoreError,
   PRODUCTION_CONFIG,
   type RolloutDocument,
   StageValidationConfig,
