@@ -78,9 +78,11 @@ export const databaseErrorToCli = (e: MigrationError | MissingPeerDependencyErro
 export const withDatabase = <A>(
   url: string,
   applicationName: string,
-  program: Effect.Effect<A, MigrationError, SqlClient.SqlClient | PgClient.PgClient | Scope.Scope>
+  program: Effect.Effect<A, MigrationError, SqlClient.SqlClient | PgClient.PgClient | Scope.Scope>,
+  /** Workers that need a connection each (plus the session's lock and a spare for health checks). */
+  workers = 1
 ): Effect.Effect<A, CliInputError | CliExitCode> =>
   Effect.scoped(program).pipe(
-    Effect.provide(layerFromUrl(url, { applicationName })),
+    Effect.provide(layerFromUrl(url, { applicationName, ...(workers > 1 ? { maxConnections: workers + 2 } : {}) })),
     Effect.mapError(databaseErrorToCli)
   )

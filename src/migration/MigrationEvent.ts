@@ -57,6 +57,8 @@ export type MigrationEvent =
   | {
     readonly _tag: "BatchCompleted"
     readonly runId: string
+    /** The worker that committed it (`<session>#<n>`). */
+    readonly worker: string
     readonly batchId: string
     readonly batchNo: number
     readonly fundId: string | null
@@ -68,6 +70,7 @@ export type MigrationEvent =
     readonly failed: number
     readonly durationMs: number
     readonly attempts: number
+    /** The whole run's counters after this batch, every worker's and process's included. */
     readonly totals: RunTotals
     readonly rowsTotal: number
     readonly rowsPerSecond: number
@@ -91,6 +94,21 @@ export type MigrationEvent =
     readonly error: string
   }
   | { readonly _tag: "Throttled"; readonly runId: string; readonly reasons: ReadonlyArray<string>; readonly waitMs: number }
+  | {
+    /** A worker's batch was taken over by another worker after its lease expired: it left it. */
+    readonly _tag: "BatchAbandoned"
+    readonly runId: string
+    readonly worker: string
+    readonly batchId: string
+  }
+  | {
+    /** A worker started, waits for other workers' batches, or ended. */
+    readonly _tag: "WorkerChanged"
+    readonly runId: string
+    readonly worker: string
+    readonly state: "started" | "waiting" | "finished" | "stopped" | "failed"
+    readonly batches: number
+  }
   | {
     readonly _tag: "PreviewProgress"
     readonly scanned: number

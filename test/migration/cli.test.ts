@@ -124,17 +124,33 @@ describe("migrate CLI", () => {
         assert.match(made.stdout, /created/)
       }))
 
-    it.effect("a second --apply on a busy target is refused; SIGINT pauses with exit 0; --resume finishes", () =>
+    it.effect("a second --apply on a busy target joins its run; SIGINT pauses with exit 0; --resume finishes", () =>
       Effect.gen(function*() {
         const { url } = yield* ScratchDatabase
+        const shared = yield* createScalarTable("cli_join", scalarRows(200))
+        const sharedBefore = yield* snapshot(shared)
+        const joinBase = ["migrate", "--database-url", url, "--table", shared, "--apply", "--no-backup-check", "--batch-size", "20", "--no-adaptive"]
+        const worker = startCli([...joinBase, "--sleep-ms", "300"])
+        yield* Effect.promise(() => worker.waitForEvents((e) => e["event"] === "BatchCompleted"))
+        const joiner = yield* cli([...joinBase, "--sleep-ms", "300", "--workers", "2"])
+        assert.strictEqual(joiner.status, 0, joiner.stdout + joiner.stderr)
+        assert.match(joiner.stdout, /Run \d+ succeeded \(resumed\)/)
+        const workerExit = yield* Effect.promise(() => worker.exit)
+        assert.strictEqual(workerExit.code, 0, worker.stderr())
+        assert.match(worker.stdout(), /Run \d+ succeeded/)
+        const sharedAudit = yield* auditRows(shared)
+        const sharedAfter = yield* snapshot(shared)
+        assert.strictEqual(sharedAudit.length, sharedBefore.filter(([, v], i) => sharedAfter[i]![1] !== v).length)
+        assert.strictEqual(new Set(sharedAudit.map((x) => x.pk)).size, sharedAudit.length)
+
         const table = yield* createScalarTable("cli_conc", scalarRows(200))
         const before = yield* snapshot(table)
         const base = ["migrate", "--database-url", url, "--table", table, "--apply", "--no-backup-check", "--batch-size", "20", "--no-adaptive"]
         const first = startCli([...base, "--sleep-ms", "400"])
         yield* Effect.promise(() => first.waitForEvents((e) => e["event"] === "BatchCompleted"))
-        const second = yield* cli([...base, "--sleep-ms", "0"])
-        assert.strictEqual(second.status, 2, second.stdout + second.stderr)
-        assert.match(second.stderr, /being migrated by run \d+/)
+        const wrongJoin = yield* cli([...base, "--join", "999999"])
+        assert.strictEqual(wrongJoin.status, 2, wrongJoin.stdout + wrongJoin.stderr)
+        assert.match(wrongJoin.stderr, /run 999999 is not the incomplete run/)
         first.child.kill("SIGINT")
         const exit = yield* Effect.promise(() => first.exit)
         assert.strictEqual(exit.code, 0, first.stderr())

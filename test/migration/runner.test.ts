@@ -206,24 +206,50 @@ const suite = (it: Vitest.MethodsNonLive<SqlClient.SqlClient>, kind: "postgres" 
       assert.strictEqual(new Set(audit.map((a) => a.pk)).size, audit.length)
     }))
 
-  it.effect("two concurrent applies on one target: one is refused with RunInProgress", () =>
+  it.effect(kind === "postgres"
+    ? "two concurrent applies on one target: the second joins the run, each range is applied once"
+    : "two concurrent applies on one target: the embedded database (one session) refuses the second", () =>
     Effect.gen(function*() {
       const table = yield* createScalarTable("conc", scalarRows(200))
+      const before = yield* snapshot(table)
       const started = yield* Deferred.make<void>()
       const first = yield* migrate({
         table,
         ...fast,
         batchSize: 20,
+        adaptive: false,
         sleepMs: 30,
-        onEvent: (e) => (e._tag === "RunStarted" ? Deferred.succeed(started, undefined).pipe(Effect.asVoid) : Effect.void)
+        onEvent: (e) => (e._tag === "BatchCompleted" ? Deferred.succeed(started, undefined).pipe(Effect.asVoid) : Effect.void)
       }).pipe(Effect.forkChild)
       yield* Deferred.await(started)
-      const second = yield* migrate({ table, ...fast }).pipe(Effect.flip)
-      assert.strictEqual(second.reason._tag, "RunInProgress")
-      assert.isTrue(second.isInputError)
-      assert.include(second.message, "being migrated by run")
+      if (kind === "embedded") {
+        const refused = yield* migrate({ table, ...fast }).pipe(Effect.flip)
+        assert.strictEqual(refused.reason._tag, "RunInProgress")
+        assert.isTrue(refused.isInputError)
+        assert.include(refused.message, "being migrated by run")
+        assert.strictEqual((yield* Fiber.join(first)).status, "succeeded")
+        return
+      }
+      const second = yield* migrate({ table, ...fast, batchSize: 20, adaptive: false, sleepMs: 30 })
       const summary = yield* Fiber.join(first)
+      assert.strictEqual(second.runId, summary.runId)
+      assert.isTrue(second.resumed)
       assert.strictEqual(summary.status, "succeeded")
+      assert.strictEqual(second.status, "succeeded")
+      assert.isAbove(second.batches, 0)
+      assert.strictEqual(summary.batches + second.batches, 10)
+      assert.deepStrictEqual((yield* snapshot(table)).map(([, v]) => v), before.map(([, v]) => expectedStage(v)))
+      const audit = yield* auditRows(table)
+      assert.strictEqual(new Set(audit.map((a) => a.pk)).size, audit.length)
+      const sql = yield* SqlClient.SqlClient
+      const overlaps = yield* sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM stage_migration_batches a JOIN stage_migration_batches b
+          ON a.run_id = b.run_id AND a.batch_id < b.batch_id
+         AND coalesce(a.range_start, '0')::bigint < b.range_end::bigint AND coalesce(b.range_start, '0')::bigint < a.range_end::bigint
+        WHERE a.run_id = ${summary.runId}::bigint AND a.status = 'succeeded' AND b.status = 'succeeded'`
+      assert.strictEqual(overlaps[0]!.n, 0)
+      const workers = yield* sql<{ n: number }>`SELECT count(DISTINCT session)::int AS n FROM stage_migration_workers WHERE run_id = ${summary.runId}::bigint`
+      assert.strictEqual(workers[0]!.n, 2)
     }))
 
   it.effect("pause between batches, resume: same table as an uninterrupted run, one audit row per change", () =>

@@ -145,7 +145,25 @@ const flags = {
     Flag.withDescription("Adapt the batch size towards --target-batch-ms (--no-adaptive: fixed size)"),
     Flag.withDefault(true)
   ),
-  sleepMs: millis("sleep-ms", 0, "Pause between batches").pipe(Flag.withDefault(100)),
+  sleepMs: millis("sleep-ms", 0, "Pause between a worker's batches (the run's setting: a joiner that passes it changes it for all)").pipe(
+    Flag.withDefault(100)
+  ),
+  workers: intFlag("workers", { min: 1, max: 64, description: "Workers in this process, one connection each" }).pipe(Flag.withDefault(1)),
+  join: idFlag("join", { description: "Add this process's workers to the target's active run RUN (--apply on its target does too)" }).pipe(
+    Flag.optional
+  ),
+  leaseMs: millis("lease-ms", 1, "A claimed batch stays a worker's this long without renewal (then others reclaim it)").pipe(
+    Flag.withDefault(30_000)
+  ),
+  maxRowsPerSecond: intFlag("max-rows-per-second", {
+    min: 0,
+    max: INT4_MAX,
+    description: "Ceiling on the rows/s of all the run's workers together, in every process (0 lifts it)"
+  }).pipe(Flag.optional),
+  workerProgress: Flag.Boolean("worker-progress").pipe(
+    Flag.withDescription("A progress line per worker's batch, besides the run's bar"),
+    Flag.withDefault(false)
+  ),
   fundId: Flag.String("fund-id").pipe(Flag.withDescription("Migrate one fund only"), Flag.optional),
   resume: Flag.Boolean("resume").pipe(Flag.withDescription("Continue the target's incomplete run (with --apply)"), Flag.withDefault(false)),
   apply: Flag.Boolean("apply").pipe(Flag.withDescription("Write (default: dry run, nothing written)"), Flag.withDefault(false)),
@@ -203,6 +221,8 @@ const refuseLoneFlags = (f: MigrateFlags): Effect.Effect<void, CliInputError> =>
     ? "--run only goes with --cancel"
     : f.resume && !f.apply
     ? "--resume continues an applied run and writes: use --apply --resume"
+    : Option.isSome(f.join) && f.resume
+    ? "--join adds workers to a run: it does not go with --resume"
     : Option.isSome(f.map) && !f.forceUnknown
     ? "--map only goes with --force-unknown"
     : f.confirmForceUnknown && !f.forceUnknown
@@ -258,6 +278,10 @@ const runOptions = (f: MigrateFlags, url: string, maxAgeMs: number) => {
     targetBatchMs: f.targetBatchMs,
     adaptive: f.adaptive,
     sleepMs: f.sleepMs,
+    workers: f.workers,
+    joinRunId: Option.getOrUndefined(f.join),
+    leaseMs: f.leaseMs,
+    maxRowsPerSecond: Option.getOrUndefined(f.maxRowsPerSecond),
     resume: f.resume,
     statementTimeoutMs: f.statementTimeoutMs,
     lockTimeoutMs: f.lockTimeoutMs,
@@ -301,7 +325,8 @@ const apply = Effect.fnUntraced(function*(
           ? {}
           : { forceUnknownConfirmedBy: confirmedBy, forceUnknownMapFile: mapFile ?? null }
       })
-    })
+    }),
+    f.workers
   )
   yield* reporter.done
   yield* out(f.json ? JSON.stringify({ event: "Summary", ...summary }) : renderSummary(summary))
@@ -328,8 +353,10 @@ export const migrateCommand = Command.make(
     )
     const reporter = makeProgressReporter({
       tty: !f.json && process.stderr.isTTY === true,
+      workers: f.workerProgress,
       write: (text) => (f.json ? process.stdout.write(text) : process.stderr.write(text))
     })
+    if (!f.apply && Option.isSome(f.join)) return yield* new CliInputError({ message: "--join adds workers that write: use --apply --join RUN" })
     if (!f.apply) return yield* dryRun(f, url, spec, forceUnknown, reporter)
     return yield* apply(f, url, spec, forceUnknown, maxAgeMs, reporter)
   })
@@ -341,6 +368,8 @@ export const migrateCommand = Command.make(
     { command: "stage-normalization migrate --database-url postgres://… --table portfolio_companies --column stage", description: "Preview" },
     { command: "stage-normalization migrate --database-url postgres://… --apply", description: "Normalise (resumes an incomplete run)" },
     { command: "stage-normalization migrate --column stage_mix --kind distribution --apply", description: "JSONB distributions" },
+    { command: "stage-normalization migrate --apply --workers 4", description: "Four workers (four connections) on one run" },
+    { command: "stage-normalization migrate --apply --join 12 --workers 2", description: "Two more workers for run 12, from another machine" },
     { command: "stage-normalization migrate --cancel --run 12", description: "Cancel a run" },
     {
       command: "stage-normalization migrate --apply --force-unknown --map stage-map.json --confirm-force-unknown",

@@ -77,7 +77,13 @@ export const rollbackCommand = Command.make(
     batch: idFlag("batch", { description: "Only this batch of the run" }).pipe(Flag.optional),
     apply: Flag.Boolean("apply").pipe(Flag.withDescription("Restore (default: dry run, nothing written)"), Flag.withDefault(false)),
     batchSize: intFlag("batch-size", { min: 1, max: INT4_MAX, description: "Audit rows per batch" }).pipe(Flag.withDefault(1_000)),
-    sleepMs: intFlag("sleep-ms", { min: 0, max: INT4_MAX, description: "Pause between batches" }).pipe(Flag.withDefault(100)),
+    sleepMs: intFlag("sleep-ms", { min: 0, max: INT4_MAX, description: "Pause between a worker's batches" }).pipe(Flag.withDefault(100)),
+    workers: intFlag("workers", { min: 1, max: 64, description: "Workers in this process, one connection each (run it elsewhere too to add more)" }).pipe(
+      Flag.withDefault(1)
+    ),
+    leaseMs: intFlag("lease-ms", { min: 1, max: INT4_MAX, description: "A claimed batch stays a worker's this long without renewal" }).pipe(
+      Flag.withDefault(30_000)
+    ),
     json: Flag.Boolean("json").pipe(Flag.withDescription("Events and summary as JSON lines on stdout"), Flag.withDefault(false))
   },
   Effect.fnUntraced(function*(f) {
@@ -97,10 +103,13 @@ export const rollbackCommand = Command.make(
           apply: f.apply,
           batchSize: f.batchSize,
           sleepMs: f.sleepMs,
+          workers: f.workers,
+          leaseMs: f.leaseMs,
           onEvent: (event: MigrationEvent) => reporter.onEvent(event),
           shouldStop: signals.requested
         })
-      })
+      }),
+      f.workers
     )
     yield* reporter.done
     yield* Console.log(f.json ? JSON.stringify({ event: "RollbackSummary", ...summary }) : renderRollback(summary))
@@ -119,6 +128,7 @@ export const rollbackCommand = Command.make(
   Command.withExamples([
     { command: "stage-normalization rollback --run 12", description: "What would be restored, and what changed since" },
     { command: "stage-normalization rollback --run 12 --apply", description: "Restore (audited, resumable)" },
-    { command: "stage-normalization rollback --run 12 --batch 345 --apply", description: "One batch only" }
+    { command: "stage-normalization rollback --run 12 --batch 345 --apply", description: "One batch only" },
+    { command: "stage-normalization rollback --run 12 --apply --workers 4", description: "Four workers" }
   ])
 )

@@ -14,7 +14,8 @@
  *   and `rollback --apply` again resumes from the checkpoint (SIGINT pauses after the batch).
  * - **Order**: to undo several runs of one target, roll back the newest first — rows a later run
  *   changed are conflicts for the earlier run until the later run is rolled back.
- * - One active run per target: a rollback takes the target's lock, like `migrate`.
+ * - One active run per target; like `migrate`, many workers (`workers`, or more processes running
+ *   the same rollback) share it, claiming ranges of the audit under leases.
  *
  * The batches run on the shared batch driver (`run/BatchDriver`) with a rollback executor.
  *
@@ -25,14 +26,14 @@ import { elapsedSince, nowMillis } from "../../shared/WallClock.ts"
 import { MigrationError } from "../MigrationError.ts"
 import { LockLost, ResumeMismatch, RunInProgress } from "../MigrationErrorReason.ts"
 import { drive, type DriveOutcome, type GuardVerdict } from "../run/BatchDriver.ts"
-import { ALL_ROWS } from "../sql/BoundStatement.ts"
 import * as RunStore from "../schema/RunStore.ts"
 import type { TargetLock } from "../schema/TargetLock.ts"
 import { acquireTargetLock } from "../schema/TargetLock.ts"
 import { ensureTrackingSchema } from "../schema/TrackingSchema.ts"
-import { exec } from "../sql/BoundStatement.ts"
 import type { MigrationEvent } from "../MigrationEvent.ts"
 import type { RollbackOptions, RollbackSummary } from "./RollbackModels.ts"
+import { otherLiveWorkers } from "../run/RangeLeases.ts"
+import { readRunControl, sharedVerdict } from "../run/RunThrottle.ts"
 import { rollbackExecutor } from "./RollbackExecutor.ts"
 import { createRollbackRun, dryRun, failed, invalid, loadSource, readConflicts, type Source } from "./RollbackRun.ts"
 
@@ -41,6 +42,8 @@ export type { RollbackConflict, RollbackOptions, RollbackSummary } from "./Rollb
 interface Settings {
   readonly batchSize: number
   readonly sleepMs: number
+  readonly workers: number
+  readonly leaseMs: number
   readonly maxAttempts: number
   readonly emit: (event: MigrationEvent) => Effect.Effect<void>
   readonly shouldStop: Effect.Effect<boolean>
@@ -53,9 +56,13 @@ const settingsOf = (options: RollbackOptions) =>
     const sleepMs = options.sleepMs ?? 100
     if (!Number.isInteger(batchSize) || batchSize < 1) return yield* invalid(`--batch-size must be an integer ≥ 1, got ${batchSize}`)
     if (!Number.isInteger(sleepMs) || sleepMs < 0) return yield* invalid(`--sleep-ms must be an integer ≥ 0, got ${sleepMs}`)
+    const workers = options.workers ?? 1
+    if (!Number.isInteger(workers) || workers < 1) return yield* invalid(`--workers must be an integer ≥ 1, got ${workers}`)
     return {
       batchSize,
       sleepMs,
+      workers,
+      leaseMs: options.leaseMs ?? 30_000,
       maxAttempts: options.maxAttempts ?? 3,
       emit: options.onEvent ?? (() => Effect.void),
       shouldStop: options.shouldStop ?? Effect.succeed(false),
@@ -64,7 +71,7 @@ const settingsOf = (options: RollbackOptions) =>
   })
 
 /** Under the target's lock: resume this rollback's incomplete run, or create it. */
-const openRollbackRun = (source: Source, options: RollbackOptions, settings: Settings) =>
+const openRollbackRun = (source: Source, options: RollbackOptions, settings: Settings, embedded: boolean) =>
   Effect.gen(function*() {
     const where = `${source.target.label}.${source.target.column.name}`
     const incomplete = yield* RunStore.findIncompleteRun(source.target)
@@ -90,15 +97,16 @@ const openRollbackRun = (source: Source, options: RollbackOptions, settings: Set
         })
       })
     }
-    yield* RunStore.resumeRun(incomplete.runId, settings.owner)
+    yield* RunStore.resumeRun(incomplete.runId, settings.owner, embedded)
     return { runId: incomplete.runId, resumed: true }
   })
 
-/** Before each batch: a stop request pauses, a cancel request cancels, a lost lock fails. */
+/** Before each batch, for every worker: a stop request pauses, a cancel request cancels, a run failed elsewhere halts, a lost lock fails. */
 const guardOf = (source: Source, runId: string, settings: Settings, lock: TargetLock) =>
   Effect.gen(function*() {
     if (yield* settings.shouldStop) return "paused" satisfies GuardVerdict as GuardVerdict
-    if (yield* RunStore.cancelRequested(runId)) return "cancelled"
+    const shared = sharedVerdict(yield* readRunControl(runId), runId)
+    if (shared !== undefined) return shared
     if (!(yield* lock.stillHeld)) {
       return yield* new MigrationError({
         reason: new LockLost({
@@ -110,16 +118,11 @@ const guardOf = (source: Source, runId: string, settings: Settings, lock: Target
     return "continue"
   })
 
-/** The rollback's batches, from its checkpoint on. */
+/** The rollback's batches, with this process's workers. */
 const driveRollback = (source: Source, opened: { readonly runId: string; readonly resumed: boolean }, settings: Settings, lock: TargetLock) =>
   Effect.gen(function*() {
     const runId = opened.runId
     const run = yield* RunStore.readRun(runId)
-    const checkpoint = yield* RunStore.readCheckpoint(runId)
-    const maxNo = yield* exec<{ n: number }>({
-      text: "SELECT coalesce(max(batch_no), 0)::int AS n FROM stage_migration_batches WHERE run_id = $1::bigint",
-      params: [runId]
-    })
     const totals = { scanned: run.rowsScanned, updated: run.rowsUpdated, skipped: run.rowsSkipped, failed: run.rowsFailed }
     yield* settings.emit({
       _tag: "RunStarted",
@@ -134,15 +137,15 @@ const driveRollback = (source: Source, opened: { readonly runId: string; readonl
       alreadyScanned: totals.scanned,
       batchSize: settings.batchSize
     })
-    return yield* drive(rollbackExecutor(source.target, source.scope, runId), {
+    return yield* drive(rollbackExecutor(source.target, source.scope), {
       runId,
-      partitions: [ALL_ROWS],
-      start: { partition: 0, lo: checkpoint.lastId },
-      firstBatchNo: (maxNo[0]?.n ?? 0) + 1,
-      batchSize: settings.batchSize,
+      workers: settings.workers,
+      session: lock.session,
+      embedded: lock.embedded,
+      leaseMs: settings.leaseMs,
       totals,
       rowsTotal: run.rowsTotal,
-      sleepMs: settings.sleepMs,
+      sleepMs: Effect.succeed(settings.sleepMs),
       maxAttempts: settings.maxAttempts,
       retryDelayMs: 200,
       guard: guardOf(source, runId, settings, lock),
@@ -157,11 +160,12 @@ const closeRollback = (
   options: RollbackOptions,
   settings: Settings,
   started: number,
-  outcome: DriveOutcome
+  outcome: DriveOutcome,
+  close: boolean
 ) =>
   Effect.gen(function*() {
     const runId = opened.runId
-    yield* RunStore.closeRun(runId, outcome.status, outcome.error)
+    if (close) yield* RunStore.closeRun(runId, outcome.status, outcome.error)
     const run = yield* RunStore.readRun(runId)
     const conflicts = yield* readConflicts(runId, options.conflictsLimit ?? 100).pipe(Effect.mapError(failed("reading conflicts")))
     const durationMs = yield* elapsedSince(started)
@@ -222,11 +226,29 @@ export const rollback = Effect.fn("Migration.rollback")(function*(options: Rollb
   yield* ensureTrackingSchema
   return yield* Effect.scoped(Effect.gen(function*() {
     const lock = yield* acquireTargetLock(source.target)
-    const opened = yield* openRollbackRun(source, options, settings)
+    if (lock.embedded && settings.workers > 1) return yield* invalid("the embedded database has a single connection: --workers must be 1 there")
+    const opened = yield* openRollbackRun(source, options, settings, lock.embedded).pipe(
+      // another process created this rollback's run at the same moment: join it
+      Effect.catchIf(
+        (e) => e.reason._tag === "RunInProgress" && e.message.includes("already has an incomplete run"),
+        () => openRollbackRun(source, options, settings, lock.embedded)
+      )
+    )
+    const closing = (outcome: DriveOutcome) =>
+      outcome.halted === true
+        ? Effect.succeed(false)
+        : outcome.status !== "paused"
+        ? Effect.succeed(true)
+        : otherLiveWorkers(opened.runId, lock.session, lock.embedded).pipe(Effect.map((n) => n === 0), Effect.orElseSucceed(() => true))
     return yield* driveRollback(source, opened, settings, lock).pipe(
-      Effect.flatMap((outcome) => closeRollback(source, opened, options, settings, started, outcome)),
+      Effect.flatMap((outcome) => Effect.flatMap(closing(outcome), (close) => closeRollback(source, opened, options, settings, started, outcome, close))),
       Effect.mapError(failed(`rolling back run ${source.run.runId} (rollback run ${opened.runId})`)),
-      Effect.onInterrupt(() => RunStore.closeRun(opened.runId, "paused", null).pipe(Effect.ignore))
+      Effect.onInterrupt(() =>
+        closing({ status: "paused", error: null, batches: 0 }).pipe(
+          Effect.flatMap((close) => (close ? RunStore.closeRun(opened.runId, "paused", null) : Effect.void)),
+          Effect.ignore
+        )
+      )
     )
   }))
 })

@@ -22,6 +22,10 @@ export interface RollbackOptions {
   readonly batchSize?: number | undefined
   /** Pause between batches (default 100 ms). */
   readonly sleepMs?: number | undefined
+  /** Workers in this process (default 1); other processes running the same rollback join it. */
+  readonly workers?: number | undefined
+  /** How long a claimed batch stays a worker's without renewal (default 30 s). */
+  readonly leaseMs?: number | undefined
   /** Conflicts listed in the summary (default 100; all are in `stage_rollback_conflicts`). */
   readonly conflictsLimit?: number | undefined
   readonly onEvent?: ((event: MigrationEvent) => Effect.Effect<void>) | undefined

@@ -30,28 +30,24 @@ const scopeWhere = (scope: RollbackScope, first: number): { readonly text: strin
     : { text: `l.run_id = $${first}::bigint AND l.batch_id = $${first + 1}::bigint`, params: [scope.sourceRunId, scope.batchId] }
 
 /**
- * Claim the next range of the source run's audit rows (`log_id` in `(lo, hi]`) as a `running`
- * batch of the rollback run; no row when there is none left.
+ * The log id ending the next range of at most `limit` of the source run's audit rows after `lo`
+ * (`log_id` in `(lo, hi]`); no row when there is none left.
  *
- * @since 0.1.0
+ * @since 0.3.0
  * @category statements
  */
-export const claimRollbackBatch = (
+export const nextRollbackRangeEnd = (
   scope: RollbackScope,
-  args: { readonly runId: string; readonly batchNo: number; readonly lo: string | null; readonly limit: number }
+  args: { readonly lo: string | null; readonly limit: number }
 ): BoundStatement => {
-  const s = scopeWhere(scope, 5)
+  const s = scopeWhere(scope, 3)
   return {
-    text: `WITH r AS (
+    text: `SELECT max(r.log_id)::text AS range_end FROM (
   SELECT l.log_id FROM stage_normalization_log l
-  WHERE ${s.text} AND l.log_id > coalesce($3::text, '0')::bigint
-  ORDER BY l.log_id LIMIT $4::int
-)
-INSERT INTO stage_migration_batches (run_id, batch_no, range_start, range_end, status, attempts, started_at)
-SELECT $1::bigint, $2::int, $3::text, max(r.log_id)::text, 'running', 1, clock_timestamp()
-FROM r HAVING count(*) > 0
-RETURNING batch_id::text AS batch_id, range_end`,
-    params: [args.runId, args.batchNo, args.lo, args.limit, ...s.params]
+  WHERE ${s.text} AND l.log_id > coalesce($1::text, '0')::bigint
+  ORDER BY l.log_id LIMIT $2::int
+) r HAVING count(*) > 0`,
+    params: [args.lo, args.limit, ...s.params]
   }
 }
 

@@ -54,45 +54,6 @@ WHERE ${where} AND t.${target.column.sql} IS NOT NULL AND ${args.twin}(t.${targe
 }
 
 /**
- * Claim the next range: insert the batch row as `running` (committed on its own, so a batch that
- * never finishes is visible) with `range_end` = the id of the `limit`-th row after `lo`.
- * Returns no row when the partition is exhausted.
- *
- * @since 0.1.0
- * @category statements
- */
-export const claimBatch = (
-  target: ResolvedTarget,
-  args: {
-    readonly runId: string
-    readonly batchNo: number
-    readonly partition: Partition
-    readonly lo: string | null
-    readonly limit: number
-  }
-): BoundStatement => {
-  const p = new Params()
-  const where = `${partitionPredicate(target, args.partition, p)} AND ${rangePredicate(target, p, args.lo, null)}`
-  const limit = p.add(args.limit, "int")
-  const run = p.add(args.runId, "bigint")
-  const no = p.add(args.batchNo, "int")
-  const fund = p.add(args.partition._tag === "Fund" ? args.partition.fund : null, "text")
-  const lo = p.add(args.lo, "text")
-  return {
-    text: `WITH r AS (
-  SELECT t.${target.id.sql} AS id FROM ${target.sql} AS t
-  WHERE ${where}
-  ORDER BY t.${target.id.sql} LIMIT ${limit}
-)
-INSERT INTO stage_migration_batches (run_id, batch_no, fund_id, range_start, range_end, status, attempts, started_at)
-SELECT ${run}, ${no}, ${fund}, ${lo}, max(r.id)::text, 'running', 1, clock_timestamp()
-FROM r HAVING count(*) > 0
-RETURNING batch_id::text AS batch_id, range_end`,
-    params: p.values
-  }
-}
-
-/**
  * The id splitting `(lo, hi]` after its first `half` rows (for a statement-timeout split).
  *
  * @since 0.1.0
@@ -224,7 +185,9 @@ ON CONFLICT (run_id, kind, value_md5) DO UPDATE SET rows = stage_migration_unkno
 })
 
 /**
- * Close a batch inside its transaction: the batch row, the checkpoint and the run's counters.
+ * Close a batch inside its transaction: the batch row, the run's shared batch size (adaptive
+ * sizing is the run's, not a worker's), the worker's and the run's counters. Returns the run's
+ * counters after this batch (every worker's), for progress.
  *
  * @since 0.1.0
  * @category statements
@@ -232,9 +195,7 @@ ON CONFLICT (run_id, kind, value_md5) DO UPDATE SET rows = stage_migration_unkno
 export const finishBatch = (args: {
   readonly runId: string
   readonly batchId: string
-  readonly batchNo: number
-  readonly partition: Partition
-  readonly hi: string
+  readonly worker: string
   readonly nextBatchSize: number
   readonly scanned: number
   readonly updated: number
@@ -248,15 +209,21 @@ export const finishBatch = (args: {
   WHERE batch_id = $2::bigint
   RETURNING 1
 ), c AS (
-  UPDATE stage_migration_control
-  SET last_id = $7::text, fund_position = $8::text, next_batch_no = $9::int + 1, batch_size = $10::int
-  WHERE run_id = $1::bigint
+  UPDATE stage_migration_control SET batch_size = $7::int WHERE run_id = $1::bigint AND batch_size <> $7::int
+  RETURNING 1
+), w AS (
+  UPDATE stage_migration_workers
+  SET batches = batches + 1, rows_scanned = rows_scanned + $3::int, rows_updated = rows_updated + $4::int,
+      current_batch_id = NULL, heartbeat_at = clock_timestamp()
+  WHERE run_id = $1::bigint AND worker_id = $8::text
   RETURNING 1
 )
 UPDATE stage_migration_runs
 SET rows_scanned = rows_scanned + $3::int, rows_updated = rows_updated + $4::int,
-    rows_skipped = rows_skipped + $5::int, rows_failed = rows_failed + $6::int, heartbeat_at = now()
-WHERE run_id = $1::bigint AND (SELECT count(*) FROM b) = 1 AND (SELECT count(*) FROM c) = 1`,
+    rows_skipped = rows_skipped + $5::int, rows_failed = rows_failed + $6::int, heartbeat_at = now(),
+    status = CASE WHEN status = 'paused' THEN 'running' ELSE status END
+WHERE run_id = $1::bigint AND (SELECT count(*) FROM b) = 1
+RETURNING rows_scanned::float8 AS scanned, rows_updated::float8 AS updated, rows_skipped::float8 AS skipped, rows_failed::float8 AS failed`,
   params: [
     args.runId,
     args.batchId,
@@ -264,12 +231,33 @@ WHERE run_id = $1::bigint AND (SELECT count(*) FROM b) = 1 AND (SELECT count(*) 
     args.updated,
     args.skipped,
     args.failed,
-    args.hi,
-    args.partition._tag === "Fund" ? args.partition.fund : null,
-    args.batchNo,
-    args.nextBatchSize
+    args.nextBatchSize,
+    args.worker
   ]
 })
+
+/**
+ * The id ending the next range of at most `limit` rows of a partition after `lo` (no row when the
+ * partition has none left): how the planner cuts a target's ranges.
+ *
+ * @since 0.3.0
+ * @category statements
+ */
+export const nextRangeEnd = (
+  target: ResolvedTarget,
+  args: { readonly partition: Partition; readonly lo: string | null; readonly limit: number }
+): BoundStatement => {
+  const p = new Params()
+  const where = `${partitionPredicate(target, args.partition, p)} AND ${rangePredicate(target, p, args.lo, null)}`
+  return {
+    text: `SELECT max(r.id)::text AS range_end FROM (
+  SELECT t.${target.id.sql} AS id FROM ${target.sql} AS t
+  WHERE ${where}
+  ORDER BY t.${target.id.sql} LIMIT ${p.add(args.limit, "int")}
+) r HAVING count(*) > 0`,
+    params: p.values
+  }
+}
 
 /**
  * Dry-run scan of one range: the next `limit` rows after `lo`, grouped by value (as text).

@@ -14,10 +14,12 @@ import type { ResolvedTarget } from "../schema/Target.ts"
 import { exec } from "../sql/BoundStatement.ts"
 import { nextBatchSize } from "./AdaptiveBatchSize.ts"
 import type { BatchExecutor, ClaimedBatch, ExecutedBatch } from "./BatchDriver.ts"
-import { batchTimeouts, finishBatch, recordUnknowns } from "./BatchStatements.ts"
+import { batchTimeouts, recordUnknowns } from "./BatchStatements.ts"
 import { planForcedDistribution } from "./DistributionPlan.ts"
 import { readDistributions, writeDistributions } from "./DistributionStatements.ts"
-import { claimRange, splitAt } from "./RangeClaims.ts"
+import { commitBatch, splitAt, targetPlanner } from "./RangeClaims.ts"
+import { renewLease, type WorkerIdentity } from "./RangeLeases.ts"
+import type { Partition } from "../sql/BoundStatement.ts"
 import type { Settings } from "./RunSettings.ts"
 
 type Unknowns = Map<string, { kind: string; value: string; rows: number; example: string }>
@@ -66,11 +68,13 @@ const planRound = (
 }
 
 /** One attempt of a distribution batch, in one transaction. */
-const distributionAttempt = (target: ResolvedTarget, runId: string, batch: ClaimedBatch, settings: Settings) =>
+const distributionAttempt = (target: ResolvedTarget, who: WorkerIdentity, batch: ClaimedBatch, settings: Settings) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    const runId = who.runId
     return yield* sql.withTransaction(Effect.gen(function*() {
       const started = yield* nowMillis
+      yield* renewLease(who, batch.batchId)
       yield* exec(batchTimeouts(settings))
       const range = { partition: batch.partition, lo: batch.lo, hi: batch.hi }
       const unknowns: Unknowns = new Map()
@@ -99,18 +103,18 @@ const distributionAttempt = (target: ResolvedTarget, runId: string, batch: Claim
       if (unknowns.size > 0) yield* exec(recordUnknowns(runId, Array.from(unknowns.values())))
       const durationMs = yield* elapsedSince(started)
       const nextSize = nextBatchSize(batch.size, durationMs, settings.sizing)
-      yield* exec(finishBatch({ runId, batchId: batch.batchId, batchNo: batch.batchNo, partition: batch.partition, hi: batch.hi, nextBatchSize: nextSize, ...counts }))
-      return { ...counts, hi: batch.hi, nextSize, durationMs } satisfies ExecutedBatch
+      const run = yield* commitBatch(who, batch, counts, nextSize)
+      return { ...counts, hi: batch.hi, nextSize, durationMs, run } satisfies ExecutedBatch
     }))
   })
 
 /**
- * The claim, execute and split steps of a distribution target's run.
+ * The ranges, execute and split steps of a distribution target's run.
  *
  * @example
  * ```ts
  * import { distributionExecutor } from "./DistributionExecutor.ts" // internal: the runner plugs it into the batch driver
- * // drive(distributionExecutor(target, runId, settings), options)
+ * // drive(distributionExecutor(target, [ALL_ROWS], settings), options)
  * ```
  *
  * @since 0.2.0
@@ -118,10 +122,10 @@ const distributionAttempt = (target: ResolvedTarget, runId: string, batch: Claim
  */
 export const distributionExecutor = (
   target: ResolvedTarget,
-  runId: string,
+  partitions: ReadonlyArray<Partition>,
   settings: Settings
 ): BatchExecutor<SqlClient.SqlClient> => ({
-  claim: (request) => claimRange(target, runId, request),
-  execute: (batch) => distributionAttempt(target, runId, batch, settings),
+  planner: targetPlanner(target, partitions),
+  execute: (batch, who) => distributionAttempt(target, who, batch, settings),
   splitPoint: (batch, half) => splitAt(target, batch, half)
 })

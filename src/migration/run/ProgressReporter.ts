@@ -18,6 +18,8 @@ export interface ProgressReporterOptions {
   readonly tty: boolean
   /** Where output goes (`process.stderr.write` in the CLI). */
   readonly write: (text: string) => void
+  /** Also print one line per committed batch naming its worker (default false). */
+  readonly workers?: boolean | undefined
   /** Bar width in characters (default 30). */
   readonly width?: number | undefined
 }
@@ -113,8 +115,17 @@ export const makeProgressReporter = (options: ProgressReporterOptions) => {
               } rows${event.alreadyScanned > 0 ? `, ${int.format(event.alreadyScanned)} already done` : ""}`
           )
         case "StuckBatchesRecovered":
-          return line(`  batches ${event.batchIds.join(", ")} were interrupted earlier: marked failed, redone from the checkpoint`)
+          return line(`  batches ${event.batchIds.join(", ")} were interrupted earlier (their worker is gone): marked failed, their ranges redone`)
+        case "BatchAbandoned":
+          return line(`  ${event.worker}: batch ${event.batchId} was taken over by another worker (lease expired) — left to it`)
+        case "WorkerChanged":
+          if (options.workers !== true && event.state !== "failed") return
+          return line(`  worker ${event.worker} ${event.state}${event.state === "started" ? "" : ` after ${int.format(event.batches)} batches`}`)
         case "BatchCompleted":
+          if (options.workers === true) {
+            line(`  ${event.worker}: batch ${event.batchNo} (${event.rangeStart ?? "start"}, ${event.rangeEnd}] ` +
+              `${int.format(event.scanned)} rows, ${int.format(event.updated)} updated in ${int.format(event.durationMs)} ms`)
+          }
           clear()
           options.write(progressLine({
             scanned: event.totals.scanned,

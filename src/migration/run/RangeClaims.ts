@@ -1,37 +1,38 @@
 /**
- * How a normalisation run takes its next range and cuts a range that timed out: both kinds of
- * target (scalar and distribution) claim `(lo, hi]` by keyset over the id within a partition,
- * recording the batch as `running` before it executes (`BatchStatements.claimBatch`).
+ * The target-side halves of the claim protocol (`RangeLeases`) for a normalisation run: how its
+ * ranges are cut — `(lo, hi]` by keyset over the id within a partition — and where a range that
+ * timed out is halved; and the commit step every executor ends its batch with.
  *
  * @since 0.2.0
  */
 import { Effect } from "effect"
+import type { SqlClient } from "effect/sql"
+import type { RunTotals } from "../MigrationEvent.ts"
 import type { ResolvedTarget } from "../schema/Target.ts"
-import { exec } from "../sql/BoundStatement.ts"
+import { exec, type Partition } from "../sql/BoundStatement.ts"
 import type { ClaimedBatch } from "./BatchDriver.ts"
-import type { Partition } from "../sql/BoundStatement.ts"
-import { claimBatch, splitPoint } from "./BatchStatements.ts"
+import { finishBatch, nextRangeEnd, splitPoint } from "./BatchStatements.ts"
+import type { RangePlanner, WorkerIdentity } from "./RangeLeases.ts"
 
 /**
- * Claim the next range of a partition after `lo` (at most `size` rows); `undefined` at its end.
+ * The planner of a target's run over `partitions` (all rows, or one partition per fund).
  *
  * @example
  * ```ts
- * import { claimRange } from "./RangeClaims.ts" // internal: not part of the package's API
- * // yield* claimRange(target, runId, { batchNo: 1, partition: ALL_ROWS, lo: null, size: 5_000 })
+ * import { targetPlanner } from "./RangeClaims.ts" // internal: not part of the package's API
+ * // const planner = targetPlanner(target, [ALL_ROWS])
  * ```
  *
- * @since 0.2.0
+ * @since 0.3.0
  * @category claims
  */
-export const claimRange = (
-  target: ResolvedTarget,
-  runId: string,
-  request: { readonly batchNo: number; readonly partition: Partition; readonly lo: string | null; readonly size: number }
-) =>
-  exec<{ batch_id: string; range_end: string }>(
-    claimBatch(target, { runId, batchNo: request.batchNo, partition: request.partition, lo: request.lo, limit: request.size })
-  ).pipe(Effect.map((rows) => (rows[0] === undefined ? undefined : { batchId: rows[0].batch_id, hi: rows[0].range_end })))
+export const targetPlanner = (target: ResolvedTarget, partitions: ReadonlyArray<Partition>): RangePlanner<SqlClient.SqlClient> => ({
+  partitions,
+  nextRangeEnd: (partition, lo, size) =>
+    exec<{ range_end: string }>(nextRangeEnd(target, { partition, lo, limit: size })).pipe(
+      Effect.map((rows) => rows[0]?.range_end)
+    )
+})
 
 /**
  * The id that keeps `half` rows of a batch (a statement timeout halves the batch).
@@ -49,4 +50,27 @@ export const splitAt = (target: ResolvedTarget, batch: ClaimedBatch, half: numbe
   exec<{ mid: string | null }>(splitPoint(target, { partition: batch.partition, lo: batch.lo, hi: batch.hi, half })).pipe(
     Effect.map((rows) => rows[0]?.mid ?? undefined),
     Effect.orElseSucceed(() => undefined)
+  )
+
+/**
+ * Close a batch in its transaction (`BatchStatements.finishBatch`); returns the run's counters
+ * after it.
+ *
+ * @example
+ * ```ts
+ * import { commitBatch } from "./RangeClaims.ts" // internal: every executor ends its batch with it
+ * // const run = yield* commitBatch(worker, batch, counts, nextSize)
+ * ```
+ *
+ * @since 0.3.0
+ * @category claims
+ */
+export const commitBatch = (who: WorkerIdentity, batch: ClaimedBatch, counts: RunTotals, nextBatchSize: number) =>
+  exec<RunTotals>(finishBatch({ runId: who.runId, batchId: batch.batchId, worker: who.workerId, nextBatchSize, ...counts })).pipe(
+    Effect.map((rows): RunTotals => {
+      const run = rows[0]
+      return run === undefined
+        ? counts
+        : { scanned: Number(run.scanned), updated: Number(run.updated), skipped: Number(run.skipped), failed: Number(run.failed) }
+    })
   )

@@ -39,6 +39,17 @@ export interface MigrateOptions extends TargetSpec {
   readonly adaptive?: boolean | undefined
   /** Pause between batches (default 100 ms). */
   readonly sleepMs?: number | undefined
+  /**
+   * Workers in this process (default 1), each with its own connection: they share the run with
+   * each other and with the workers of any other process working on it (see `RangeLeases`).
+   */
+  readonly workers?: number | undefined
+  /** Join this run (it must be the target's incomplete run): `migrate --join <run-id>`. */
+  readonly joinRunId?: string | undefined
+  /** How long a claimed batch stays a worker's without renewal before others take it (default 30 s). */
+  readonly leaseMs?: number | undefined
+  /** A ceiling on the rows per second of all the run's workers together, in every process (absent: none). */
+  readonly maxRowsPerSecond?: number | undefined
   /** Require an incomplete run to continue (fails with `NothingToResume` otherwise). */
   readonly resume?: boolean | undefined
   /** Statement timeout inside a batch; exceeding it splits the batch (default 30 s). */
@@ -84,6 +95,9 @@ export interface MigrateOptions extends TargetSpec {
 export interface Settings {
   readonly sizing: BatchSizing
   readonly sleepMs: number
+  readonly workers: number
+  readonly leaseMs: number
+  readonly maxRowsPerSecond: number | undefined
   readonly statementTimeoutMs: number
   readonly lockTimeoutMs: number
   readonly stuckAfterMs: number
@@ -126,6 +140,11 @@ export const settingsOf = (options: MigrateOptions) =>
         adaptive: options.adaptive ?? true
       },
       sleepMs: yield* positiveInt("--sleep-ms", options.sleepMs, 100, 0),
+      workers: yield* positiveInt("--workers", options.workers, 1),
+      leaseMs: yield* positiveInt("--lease-ms", options.leaseMs, 30_000, 100),
+      maxRowsPerSecond: options.maxRowsPerSecond === undefined
+        ? undefined
+        : yield* positiveInt("--max-rows-per-second", options.maxRowsPerSecond, 0),
       statementTimeoutMs: yield* positiveInt("--statement-timeout-ms", options.statementTimeoutMs, 30_000),
       lockTimeoutMs: yield* positiveInt("--lock-timeout-ms", options.lockTimeoutMs, 5_000),
       stuckAfterMs: yield* positiveInt("--stuck-after-ms", options.stuckAfterMs, 600_000),

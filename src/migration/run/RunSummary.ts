@@ -111,12 +111,14 @@ export const closeAndSummarise = (
   },
   status: RunSummary["status"],
   error: string | null,
-  batches: number
+  batches: number,
+  /** Close the run with `status` (false: other workers still work on it, or it is closed already). */
+  close = true
 ) =>
   Effect.gen(function*() {
     const { run: opened, settings, target } = context
     const runId = opened.runId
-    yield* RunStore.closeRun(runId, status, error)
+    if (close) yield* RunStore.closeRun(runId, status, error)
     const run = yield* RunStore.readRun(runId)
     const unknowns = yield* unknownsWithSuggestions(runId, settings, context.unknownsLimit)
     const forced = settings.force === undefined ? [] : yield* UnknownValuesStore.readForced(runId, context.unknownsLimit)

@@ -25,20 +25,22 @@ import { SqlClient } from "effect/sql"
 import { migrationBatchesTotal, migrationRowsTotal } from "../../observability/metrics.ts"
 import { nowMillis } from "../../shared/WallClock.ts"
 import { requireFreshBackup } from "../backup/BackupGate.ts"
-import { MigrationError, queryFailed } from "../MigrationError.ts"
-import { LockLost, NothingToResume, ResumeMismatch, RunInProgress } from "../MigrationErrorReason.ts"
+import { describeCause, MigrationError, queryFailed } from "../MigrationError.ts"
+import { InvalidOptions, LockLost, NothingToResume, ResumeMismatch, RunInProgress } from "../MigrationErrorReason.ts"
 import * as RunStore from "../schema/RunStore.ts"
 import { checkFundId, type ResolvedTarget, resolveTarget } from "../schema/Target.ts"
 import { acquireTargetLock, type TargetLock } from "../schema/TargetLock.ts"
 import { ensureTrackingSchema } from "../schema/TrackingSchema.ts"
 import { ensureSqlTwin } from "../sql/SqlTwinInstaller.ts"
-import { type BatchObservation, drive, type GuardVerdict } from "./BatchDriver.ts"
+import { type BatchObservation, drive, type DriveOutcome, type GuardVerdict } from "./BatchDriver.ts"
 import { ALL_ROWS, type Partition } from "../sql/BoundStatement.ts"
 import { checkHealth } from "./DatabaseHealth.ts"
 import { distributionExecutor } from "./DistributionExecutor.ts"
 import type { ForceUnknownOptions } from "./ForceUnknown.ts"
 import { defaultOwner, invalid, type MigrateOptions, type Settings, settingsOf } from "./RunSettings.ts"
+import { otherLiveWorkers } from "./RangeLeases.ts"
 import { closeAndSummarise, type OpenedRun, type RunSummary } from "./RunSummary.ts"
+import { publishThrottle, readRunControl, reserveRows, type RunControl, setRunLimits, sharedVerdict } from "./RunThrottle.ts"
 import { scalarExecutor } from "./ScalarExecutor.ts"
 
 export type { MigrateOptions } from "./RunSettings.ts"
@@ -130,6 +132,21 @@ const resumeMismatch = (
     ? stored === undefined ? "no --force-unknown" : "another --force-unknown mapping"
     : undefined
 
+const cannotJoin = (target: ResolvedTarget, runId: string, incomplete: RunStore.RunRow | undefined) =>
+  new MigrationError({
+    reason: new NothingToResume({
+      detail: incomplete === undefined
+        ? `run ${runId} is not an incomplete run of ${target.label}.${target.column.name}: there is none to join`
+        : `run ${runId} is not the incomplete run of ${target.label}.${target.column.name} (run ${incomplete.runId} is); join that one`
+    })
+  })
+
+/** Open the run; when another process created the target's run at the same moment, join that one. */
+const openOrJoin = (plan: RunPlan, embedded: boolean) =>
+  openRun(plan, embedded).pipe(
+    Effect.catchIf((e) => e.reason._tag === "RunInProgress" && describeCause(e).includes("already has an incomplete run"), () => openRun(plan, embedded))
+  )
+
 interface RunPlan {
   readonly target: ResolvedTarget
   readonly options: MigrateOptions
@@ -143,7 +160,7 @@ interface RunPlan {
 }
 
 /** Under the target's lock: resume its incomplete run, or create one. */
-const openRun = (plan: RunPlan) =>
+const openRun = (plan: RunPlan, embedded: boolean) =>
   Effect.gen(function*() {
     const { fundId, options, settings, target, twin } = plan
     let incomplete = yield* RunStore.findIncompleteRun(target)
@@ -153,6 +170,7 @@ const openRun = (plan: RunPlan) =>
       incomplete = undefined
     }
     if (incomplete !== undefined && incomplete.operation === "rollback") return yield* rollbackPending(target, incomplete)
+    if (options.joinRunId !== undefined && incomplete?.runId !== options.joinRunId) return yield* cannotJoin(target, options.joinRunId, incomplete)
     if (incomplete !== undefined) {
       const stored = yield* RunStore.readParameters(incomplete.runId)
       const storedForce = (stored["forceUnknown"] ?? undefined) as ForceUnknownOptions | undefined
@@ -166,8 +184,8 @@ const openRun = (plan: RunPlan) =>
         })
       }
       settings.force = storedForce
-      const interruptedBatches = yield* RunStore.resumeRun(incomplete.runId, plan.owner)
-      return { runId: incomplete.runId, resumed: true, interruptedBatches, batchBy: incomplete.batchBy, backup: null } satisfies OpenedRun as OpenedRun
+      yield* RunStore.resumeRun(incomplete.runId, plan.owner, embedded)
+      return { runId: incomplete.runId, resumed: true, interruptedBatches: [], batchBy: incomplete.batchBy, backup: null } satisfies OpenedRun as OpenedRun
     }
     if (options.resume === true) return yield* nothingToResume(target)
     const backup = yield* plan.checkGate
@@ -194,6 +212,7 @@ const openRun = (plan: RunPlan) =>
         ...options.extraParameters
       }
     })
+    yield* setRunLimits(runId, { sleepMs: settings.sleepMs, maxRowsPerSecond: settings.maxRowsPerSecond })
     return { runId, resumed: false, interruptedBatches: [], batchBy: plan.batchBy, backup } satisfies OpenedRun as OpenedRun
   })
 
@@ -210,6 +229,8 @@ const waitUntilHealthy = (target: ResolvedTarget, runId: string, settings: Setti
         yield* Effect.logWarning({ event: "stage_migration.health_unchecked", runId, note })
       }
       if (report.healthy) return true
+      // one verdict for the run: every worker, in every process, waits as long
+      yield* publishThrottle(runId, waitMs, report.reasons).pipe(Effect.ignore)
       yield* settings.emit({ _tag: "Throttled", runId, reasons: report.reasons, waitMs })
       if (yield* settings.shouldStop) return false
       yield* Effect.sleep(waitMs)
@@ -218,12 +239,20 @@ const waitUntilHealthy = (target: ResolvedTarget, runId: string, settings: Setti
     }
   })
 
-/** Before each batch: a stop request pauses, a cancel request cancels, a lost lock fails, an unhealthy database waits. */
-const guardOf = (target: ResolvedTarget, runId: string, settings: Settings, lock: TargetLock) => {
+/**
+ * Before each batch, for every worker: a stop request pauses, a cancel request cancels, a run
+ * another worker failed halts, a lost lock fails, a throttle published by any worker waits, an
+ * unhealthy database waits (and throttles the run). `latest` keeps the control row read last
+ * (its shared pause between batches).
+ */
+const guardOf = (target: ResolvedTarget, runId: string, settings: Settings, lock: TargetLock, latest: { control: RunControl | undefined }) => {
   const healthNotes = new Set<string>()
   return Effect.gen(function*() {
     if (yield* settings.shouldStop) return "paused" satisfies GuardVerdict as GuardVerdict
-    if (yield* RunStore.cancelRequested(runId)) return "cancelled"
+    const control = yield* readRunControl(runId)
+    latest.control = control
+    const shared = sharedVerdict(control, runId)
+    if (shared !== undefined) return shared
     if (!(yield* lock.stillHeld)) {
       return yield* new MigrationError({
         reason: new LockLost({
@@ -231,23 +260,24 @@ const guardOf = (target: ResolvedTarget, runId: string, settings: Settings, lock
         })
       })
     }
+    if (control.throttledForMs > 0) {
+      const waitMs = Math.min(control.throttledForMs, settings.maxThrottleMs)
+      yield* settings.emit({ _tag: "Throttled", runId, reasons: control.throttleReasons, waitMs })
+      yield* Effect.sleep(waitMs)
+      if (yield* settings.shouldStop) return "paused"
+    }
     return (yield* waitUntilHealthy(target, runId, settings, healthNotes)) ? "continue" : "paused"
   })
 }
 
-/** Where the run stands (a resumed run continues after its checkpoint) and the drive from there. */
-const driveRun = (plan: RunPlan, opened: OpenedRun, lock: TargetLock) =>
+/** The run's drive with this process's workers (ranges are planned from the run's frontier, see `RangeLeases`). */
+const driveRun = (plan: RunPlan, opened: OpenedRun, lock: TargetLock, recovered: Array<string>) =>
   Effect.gen(function*() {
     const { settings, target } = plan
     const runId = opened.runId
     const run = yield* RunStore.readRun(runId)
     const checkpoint = yield* RunStore.readCheckpoint(runId)
-    const sql = yield* SqlClient.SqlClient
-    const maxNo = yield* sql.unsafe<{ n: number }>(
-      "SELECT coalesce(max(batch_no), 0)::int AS n FROM stage_migration_batches WHERE run_id = $1::bigint",
-      [runId]
-    )
-    const size = Math.min(settings.sizing.max, Math.max(settings.sizing.min, opened.resumed ? checkpoint.batchSize : settings.sizing.initial))
+    if (opened.resumed) yield* setRunLimits(runId, { sleepMs: plan.options.sleepMs, maxRowsPerSecond: settings.maxRowsPerSecond })
     const totals = { scanned: run.rowsScanned, updated: run.rowsUpdated, skipped: run.rowsSkipped, failed: run.rowsFailed }
     yield* settings.emit({
       _tag: "RunStarted",
@@ -260,35 +290,52 @@ const driveRun = (plan: RunPlan, opened: OpenedRun, lock: TargetLock) =>
       resumed: opened.resumed,
       rowsTotal: run.rowsTotal,
       alreadyScanned: totals.scanned,
-      batchSize: size
+      batchSize: checkpoint.batchSize
     })
-    if (opened.interruptedBatches.length > 0) yield* settings.emit({ _tag: "StuckBatchesRecovered", runId, batchIds: opened.interruptedBatches })
     const partitions: ReadonlyArray<Partition> = opened.batchBy === "fund"
       ? (yield* RunStore.runFunds(runId)).map((fund): Partition => ({ _tag: "Fund", fund }))
       : [ALL_ROWS]
-    let start = { partition: 0, lo: checkpoint.lastId }
-    if (checkpoint.lastId !== null && opened.batchBy === "fund") {
-      const at = partitions.findIndex((p) => p._tag === "Fund" && p.fund === checkpoint.fundPosition)
-      start = at < 0 ? { partition: 0, lo: null } : { partition: at, lo: checkpoint.lastId }
-    }
-    const executor = target.kind === "scalar" ? scalarExecutor(target, runId, plan.twin, settings) : distributionExecutor(target, runId, settings)
+    const executor = target.kind === "scalar"
+      ? scalarExecutor(target, partitions, plan.twin, settings)
+      : distributionExecutor(target, partitions, settings)
+    const latest: { control: RunControl | undefined } = { control: undefined }
     return yield* drive(executor, {
       runId,
-      partitions,
-      start,
-      firstBatchNo: (maxNo[0]?.n ?? 0) + 1,
-      batchSize: size,
+      workers: settings.workers,
+      session: lock.session,
+      embedded: lock.embedded,
+      leaseMs: settings.leaseMs,
       totals,
       rowsTotal: run.rowsTotal,
-      sleepMs: settings.sleepMs,
+      sleepMs: Effect.sync(() => latest.control?.sleepMs ?? settings.sleepMs),
+      reserveRows: (rows) => reserveRows(runId, rows).pipe(Effect.flatMap((waitMs) => (waitMs > 0 ? Effect.sleep(waitMs) : Effect.void))),
       maxAttempts: settings.maxAttempts,
       retryDelayMs: settings.retryDelayMs,
       stuckAfterMs: settings.stuckAfterMs,
-      guard: guardOf(target, runId, settings, lock),
-      emit: settings.emit,
+      guard: guardOf(target, runId, settings, lock, latest),
+      emit: (event) => {
+        if (event._tag === "StuckBatchesRecovered") recovered.push(...event.batchIds)
+        return settings.emit(event)
+      },
       observe: observeBatch
     })
   })
+
+/**
+ * How this process leaves the run: a pause or an interruption closes it `paused` only when no
+ * other process's workers are still on it (they go on; the last one out closes it); a run that
+ * failed elsewhere is already closed.
+ */
+const closeStatus = (runId: string, lock: TargetLock, outcome: DriveOutcome) =>
+  Effect.gen(function*() {
+    if (outcome.halted === true) return false
+    if (outcome.status !== "paused") return true
+    return (yield* otherLiveWorkers(runId, lock.session, lock.embedded).pipe(Effect.orElseSucceed(() => 0))) === 0
+  })
+
+const embeddedWorkers = new MigrationError({
+  reason: new InvalidOptions({ detail: "the embedded database has a single connection: --workers must be 1 there" })
+})
 
 /**
  * Normalise a target's stored values (see the module header). Dry-run is `preview`; this writes.
@@ -333,12 +380,19 @@ export const migrate = Effect.fn("Migration.run")(function*(options: MigrateOpti
   }
   return yield* Effect.scoped(Effect.gen(function*() {
     const lock = yield* acquireTargetLock(target)
-    const opened = yield* openRun(plan)
-    const context = { target, settings, run: opened, fundId, started, unknownsLimit: options.unknownsLimit ?? 100 }
-    return yield* driveRun(plan, opened, lock).pipe(
-      Effect.flatMap((outcome) => closeAndSummarise(context, outcome.status, outcome.error, outcome.batches)),
+    if (lock.embedded && settings.workers > 1) return yield* embeddedWorkers
+    const opened = yield* openOrJoin(plan, lock.embedded)
+    const recovered: Array<string> = []
+    const context = { target, settings, run: { ...opened, interruptedBatches: recovered }, fundId, started, unknownsLimit: options.unknownsLimit ?? 100 }
+    const pauseIfLast = Effect.gen(function*() {
+      if (yield* closeStatus(opened.runId, lock, { status: "paused", error: null, batches: 0 })) yield* RunStore.closeRun(opened.runId, "paused", null)
+    })
+    return yield* driveRun(plan, opened, lock, recovered).pipe(
+      Effect.flatMap((outcome) =>
+        Effect.flatMap(closeStatus(opened.runId, lock, outcome), (close) => closeAndSummarise(context, outcome.status, outcome.error, outcome.batches, close))
+      ),
       Effect.mapError(queryFailed(`migrating ${target.label}.${target.column.name} (run ${opened.runId})`)),
-      Effect.onInterrupt(() => RunStore.closeRun(opened.runId, "paused", null).pipe(Effect.ignore))
+      Effect.onInterrupt(() => pauseIfLast.pipe(Effect.ignore))
     )
   }))
 })

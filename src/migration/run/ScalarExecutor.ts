@@ -14,9 +14,11 @@ import type { ResolvedTarget } from "../schema/Target.ts"
 import { exec } from "../sql/BoundStatement.ts"
 import { nextBatchSize } from "./AdaptiveBatchSize.ts"
 import type { BatchExecutor, ClaimedBatch, ExecutedBatch } from "./BatchDriver.ts"
-import { batchTimeouts, finishBatch, type ForcedValues, scalarBatch, unknownValuesInRange } from "./BatchStatements.ts"
+import { batchTimeouts, type ForcedValues, scalarBatch, unknownValuesInRange } from "./BatchStatements.ts"
 import { forcedStage } from "./ForceUnknown.ts"
-import { claimRange, splitAt } from "./RangeClaims.ts"
+import { commitBatch, splitAt, targetPlanner } from "./RangeClaims.ts"
+import { renewLease, type WorkerIdentity } from "./RangeLeases.ts"
+import type { Partition } from "../sql/BoundStatement.ts"
 import type { Settings } from "./RunSettings.ts"
 
 /** The forced mappings of a batch's unknown values (`--force-unknown`), computed in TypeScript. */
@@ -41,17 +43,18 @@ const forcedValues = (target: ResolvedTarget, twin: string, batch: ClaimedBatch,
 type RoundCounts = { scanned: number; nulls: number; unknown: number; candidates: number; updated: number }
 
 /** One attempt of a scalar batch, in one transaction. */
-const scalarAttempt = (target: ResolvedTarget, runId: string, twin: string, batch: ClaimedBatch, settings: Settings) =>
+const scalarAttempt = (target: ResolvedTarget, who: WorkerIdentity, twin: string, batch: ClaimedBatch, settings: Settings) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     return yield* sql.withTransaction(Effect.gen(function*() {
       const started = yield* nowMillis
+      yield* renewLease(who, batch.batchId)
       yield* exec(batchTimeouts(settings))
       const forced = settings.force === undefined ? undefined : yield* forcedValues(target, twin, batch, settings)
       const round = (countUnknowns: boolean) =>
         exec<RoundCounts>(scalarBatch(target, {
           twin,
-          runId,
+          runId: who.runId,
           batchId: batch.batchId,
           partition: batch.partition,
           lo: batch.lo,
@@ -70,18 +73,18 @@ const scalarAttempt = (target: ResolvedTarget, runId: string, twin: string, batc
       const durationMs = yield* elapsedSince(started)
       const nextSize = nextBatchSize(batch.size, durationMs, settings.sizing)
       const counts = { scanned: first.scanned, updated, skipped: first.unknown, failed: raced }
-      yield* exec(finishBatch({ runId, batchId: batch.batchId, batchNo: batch.batchNo, partition: batch.partition, hi: batch.hi, nextBatchSize: nextSize, ...counts }))
-      return { ...counts, hi: batch.hi, nextSize, durationMs } satisfies ExecutedBatch
+      const run = yield* commitBatch(who, batch, counts, nextSize)
+      return { ...counts, hi: batch.hi, nextSize, durationMs, run } satisfies ExecutedBatch
     }))
   })
 
 /**
- * The claim, execute and split steps of a scalar target's run.
+ * The ranges, execute and split steps of a scalar target's run.
  *
  * @example
  * ```ts
  * import { scalarExecutor } from "./ScalarExecutor.ts" // internal: the runner plugs it into the batch driver
- * // drive(scalarExecutor(target, runId, twin, settings), options)
+ * // drive(scalarExecutor(target, [ALL_ROWS], twin, settings), options)
  * ```
  *
  * @since 0.2.0
@@ -89,11 +92,11 @@ const scalarAttempt = (target: ResolvedTarget, runId: string, twin: string, batc
  */
 export const scalarExecutor = (
   target: ResolvedTarget,
-  runId: string,
+  partitions: ReadonlyArray<Partition>,
   twin: string,
   settings: Settings
 ): BatchExecutor<SqlClient.SqlClient> => ({
-  claim: (request) => claimRange(target, runId, request),
-  execute: (batch) => scalarAttempt(target, runId, twin, batch, settings),
+  planner: targetPlanner(target, partitions),
+  execute: (batch, who) => scalarAttempt(target, who, twin, batch, settings),
   splitPoint: (batch, half) => splitAt(target, batch, half)
 })

@@ -29,17 +29,23 @@ export const recordAttempt = (batchId: string, error: string, rangeEnd: string |
   })
 
 /**
- * Mark a batch failed for good.
+ * Mark a batch failed for good, and with it the run (when `runId` is given), in one statement:
+ * every other worker of the run stops at its next guard, and none reclaims the batch until the
+ * run is resumed.
  *
  * @since 0.1.0
  * @category batches
  */
-export const failBatch = (batchId: string, error: string) =>
+export const failBatch = (batchId: string, error: string, runId?: string, runError?: string) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     yield* sql.unsafe(
-      `UPDATE stage_migration_batches SET status = 'failed', error_message = $2, finished_at = clock_timestamp()
-       WHERE batch_id = $1::bigint`,
-      [batchId, error]
+      `WITH b AS (
+         UPDATE stage_migration_batches SET status = 'failed', error_message = $2, finished_at = clock_timestamp()
+         WHERE batch_id = $1::bigint RETURNING run_id
+       )
+       UPDATE stage_migration_runs SET status = 'failed', error_message = $4, finished_at = now()
+       WHERE run_id = $3::bigint AND run_id IN (SELECT run_id FROM b) AND status = 'running'`,
+      [batchId, error, runId ?? null, runError ?? error]
     ).pipe(Effect.mapError(queryFailed(`failing batch ${batchId}`)))
   })

@@ -243,40 +243,32 @@ export const createRun = (run: NewRun) =>
   })
 
 /**
- * Take over an incomplete run: mark it running again, and fail (as `redone`) the batches an
- * earlier runner left running or failed — their ranges are redone from the checkpoint.
- * Returns the ids of the interrupted batches.
+ * Take over or join an incomplete run: mark it running (counting a resume when it was not
+ * running) and clear a stale cancel request. Its open batches are not touched here: workers
+ * reclaim them one by one once their owners are gone (`RangeLeases`), so joining a run others
+ * still work on takes nothing from them.
  *
  * @since 0.1.0
  * @category runs
  */
-export const resumeRun = (runId: string, owner: string) =>
+export const resumeRun = (runId: string, owner: string, embedded = false) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    return yield* sql.withTransaction(Effect.gen(function*() {
+    // joining workers that are alive is not a resume; taking over a run whose workers are gone is
+    const live = embedded
+      ? "false"
+      : `EXISTS (SELECT 1 FROM stage_migration_workers w WHERE w.run_id = $1::bigint AND w.finished_at IS NULL
+           AND NOT pg_try_advisory_xact_lock(hashtextextended('stage-normalization:session:' || w.session, 0)))`
+    yield* sql.withTransaction(Effect.gen(function*() {
       yield* sql.unsafe(
         `UPDATE stage_migration_runs
-         SET status = 'running', resumed_count = resumed_count + 1, owner = $2, heartbeat_at = now(),
-             finished_at = NULL, error_message = NULL
+         SET resumed_count = resumed_count + CASE WHEN status = 'running' AND ${live} THEN 0 ELSE 1 END,
+             status = 'running', owner = $2, heartbeat_at = now(), finished_at = NULL,
+             error_message = CASE WHEN status = 'running' THEN error_message END
          WHERE run_id = $1::bigint`,
         [runId, owner]
       )
-      const stuck = yield* sql.unsafe<{ batch_id: string }>(
-        `UPDATE stage_migration_batches
-         SET status = 'failed', resolution = 'redone', finished_at = clock_timestamp(),
-             error_message = coalesce(error_message || '; ', '') ||
-               'interrupted: its runner stopped before committing it (crash, kill or lost connection); range redone from the checkpoint'
-         WHERE run_id = $1::bigint AND status = 'running'
-         RETURNING batch_id::text AS batch_id`,
-        [runId]
-      )
-      yield* sql.unsafe(
-        `UPDATE stage_migration_batches SET resolution = 'redone'
-         WHERE run_id = $1::bigint AND status = 'failed' AND resolution IS NULL`,
-        [runId]
-      )
       yield* sql.unsafe(`UPDATE stage_migration_control SET cancel_requested = false WHERE run_id = $1::bigint`, [runId])
-      return stuck.map((r) => r.batch_id)
     })).pipe(Effect.mapError(queryFailed(`resuming run ${runId}`)))
   })
 

@@ -1,12 +1,19 @@
 /**
- * One active run per target. On a real PostgreSQL the lock is a session-level advisory lock
- * (`pg_try_advisory_lock(hashtextextended('stage-normalization:migrate:<table>.<column>', 0))`)
- * held on a connection reserved for the whole run: it is released when the run ends and, if the
- * process dies, when PostgreSQL notices the closed socket — so a crashed run can be resumed at
- * once, and no two processes can apply to the same target. The embedded database is a single
- * session (advisory locks are re-entrant there) reachable only from this process, so an
- * in-process registry takes the lock's place; it also guards two fibers of one process on a real
- * server before they reach the database.
+ * The locks a process working on a target's run holds, on one connection reserved for its whole
+ * session:
+ *
+ * - the **target lock**, a session-level advisory lock taken in *shared* mode
+ *   (`pg_try_advisory_lock_shared(hashtextextended('stage-normalization:migrate:<table>.<column>', 0))`):
+ *   every process working on the target's run holds it, so `isTargetLocked` (an exclusive try)
+ *   tells whether anyone is working there; which run they work on is the run table's business
+ *   (one incomplete run per target, a unique index), so processes join the same run;
+ * - the **session lock** `stage-normalization:session:<token>` (exclusive, one token per session):
+ *   while it is held, the session's workers are alive; once PostgreSQL notices the closed socket of
+ *   a killed process it is free, and other workers reclaim its batches at once (`RangeLeases`).
+ *
+ * Both are released when the session ends. The embedded database is a single session (advisory
+ * locks are re-entrant there) reachable only from this process, so an in-process registry takes
+ * the locks' place: one session per target at a time.
  *
  * @since 0.1.0
  */
@@ -14,6 +21,8 @@ import { Effect, Scope } from "effect"
 import { SqlClient } from "effect/sql"
 import { describeCause, MigrationError } from "../MigrationError.ts"
 import { QueryFailed, RunInProgress } from "../MigrationErrorReason.ts"
+import { randomBytes } from "node:crypto"
+import { hostname } from "node:os"
 import type { ResolvedTarget } from "./Target.ts"
 
 /**
@@ -24,11 +33,32 @@ import type { ResolvedTarget } from "./Target.ts"
  */
 export interface TargetLock {
   readonly name: string
+  /** This session's token: its workers' batches name it (`owner_session`). */
+  readonly session: string
+  /** On the embedded database (one session): no session lock to probe. */
+  readonly embedded: boolean
   /** Does this process still hold it? (false when its connection was lost) */
   readonly stillHeld: Effect.Effect<boolean>
 }
 
 const heldInProcess = new Set<string>()
+
+/** `<host>/<pid>/<random>`: unique per session, readable in the tables. */
+const newSessionToken = Effect.sync(() => `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`)
+
+/**
+ * The advisory-lock name that proves a session alive.
+ *
+ * @example
+ * ```ts
+ * import { sessionLockName } from "./TargetLock.ts" // internal: not part of the package's API
+ * sessionLockName("h1/42/ab12") // => "stage-normalization:session:h1/42/ab12"
+ * ```
+ *
+ * @since 0.3.0
+ * @category locking
+ */
+export const sessionLockName = (session: string): string => `stage-normalization:session:${session}`
 
 /**
  * The advisory-lock name of a target.
@@ -96,8 +126,9 @@ const busy = (target: ResolvedTarget) =>
   })
 
 /**
- * Take the target's lock for the current scope, or fail with `RunInProgress` naming the run
- * that holds it.
+ * Take the target's (shared) lock and a new session lock for the current scope, or fail with
+ * `RunInProgress` naming the run that holds the target (an exclusive holder, or another session
+ * of this process on the embedded database).
  *
  * @example
  * ```ts
@@ -120,31 +151,44 @@ export const acquireTargetLock = (
     const name = targetLockName(target)
     const failed = (cause: unknown) =>
       new MigrationError({ reason: new QueryFailed({ detail: `could not take the lock ${name}: ${describeCause(cause)}`, cause }) })
-    const key = `${yield* databaseIdentity.pipe(Effect.mapError(failed))}|${name}`
-    if (heldInProcess.has(key)) return yield* Effect.flatMap(busy(target), Effect.fail)
-    heldInProcess.add(key)
-    yield* Effect.addFinalizer(() => Effect.sync(() => heldInProcess.delete(key)))
-    if (yield* isEmbeddedDatabase) return { name, stillHeld: Effect.succeed(true) }
+    const session = yield* newSessionToken
+    if (yield* isEmbeddedDatabase) {
+      const key = `${yield* databaseIdentity.pipe(Effect.mapError(failed))}|${name}`
+      if (heldInProcess.has(key)) return yield* Effect.flatMap(busy(target), Effect.fail)
+      heldInProcess.add(key)
+      yield* Effect.addFinalizer(() => Effect.sync(() => heldInProcess.delete(key)))
+      return { name, session, embedded: true, stillHeld: Effect.succeed(true) }
+    }
 
     const conn = yield* sql.reserve.pipe(Effect.mapError(failed))
-    const locked = yield* conn.execute("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked", [name], undefined)
-      .pipe(Effect.mapError(failed))
+    const sessionLock = sessionLockName(session)
+    const locked = yield* conn.execute(
+      "SELECT pg_try_advisory_lock_shared(hashtextextended($1, 0)) AND pg_try_advisory_lock(hashtextextended($2, 0)) AS locked",
+      [name, sessionLock],
+      undefined
+    ).pipe(Effect.mapError(failed))
     if (locked[0]?.locked !== true) return yield* Effect.flatMap(busy(target), Effect.fail)
     yield* Effect.addFinalizer(() =>
-      conn.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [name], undefined).pipe(Effect.ignore)
+      conn.execute(
+        "SELECT pg_advisory_unlock_shared(hashtextextended($1, 0)), pg_advisory_unlock(hashtextextended($2, 0))",
+        [name, sessionLock],
+        undefined
+      ).pipe(Effect.ignore)
     )
     const stillHeld = conn.execute(
       `SELECT count(*)::int AS n FROM pg_locks
        WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid() AND objsubid = 1
-         AND ((classid::int8 << 32) | objid::int8) = hashtextextended($1, 0)`,
-      [name],
+         AND ((classid::int8 << 32) | objid::int8) IN (hashtextextended($1, 0), hashtextextended($2, 0))`,
+      [name, sessionLock],
       undefined
-    ).pipe(Effect.map((rows) => Number(rows[0]?.n ?? 0) > 0), Effect.orElseSucceed(() => false))
-    return { name, stillHeld }
+    ).pipe(Effect.map((rows) => Number(rows[0]?.n ?? 0) === 2), Effect.orElseSucceed(() => false))
+    return { name, session, embedded: false, stillHeld }
   })
 
+
 /**
- * Is a runner holding the target's lock right now? Takes and releases the lock to find out.
+ * Is any process working on the target right now? Tries the target's lock exclusively (and
+ * releases it at once) to find out.
  *
  * @example
  * ```ts
@@ -158,7 +202,22 @@ export const acquireTargetLock = (
  * @category locking
  */
 export const isTargetLocked = (target: ResolvedTarget): Effect.Effect<boolean, MigrationError, SqlClient.SqlClient> =>
-  Effect.scoped(acquireTargetLock(target)).pipe(
-    Effect.as(false),
-    Effect.catchIf((e) => e.reason._tag === "RunInProgress", () => Effect.succeed(true))
-  )
+  Effect.gen(function*() {
+    if (yield* isEmbeddedDatabase) {
+      return yield* Effect.scoped(acquireTargetLock(target)).pipe(
+        Effect.as(false),
+        Effect.catchIf((e) => e.reason._tag === "RunInProgress", () => Effect.succeed(true))
+      )
+    }
+    const sql = yield* SqlClient.SqlClient
+    const name = targetLockName(target)
+    // one statement: the exclusive try and its release happen on the same connection
+    const rows = yield* sql<{ free: boolean }>`
+      SELECT CASE WHEN pg_try_advisory_lock(hashtextextended(${name}, 0))
+                  THEN pg_advisory_unlock(hashtextextended(${name}, 0)) ELSE false END AS free`.pipe(
+      Effect.mapError((cause) =>
+        new MigrationError({ reason: new QueryFailed({ detail: `could not test the lock ${name}: ${describeCause(cause)}`, cause }) })
+      )
+    )
+    return rows[0]?.free !== true
+  })

@@ -14,6 +14,7 @@ import { SchemaMigrationFailed } from "../MigrationErrorReason.ts"
 import trackingTables from "./migrations/0001_tracking_tables.ts"
 import progressViews from "./migrations/0002_progress_views.ts"
 import safety from "./migrations/0003_safety.ts"
+import parallelWorkers from "./migrations/0004_parallel_workers.ts"
 
 /**
  * The table recording which tracking-schema migrations were applied.
@@ -32,7 +33,8 @@ const MIGRATIONS_TABLE = "stage_normalization_migrations"
 const trackingMigrations = {
   "1_tracking_tables": trackingTables,
   "2_progress_views": progressViews,
-  "3_safety": safety
+  "3_safety": safety,
+  "4_parallel_workers": parallelWorkers
 }
 
 const runMigrator = Migrator.make({})
