@@ -188,8 +188,9 @@ interface Child {
 const startCli = (args: ReadonlyArray<string>): Child => {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] })
   let output = ""
-  let committed: () => void = () => undefined
-  const firstBatch = new Promise<void>((resolve) => (committed = resolve))
+  const signal = { resolve: (): void => undefined }
+  const firstBatch = new Promise<void>((resolve) => (signal.resolve = resolve))
+  const committed = () => signal.resolve()
   child.stdout.on("data", (d: Buffer) => {
     output += d.toString()
     if (output.includes(`"event":"BatchCompleted"`)) committed()
@@ -276,11 +277,11 @@ const writer = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const last = new Map<number, string>()
   let nextId = rows + 1
-  let running = true
+  const state = { running: true }
   const values = [...MESSY, ...CANONICAL]
   const writes = Effect.gen(function*() {
     let ops = 0
-    while (running && ops < 3_000) {
+    while (state.running && ops < 3_000) {
       const v = values[Math.floor(Math.random() * values.length)]!
       if (Math.random() < 0.2) {
         const id = Math.random() < 0.5 ? nextId++ : Math.floor(Math.random() * rows) + 1 + rows * 10
@@ -298,7 +299,7 @@ const writer = Effect.gen(function*() {
   })
   const writerFiber = yield* Effect.forkChild(writes)
   const run = yield* migrate({ table, column: "stage", workers: 4, sleepMs: 10, batchSize: 1_000, adaptive: false, fundColumn: null })
-  running = false
+  state.running = false
   const ops = yield* Fiber.join(writerFiber)
   check(run.status === "succeeded", `writer: run ${run.runId} ${run.status}: ${run.error}`)
   const ids = [...last.keys()]
@@ -323,13 +324,17 @@ const writer = Effect.gen(function*() {
   return { writerOps: ops, rowsWritten: ids.length, lost, normalisedAfterWrite, runStatus: run.status, batches: run.batches }
 })
 
+/** One part of the proof, unless `--only` names another; its figures as a JSON line on stdout. */
+const part = <A extends object>(label: string, effect: Effect.Effect<A, unknown, SqlClient.SqlClient>) =>
+  ONLY !== undefined && ONLY !== label
+    ? Effect.succeed(undefined)
+    : effect.pipe(Effect.tap((r) => Effect.sync(() => console.log(JSON.stringify({ part: label, ...r })))))
+
 const main = Effect.gen(function*() {
   const name = `parallel_proof_${Date.now().toString(36)}`
   yield* admin(`CREATE DATABASE ${name}`)
   const url = withDatabase(name)
   const layer = layerFromUrl(url, { maxConnections: 8, applicationName: "parallel-proof" })
-  const part = <A>(label: string, effect: Effect.Effect<A, unknown, SqlClient.SqlClient>) =>
-    ONLY !== undefined && ONLY !== label ? Effect.succeed(undefined) : effect.pipe(Effect.tap((r) => Effect.sync(() => console.log(JSON.stringify({ part: label, ...r })))))
   return yield* Effect.gen(function*() {
     const results = {
       million: yield* part("million", million),

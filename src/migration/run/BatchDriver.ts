@@ -29,23 +29,9 @@ import { elapsedSince, nowMillis } from "../../shared/WallClock.ts"
 import type { MigrationEvent, RunTotals } from "../MigrationEvent.ts"
 import { describeCause } from "../MigrationError.ts"
 import * as BatchStore from "../schema/BatchStore.ts"
-import type { Partition } from "../sql/BoundStatement.ts"
-import { claimNext, finishWorker, LeaseTaken, type RangePlanner, registerWorker, splitRange, type WorkerIdentity } from "./RangeLeases.ts"
+import { type ClaimedBatch, claimNext, finishWorker, LeaseTaken, type RangePlanner, registerWorker, splitRange, type WorkerIdentity } from "./RangeLeases.ts"
 
-/**
- * A range of rows a batch owns: `(lo, hi]` of the id within one partition.
- *
- * @since 0.2.0
- * @category models
- */
-export interface ClaimedBatch {
-  readonly batchId: string
-  readonly batchNo: number
-  readonly partition: Partition
-  readonly lo: string | null
-  readonly hi: string
-  readonly size: number
-}
+export type { ClaimedBatch } from "./RangeLeases.ts"
 
 /**
  * What one committed batch did, as its executor reports it.

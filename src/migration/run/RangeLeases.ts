@@ -33,7 +33,21 @@
 import { Data, Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { exec, type Partition } from "../sql/BoundStatement.ts"
-import type { ClaimedBatch } from "./BatchDriver.ts"
+
+/**
+ * A range of rows a batch owns: `(lo, hi]` of the id within one partition.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ClaimedBatch {
+  readonly batchId: string
+  readonly batchNo: number
+  readonly partition: Partition
+  readonly lo: string | null
+  readonly hi: string
+  readonly size: number
+}
 
 /**
  * Who is claiming: the run, the worker, the session whose advisory lock proves it alive, and the
