@@ -320,8 +320,14 @@ const writer = Effect.gen(function*() {
     else lost++
   }
   check(current.length === ids.length, `writer: ${ids.length - current.length} written rows missing`)
+  // verify tells the writer's rows from the run's: every failing row was written after the run started
+  const report = yield* verify({ runId: run.runId, sampleSize: 0, record: false })
+  const canonical = report.checks.find((c) => c.name === "canonical")!
+  const byRun = Number(canonical.counts["notNormalisedByRun"])
+  const since = Number(canonical.counts["writtenSinceRunStart"])
+  check(byRun === 0, `writer: verify counts ${byRun} rows the run should have normalised`)
   check(lost === 0, `writer: ${lost} of ${ids.length} writes lost`)
-  return { writerOps: ops, rowsWritten: ids.length, lost, normalisedAfterWrite, runStatus: run.status, batches: run.batches }
+  return { writerOps: ops, rowsWritten: ids.length, lost, normalisedAfterWrite, verifyWrittenSinceRunStart: since, verifyNotNormalisedByRun: byRun, runStatus: run.status, batches: run.batches }
 })
 
 /** One part of the proof, unless `--only` names another; its figures as a JSON line on stdout. */

@@ -71,6 +71,9 @@ const suite = (it: Vitest.MethodsNonLive<SqlClient.SqlClient>) => {
       const canonical = report.checks.find((c) => c.name === "canonical")!
       assert.strictEqual(canonical.status, "fail")
       assert.deepStrictEqual([canonical.counts["notNormalised"], canonical.counts["unreportedUnknown"]], [1, 1])
+      // both were written after the run started, none is a row the run left behind
+      assert.deepStrictEqual([canonical.counts["writtenSinceRunStart"], canonical.counts["notNormalisedByRun"]], [2, 0])
+      assert.include(canonical.summary, "2 were written after the run started")
       assert.deepStrictEqual(canonical.examples.map((e) => e.pk).sort(), ["2", "3"])
       const audit = report.checks.find((c) => c.name === "audit")!
       assert.strictEqual(audit.status, "warn")

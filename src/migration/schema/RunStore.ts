@@ -213,6 +213,7 @@ export const createRun = (run: NewRun) =>
         ]
       )
       const runId = inserted[0]!.run_id
+      yield* sql.unsafe(`UPDATE stage_migration_runs SET start_xid = pg_current_xact_id()::text WHERE run_id = $1::bigint`, [runId])
       yield* sql.unsafe(
         `INSERT INTO stage_migration_control (run_id, batch_size) VALUES ($1::bigint, $2::int)`,
         [runId, run.batchSize]

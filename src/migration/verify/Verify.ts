@@ -98,7 +98,7 @@ const readRunDetail = (runId: string) =>
       `SELECT status, kind, fund_id, started_at, finished_at, coalesce(rows_total, 0)::text AS rows_total,
               coalesce(rows_null, 0)::text AS rows_null, rows_updated::text AS rows_updated, rows_skipped::text AS rows_skipped,
               rows_failed::text AS rows_failed, vocabulary_version, parameters::text AS parameters, operation, rollback_of::text AS rollback_of,
-              target_table, target_column, id_column, fund_column,
+              target_table, target_column, id_column, fund_column, start_xid,
               (SELECT max(b.run_id)::text FROM stage_migration_runs b WHERE b.rollback_of = r.run_id AND b.status = 'succeeded') AS rolled_back_by
        FROM stage_migration_runs r WHERE run_id = $1::bigint`,
       [runId]
@@ -123,7 +123,8 @@ const readRunDetail = (runId: string) =>
       rowsFailed: num(r["rows_failed"]),
       vocabularyVersion: String(r["vocabulary_version"]),
       force: (parameters["forceUnknown"] ?? undefined) as ForceUnknownOptions | undefined,
-      rolledBackBy: (r["rolled_back_by"] as string | null) ?? null
+      rolledBackBy: (r["rolled_back_by"] as string | null) ?? null,
+      startXid: (r["start_xid"] as string | null) ?? null
     }
     const spec: TargetSpec = {
       table: String(r["target_table"]),

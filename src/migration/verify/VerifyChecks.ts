@@ -75,7 +75,10 @@ export const checkBatches = (ctx: VerifyContext) =>
 /**
  * Check 2: every non-NULL value in scope is canonical, or a value the run reported as unknown
  * (a `warn`: they remain to be fixed). A value that normalises but was not normalised, or an
- * unknown the run did not report (written since?), fails.
+ * unknown the run did not report, fails — and the failing rows are counted apart by when they
+ * were written: `writtenSinceRunStart` (a row version newer than the run's first transaction: the
+ * application wrote it while or after the run went by) and `notNormalisedByRun` (rows as they were
+ * when the run started, which the run should have normalised).
  *
  * @since 0.1.0
  * @category checks
@@ -96,59 +99,78 @@ export const checkCanonical = (ctx: VerifyContext) =>
     let notNormalised = 0
     let unreported = 0
     let reportedRows = 0
+    let since = 0
+    // a row version newer than the run's first transaction was written after the run started
+    const writtenSince = ctx.run.startXid === undefined || ctx.run.startXid === null
+      ? "false"
+      : `age(t.xmin) < (pg_current_xact_id()::text::bigint - ${p.bind(ctx.run.startXid, "text")}::bigint)`
     if (ctx.target.kind === "scalar") {
       const groups = yield* ctx.query(
-        `SELECT ${col}::text AS v, count(*)::text AS n, min(t.${ctx.target.id.sql}::text) AS pk
+        `SELECT ${col}::text AS v, count(*)::text AS n, min(t.${ctx.target.id.sql}::text) AS pk,
+                count(*) FILTER (WHERE ${writtenSince})::text AS since
          FROM ${ctx.target.sql} AS t WHERE ${where} GROUP BY 1 ORDER BY count(*) DESC`,
         p.values
       )
       for (const g of groups) {
         const value = String(g["v"])
         const rows = num(g["n"])
+        const newer = num(g["since"])
         const r = normalizeStage(value, ctx.vocabulary)
         const forced = r._tag === "Unknown" && ctx.run.force !== undefined
           ? forcedStage(value, ctx.run.force, ctx.vocabulary)
           : undefined
         if (r._tag === "Canonical" || forced !== undefined) {
           notNormalised += rows
+          since += newer
           examples.push(example(String(g["pk"]), value, r._tag === "Canonical" ? r.stage : forced!.stage, `${n(rows, "row")} not normalised (written since the run?)`))
         } else if (known.has(`unknown-stage\u0000${value}`)) {
           reportedRows += rows
         } else {
           unreported += rows
+          since += newer
           examples.push(example(String(g["pk"]), value, null, `${n(rows, "row")}: unknown value the run did not report (written since the run?)`))
         }
       }
     } else {
       const rows = yield* ctx.query(
-        `SELECT t.${ctx.target.id.sql}::text AS pk, ${col}::text AS v FROM ${ctx.target.sql} AS t WHERE ${where}
+        `SELECT t.${ctx.target.id.sql}::text AS pk, ${col}::text AS v, (${writtenSince}) AS since FROM ${ctx.target.sql} AS t WHERE ${where}
          ORDER BY t.${ctx.target.id.sql}`,
         p.values
       )
       for (const row of rows) {
         const value = String(row["v"])
+        const newer = row["since"] === true ? 1 : 0
         const plan = planForcedDistribution(JSON.parse(value) as unknown, ctx.run.force, ctx.vocabulary)
         if (plan._tag === "Changed") {
           notNormalised++
+          since += newer
           examples.push(example(String(row["pk"]), value, JSON.stringify(plan.value), "not normalised (written since the run?)"))
         } else if (plan._tag === "Skipped") {
           const missing = plan.issues.filter((i) => !known.has(`${i.kind}\u0000${i.value}`))
           if (missing.length === 0) reportedRows++
           else {
             unreported++
+            since += newer
             examples.push(example(String(row["pk"]), value, null, `not reported by the run: ${missing.map((i) => `${i.kind} ${JSON.stringify(i.value)}`).join(", ")}`))
           }
         }
       }
     }
-    const counts = { notNormalised, unreportedUnknown: unreported, reportedUnknown: reportedRows }
+    const counts = {
+      notNormalised,
+      unreportedUnknown: unreported,
+      reportedUnknown: reportedRows,
+      writtenSinceRunStart: since,
+      notNormalisedByRun: notNormalised + unreported - since
+    }
     const status: CheckStatus = notNormalised + unreported > 0 ? "fail" : reportedRows > 0 ? "warn" : "pass"
     const summary = status === "pass"
       ? "every value is canonical"
       : [
         notNormalised > 0 ? `${n(notNormalised, "row")} not normalised` : "",
         unreported > 0 ? `${n(unreported, "row")} with unknown values the run did not report` : "",
-        reportedRows > 0 ? `${n(reportedRows, "row")} keep unknown values the run reported (fix them or --force-unknown)` : ""
+        reportedRows > 0 ? `${n(reportedRows, "row")} keep unknown values the run reported (fix them or --force-unknown)` : "",
+        since > 0 ? `of the failing rows, ${n(since, "was", "were")} written after the run started (the application's: run migrate again)` : ""
       ].filter((s) => s !== "").join("; ")
     return check("canonical", status, summary, counts, examples)
   })

@@ -33,6 +33,8 @@ export interface RunDetail {
   readonly vocabularyVersion: string
   readonly force: ForceUnknownOptions | undefined
   readonly rolledBackBy: string | null
+  /** The transaction that created the run (absent for runs made before tracking migration 4). */
+  readonly startXid?: string | null | undefined
 }
 
 /**

@@ -13,6 +13,9 @@
  *   "theoretical arrival time"), `sleep_ms` (the pause between batches, changeable while running);
  * - `stage_migration_workers`: one row per worker of a run (who, since when, last heartbeat, its
  *   counters and current batch) — what `stage_migration_progress.workers` and the CLI show;
+ * - `stage_migration_runs.start_xid`: the id of the transaction that created the run, so that
+ *   `verify` tells rows written after the run started (by the application, while workers ran)
+ *   from the rows the run itself should have normalised;
  * - the progress view gains `workers_active` and `workers` (appended, as `CREATE OR REPLACE VIEW`
  *   requires).
  *
@@ -64,6 +67,9 @@ export const statements: ReadonlyArray<string> = [
    FROM stage_migration_runs r
    WHERE r.run_id = b.run_id AND r.status IN ('running', 'paused', 'failed')
      AND (b.status = 'running' OR (b.status = 'failed' AND b.resolution IS NULL))`,
+
+  // the transaction that created the run: rows whose version is newer were written after the run started
+  `ALTER TABLE stage_migration_runs ADD COLUMN IF NOT EXISTS start_xid text`,
 
   `CREATE TABLE IF NOT EXISTS stage_migration_workers (
      run_id bigint NOT NULL REFERENCES stage_migration_runs (run_id) ON DELETE CASCADE,
