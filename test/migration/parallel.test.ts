@@ -11,6 +11,7 @@ import { SqlClient } from "effect/sql"
 import type { MigrationEvent } from "../../src/migration/MigrationEvent.ts"
 import { rollback } from "../../src/migration/rollback/Rollback.ts"
 import { migrate, type MigrateOptions } from "../../src/migration/run/Runner.ts"
+import { checkHealth, DEFAULT_HEALTH_THRESHOLDS, type WalSample } from "../../src/migration/run/DatabaseHealth.ts"
 import { LeaseTaken, renewLease } from "../../src/migration/run/RangeLeases.ts"
 import { publishThrottle, reserveRows, setRunLimits } from "../../src/migration/run/RunThrottle.ts"
 import { ensureTrackingSchema } from "../../src/migration/schema/TrackingSchema.ts"
@@ -181,6 +182,24 @@ describe("parallel backfill", () => {
         const workers = yield* sql<{ n: number }>`
           SELECT count(*)::int AS n FROM stage_migration_workers WHERE run_id = ${undone.rollbackRunId}::bigint AND batches > 0`
         assert.isAtLeast(workers[0]!.n, 2)
+      }))
+
+    it.effect("WAL rate is a health indicator: over the ceiling the run backs off, under it it goes on", () =>
+      Effect.gen(function*() {
+        const table = yield* createScalarTable("wal", scalarRows(50))
+        const sql = yield* SqlClient.SqlClient
+        const oid = Number((yield* sql<{ oid: number }>`SELECT ${table}::regclass::oid::int8 AS oid`)[0]!.oid)
+        const sample: WalSample = {}
+        const tight = { ...DEFAULT_HEALTH_THRESHOLDS, maxWalBytesPerSecond: 1 }
+        assert.isTrue((yield* checkHealth(oid, tight, sample)).healthy, "no rate without an earlier sample")
+        yield* sql.unsafe(`INSERT INTO ${table} (id, stage) SELECT g, 'seed' FROM generate_series(1000, 3000) g`).unprepared
+        yield* Effect.sleep(20)
+        const busy = yield* checkHealth(oid, tight, sample)
+        assert.isFalse(busy.healthy)
+        assert.match(busy.reasons.join(" "), /WAL written at [\d.]+ MiB\/s > 0\.0 MiB\/s/)
+        const loose = { ...DEFAULT_HEALTH_THRESHOLDS, maxWalBytesPerSecond: 10 * 1_073_741_824 }
+        yield* Effect.sleep(20)
+        assert.isTrue((yield* checkHealth(oid, loose, sample)).healthy)
       }))
 
     it.effect("bad worker options are refused before anything is written", () =>

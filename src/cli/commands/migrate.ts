@@ -178,6 +178,11 @@ const flags = {
     Flag.withDefault(true)
   ),
   maxReplicationLagMs: millis("max-replication-lag-ms", 0, "Back off above this replica lag").pipe(Flag.withDefault(10_000)),
+  maxWalMbPerSecond: intFlag("max-wal-mb-per-second", {
+    min: 0,
+    max: 1_000_000,
+    description: "Back off while the server writes WAL faster than this (MiB/s; 0: not checked)"
+  }).pipe(Flag.withDefault(0)),
   cancel: Flag.Boolean("cancel").pipe(Flag.withDescription("Cancel the target's incomplete run (or --run ID)"), Flag.withDefault(false)),
   backupCheck: Flag.Boolean("backup-check").pipe(
     Flag.withDescription("Require a fresh, verified, restore-tested backup before --apply (--no-backup-check skips it; recorded)"),
@@ -286,7 +291,7 @@ const runOptions = (f: MigrateFlags, url: string, maxAgeMs: number) => {
     statementTimeoutMs: f.statementTimeoutMs,
     lockTimeoutMs: f.lockTimeoutMs,
     stuckAfterMs: f.stuckAfterMs,
-    health: f.throttle ? { maxReplicationLagMs: f.maxReplicationLagMs } : false as const,
+    health: f.throttle ? { maxReplicationLagMs: f.maxReplicationLagMs, maxWalBytesPerSecond: f.maxWalMbPerSecond * 1_048_576 } : false as const,
     backupCheck: f.backupCheck
       ? { dir: f.backupDir, maxAgeMs, databaseUrlHint: hint }
       : { skip: "--no-backup-check" }

@@ -1,7 +1,10 @@
 /**
  * Database health before each batch: the runner backs off while the target has sessions waiting
  * for its locks (our next UPDATE would queue behind them and make them wait longer), while an
- * autovacuum works on it, or while a replica lags by more than a threshold. Reading the
+ * autovacuum works on it, while a replica lags by more than a threshold, or — when a ceiling is
+ * set — while the server writes WAL faster than `maxWalBytesPerSecond` (GitLab's health
+ * indicators watch the same: autovacuum on the table, WAL rate, replication lag). The WAL rate is
+ * the WAL position's advance between two checks of the same `WalSample`, in `Clock` time. Reading the
  * statistics views must never stop a migration: when they cannot be read (the embedded database
  * has no replication; a role without `pg_monitor` sees replicas in `pg_stat_replication` but not
  * their lag) the check reports healthy, with a note the runner logs once.
@@ -17,6 +20,24 @@
  */
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
+import { nowMillis } from "../../shared/WallClock.ts"
+
+/** The WAL rate since the sample's last check (and the sample moved on): a reason when over the ceiling. */
+const walRate = (wal: WalSample, ceiling: number) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<{ bytes: number }>`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::float8 AS bytes`
+    const bytes = Number(rows[0]?.bytes ?? 0)
+    const at = yield* nowMillis
+    const previous = { bytes: wal.bytes, atMs: wal.atMs }
+    wal.bytes = bytes
+    wal.atMs = at
+    if (previous.bytes === undefined || previous.atMs === undefined || at <= previous.atMs) return []
+    const rate = ((bytes - previous.bytes) * 1000) / (at - previous.atMs)
+    return rate > ceiling
+      ? [`WAL written at ${(rate / 1_048_576).toFixed(1)} MiB/s > ${(ceiling / 1_048_576).toFixed(1)} MiB/s`]
+      : []
+  })
 
 /**
  * @since 0.1.0
@@ -29,6 +50,19 @@ export interface HealthThresholds {
   readonly lockWaits: boolean
   /** Back off while an autovacuum worker processes the target (default on). */
   readonly autovacuum: boolean
+  /** Back off while WAL is written faster than this many bytes per second (absent or 0: not checked). */
+  readonly maxWalBytesPerSecond?: number | undefined
+}
+
+/**
+ * The last WAL position a health check saw, for the next check's rate (one per worker; start empty).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface WalSample {
+  bytes?: number | undefined
+  atMs?: number | undefined
 }
 
 /**
@@ -64,10 +98,13 @@ export interface HealthReport {
  */
 export const checkHealth = (
   oid: number,
-  thresholds: HealthThresholds
+  thresholds: HealthThresholds,
+  wal: WalSample = {}
 ): Effect.Effect<HealthReport, never, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    const walCeiling = thresholds.maxWalBytesPerSecond ?? 0
+    const walReasons = walCeiling > 0 ? yield* walRate(wal, walCeiling) : []
     const rows = yield* sql<{ lock_waiters: number; autovacuum: number; replicas: number; unreadable: number; lag_ms: number }>`
       SELECT
         (SELECT count(*) FROM pg_locks l WHERE l.relation = ${oid}::int8::oid AND NOT l.granted)::int AS lock_waiters,
@@ -80,7 +117,7 @@ export const checkHealth = (
          FROM pg_stat_replication WHERE state IS NOT NULL)::float8 AS lag_ms`
     const row = rows[0]
     if (row === undefined) return { healthy: true, reasons: [], notes: [] }
-    const reasons: Array<string> = []
+    const reasons: Array<string> = [...walReasons]
     const notes: Array<string> = []
     if (row.unreadable > 0) {
       notes.push(

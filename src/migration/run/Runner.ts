@@ -34,7 +34,7 @@ import { ensureTrackingSchema } from "../schema/TrackingSchema.ts"
 import { ensureSqlTwin } from "../sql/SqlTwinInstaller.ts"
 import { type BatchObservation, drive, type DriveOutcome, type GuardVerdict } from "./BatchDriver.ts"
 import { ALL_ROWS, type Partition } from "../sql/BoundStatement.ts"
-import { checkHealth } from "./DatabaseHealth.ts"
+import { checkHealth, type WalSample } from "./DatabaseHealth.ts"
 import { distributionExecutor } from "./DistributionExecutor.ts"
 import type { ForceUnknownOptions } from "./ForceUnknown.ts"
 import { defaultOwner, invalid, type MigrateOptions, type Settings, settingsOf } from "./RunSettings.ts"
@@ -217,12 +217,12 @@ const openRun = (plan: RunPlan, embedded: boolean) =>
   })
 
 /** Wait while the database is unhealthy; `false` when a stop was requested meanwhile. */
-const waitUntilHealthy = (target: ResolvedTarget, runId: string, settings: Settings, noted: Set<string>) =>
+const waitUntilHealthy = (target: ResolvedTarget, runId: string, settings: Settings, noted: Set<string>, walSample: WalSample) =>
   Effect.gen(function*() {
     if (settings.health === false) return true
     let waitMs = Math.min(1_000, settings.maxThrottleMs)
     while (true) {
-      const report = yield* checkHealth(target.oid, settings.health)
+      const report = yield* checkHealth(target.oid, settings.health, walSample)
       for (const note of report.notes) {
         if (noted.has(note)) continue
         noted.add(note) // once per run, not once per batch
@@ -247,6 +247,7 @@ const waitUntilHealthy = (target: ResolvedTarget, runId: string, settings: Setti
  */
 const guardOf = (target: ResolvedTarget, runId: string, settings: Settings, lock: TargetLock, latest: { control: RunControl | undefined }) => {
   const healthNotes = new Set<string>()
+  const walSample: WalSample = {}
   return Effect.gen(function*() {
     if (yield* settings.shouldStop) return "paused" satisfies GuardVerdict as GuardVerdict
     const control = yield* readRunControl(runId)
@@ -266,7 +267,7 @@ const guardOf = (target: ResolvedTarget, runId: string, settings: Settings, lock
       yield* Effect.sleep(waitMs)
       if (yield* settings.shouldStop) return "paused"
     }
-    return (yield* waitUntilHealthy(target, runId, settings, healthNotes)) ? "continue" : "paused"
+    return (yield* waitUntilHealthy(target, runId, settings, healthNotes, walSample)) ? "continue" : "paused"
   })
 }
 
