@@ -72,6 +72,30 @@ export const checkBatches = (ctx: VerifyContext) =>
     return check("batches", status, summary, counts, examples)
   })
 
+/** Check 2's verdict from its tallies (rows not normalised, unreported and reported unknowns, written since the run started). */
+const canonicalResult = (
+  t: { readonly notNormalised: number; readonly unreported: number; readonly reportedRows: number; readonly since: number },
+  examples: ReadonlyArray<CheckExample>
+) => {
+  const counts = {
+    notNormalised: t.notNormalised,
+    unreportedUnknown: t.unreported,
+    reportedUnknown: t.reportedRows,
+    writtenSinceRunStart: t.since,
+    notNormalisedByRun: t.notNormalised + t.unreported - t.since
+  }
+  const status: CheckStatus = t.notNormalised + t.unreported > 0 ? "fail" : t.reportedRows > 0 ? "warn" : "pass"
+  const summary = status === "pass"
+    ? "every value is canonical"
+    : [
+      t.notNormalised > 0 ? `${n(t.notNormalised, "row")} not normalised` : "",
+      t.unreported > 0 ? `${n(t.unreported, "row")} with unknown values the run did not report` : "",
+      t.reportedRows > 0 ? `${n(t.reportedRows, "row")} keep unknown values the run reported (fix them or --force-unknown)` : "",
+      t.since > 0 ? `of the failing rows, ${n(t.since, "was", "were")} written after the run started (the application's: run migrate again)` : ""
+    ].filter((s) => s !== "").join("; ")
+  return check("canonical", status, summary, counts, [...examples])
+}
+
 /**
  * Check 2: every non-NULL value in scope is canonical, or a value the run reported as unknown
  * (a `warn`: they remain to be fixed). A value that normalises but was not normalised, or an
@@ -156,23 +180,7 @@ export const checkCanonical = (ctx: VerifyContext) =>
         }
       }
     }
-    const counts = {
-      notNormalised,
-      unreportedUnknown: unreported,
-      reportedUnknown: reportedRows,
-      writtenSinceRunStart: since,
-      notNormalisedByRun: notNormalised + unreported - since
-    }
-    const status: CheckStatus = notNormalised + unreported > 0 ? "fail" : reportedRows > 0 ? "warn" : "pass"
-    const summary = status === "pass"
-      ? "every value is canonical"
-      : [
-        notNormalised > 0 ? `${n(notNormalised, "row")} not normalised` : "",
-        unreported > 0 ? `${n(unreported, "row")} with unknown values the run did not report` : "",
-        reportedRows > 0 ? `${n(reportedRows, "row")} keep unknown values the run reported (fix them or --force-unknown)` : "",
-        since > 0 ? `of the failing rows, ${n(since, "was", "were")} written after the run started (the application's: run migrate again)` : ""
-      ].filter((s) => s !== "").join("; ")
-    return check("canonical", status, summary, counts, examples)
+    return canonicalResult({ notNormalised, unreported, reportedRows, since }, examples)
   })
 
 /** Baselines in scope: the run's, or the fund's when verifying one fund of a wider run. */
