@@ -202,6 +202,20 @@ const rolloutPanel = (model: TimelineModel, frame: Frame): SvgNode => {
 
 const finitePoints = (series: TimelineSeries): TimelineSeries => series.filter(([t, v]) => Number.isFinite(t) && Number.isFinite(v))
 
+/**
+ * The top of a value axis: the data's maximum, unless a few outliers (a cold start's first p99)
+ * would flatten everything else — then 1.5 × the 98th percentile, and the outliers are cut off at
+ * the top. The threshold line is drawn when it falls near the data's range.
+ */
+const valueScale = (values: ReadonlyArray<number>, threshold: number, floor: number) => {
+  const sorted = values.toSorted((a, b) => a - b)
+  const max = sorted.at(-1) ?? 0
+  const robust = Math.max((sorted[Math.floor(0.98 * (sorted.length - 1))] ?? 0) * 1.5, floor)
+  const dataTop = max > robust * 1.5 ? robust : Math.max(max * 1.15, floor)
+  const thresholdShown = threshold <= dataTop * 1.1
+  return { top: thresholdShown ? Math.max(dataTop, threshold * 1.2) : dataTop, thresholdShown }
+}
+
 const metricPanel = (options: {
   readonly frame: Frame
   readonly top: number
@@ -215,18 +229,21 @@ const metricPanel = (options: {
 }): SvgNode => {
   const { frame, top, series } = options
   const points = finitePoints(series)
-  const max = Math.max(0, ...points.map(([, v]) => v))
-  const shown = options.threshold.value <= Math.max(max * 1.25, options.floor)
-  const y = scaleLinear([0, shown ? Math.max(max * 1.15, options.threshold.value * 1.2) : Math.max(max * 1.25, options.floor)], [
-    top + METRIC_HEIGHT,
-    top
-  ]).nice(4)
+  const scale = valueScale(points.map(([, v]) => v), options.threshold.value, options.floor)
+  const y = scaleLinear([0, scale.top], [top + METRIC_HEIGHT, top]).nice(4)
+  const ceiling = y.domain()[1]!
   const path = line<readonly [number, number]>()
     .defined((d) => Number.isFinite(d[1]))
     .x((d) => frame.x(d[0]))
-    .y((d) => y(d[1]))
+    .y((d) => y(Math.min(d[1], ceiling)))
     .digits(1)
-  const title = `${options.title}${shown ? "" : ` — ${options.threshold.label} is above the scale`}`
+  const peak = points.reduce<readonly [number, number] | undefined>((best, p) => (best === undefined || p[1] > best[1] ? p : best), undefined)
+  const notes = [
+    scale.thresholdShown ? undefined : `${options.threshold.label} is above the scale`,
+    peak !== undefined && peak[1] > ceiling ? `peak ${options.unit(peak[1])} at ${clock(peak[0])} cut off` : undefined
+  ].filter((n) => n !== undefined)
+  const title = `${options.title}${notes.length === 0 ? "" : ` — ${notes.join("; ")}`}`
+  const shown = scale.thresholdShown
   return el("g", { class: options.className }, [
     text(LEFT, top - 6, title, { "font-size": 11, "font-weight": "bold" }),
     panelFrame(frame, top, METRIC_HEIGHT, y, options.unit),

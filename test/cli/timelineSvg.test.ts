@@ -73,6 +73,16 @@ describe("renderTimelineSvg", () => {
     assert.notMatch(a, /NaN|Infinity|undefined/)
   })
 
+  it("a lone outlier (a cold start's first p99) is cut off at the top and named, not flattening the rest", () => {
+    const m = rehearsalMetrics()
+    const p99Seconds = m.p99Seconds.map(([t, v], i) => [t, i === 3 ? 0.037 : v] as const)
+    const marks = parseTimeline(renderTimelineSvg({ entries: rehearsalHistory(), metrics: { _tag: "Available", rejectRatio: m.rejectRatio, p99Seconds, source: "x" } }))
+    assert.include(marks.texts, "validator p99 — 1 ms budget is above the scale; peak 37 ms at 10:00:06 cut off")
+    // the reject ratio's spike is most of the picture's story: a sustained 20 %, not an outlier
+    assert.include(marks.texts, "0.5 % blast radius")
+    assert.notInclude(marks.texts, "reject ratio (answered 400 / validations) —")
+  })
+
   it("draws an empty history and a single entry without failing", () => {
     const empty = parseTimeline(renderTimelineSvg({ entries: [], metrics: { _tag: "Unavailable", reason: "none" } }))
     assert.deepStrictEqual(empty.verdicts, [])
