@@ -79,7 +79,7 @@ describe("stage-normalization status", () => {
     const phase3 = { ...DEFAULT_DOCUMENT, defaultMode: "enforce" as const, enforceWriteOnly: true, enforcementPercent: 10, version: 3 }
     await redis.set(`${prefix}:document`, JSON.stringify(encodeRolloutDocument(phase3)))
     const promoted = await cli([
-      "promote", "--prometheus-url", prometheus.url, "--redis-url", REDIS_URL, "--redis-prefix", prefix, "--windows", "2",
+      "promote", "--prometheus-url", prometheus.url, "--redis-url", REDIS_URL, "--prefix", prefix, "--windows", "2",
       "--actor", "ops@example.com", "--reason", "week 2"
     ])
     assert.strictEqual(promoted.status, 0, promoted.stdout + promoted.stderr)
