@@ -197,7 +197,7 @@ describe("stage-normalization status", () => {
       const run = await cli([...everything(REDIS_URL), "--svg", file])
       assert.strictEqual(run.status, 0, run.stdout + run.stderr)
       assert.include(run.stdout, "NEXT STEP")
-      assert.match(run.stdout, new RegExp(`wrote the rollout timeline to ${file}: 2 audit entries, 1 gate verdicts; metric series from Prometheus`))
+      assert.match(run.stdout, new RegExp(`wrote the rollout timeline to ${file}: 2 audit entries, 1 gate verdict; metric series from Prometheus`))
       const marks = parseTimeline(readFileSync(file, "utf8"))
       assert.deepStrictEqual(marks.verdicts, ["pass"])
       assert.strictEqual(marks.downgrades, 1)

@@ -103,7 +103,9 @@ export const statusCommand = Command.make(
         now: yield* Clock.currentTimeMillis,
         timeout: `${flags.timeoutSeconds} seconds`
       })
-      const note = `wrote the rollout timeline to ${drawn.path}: ${drawn.entries} audit entries, ${drawn.gateVerdicts} gate verdicts; ` +
+      const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
+      const note = `wrote the rollout timeline to ${drawn.path}: ${plural(drawn.entries, "audit entry", "audit entries")}, ` +
+        `${plural(drawn.gateVerdicts, "gate verdict", "gate verdicts")}; ` +
         (drawn.metrics._tag === "Available" ? `metric series from ${drawn.metrics.source}` : `metric series unavailable: ${drawn.metrics.reason}`)
       // with --json, stdout stays one JSON document
       yield* flags.json ? Console.error(note) : Console.log(`\n${note}`)
