@@ -92,13 +92,15 @@ describe("PromQL in the rules and the dashboard", () => {
   })
 })
 
+/** The series names of some PromQL expressions, sorted, once each. */
+const names = (exprs: ReadonlyArray<string>) => [...new Set(exprs.flatMap((e) => seriesNames(e)))].sort()
+
 describe("the dashboard's gate verdicts and rollout changes", () => {
   const dashboard = readDashboard() as {
     readonly panels: ReadonlyArray<{ readonly title: string; readonly targets?: ReadonlyArray<{ readonly expr: string }> }>
     readonly annotations: { readonly list: ReadonlyArray<{ readonly name: string; readonly expr?: string; readonly titleFormat?: string }> }
   }
   const catalogue = new Set<string>(METRIC_NAMES)
-  const names = (exprs: ReadonlyArray<string>) => [...new Set(exprs.flatMap((e) => seriesNames(e)))].sort()
 
   it("a panel of gate verdicts by verdict and applied changes by source, from catalogue metrics only", () => {
     const panel = dashboard.panels.find((p) => p.title === "Gate verdicts and rollout changes")

@@ -36,6 +36,8 @@ const parseSince = (text: string): number | undefined => {
   return m === null ? undefined : Number(m[1]) * UNITS[m[2]!]!
 }
 
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`
+
 const backfillTarget = targetFlags({ table: "Migrated table the backfill section reads", column: "Migrated column the backfill section reads" })
 
 /**
@@ -103,7 +105,6 @@ export const statusCommand = Command.make(
         now: yield* Clock.currentTimeMillis,
         timeout: `${flags.timeoutSeconds} seconds`
       })
-      const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
       const note = `wrote the rollout timeline to ${drawn.path}: ${plural(drawn.entries, "audit entry", "audit entries")}, ` +
         `${plural(drawn.gateVerdicts, "gate verdict", "gate verdicts")}; ` +
         (drawn.metrics._tag === "Available" ? `metric series from ${drawn.metrics.source}` : `metric series unavailable: ${drawn.metrics.reason}`)
