@@ -15,6 +15,7 @@
 #    - runs the CLI through npx: --help, normalize "Series A", migrate --help, and a real
 #      migrate --apply + verify against the PostgreSQL at CONSUMER_PG_URL
 #      (default postgres://postgres@127.0.0.1:5432/postgres; a scratch database is created);
+#      mode set + status --svg against the real Redis (REDIS_URL; a scratch key prefix);
 # 4. type-checks a consumer file of the minimal entries under moduleResolution nodenext and
 #    bundler with skipLibCheck false;
 # 5. installs the optional peers (@effect/platform-node, @effect/sql-pg, redis) and express, then
@@ -286,6 +287,18 @@ cli_serve_postgres() { # with --database-url it needs nothing more: starts, answ
   echo "GET $url/healthz → $status"
   [ "$status" = "200" ]
 }
+cli_status_svg() { # the timeline's d3 modules are bundled into the CLI: status --svg from the tarball, real Redis
+  local prefix=consumer-svg-$$-$RANDOM out=$work/rollout.svg
+  redis-cli -u "$redis_url" SET "$prefix:document" '{"defaultMode":"warn","version":1}' >/dev/null || return 1
+  (cd "$consumer" &&
+    npx --no-install stage-normalization mode set --redis-url "$redis_url" --prefix "$prefix" --dry-run on \
+      --actor consumer-test --reason "status --svg from the tarball" &&
+    npx --no-install stage-normalization status --redis-url "$redis_url" --prefix "$prefix" --svg "$out")
+  local code=$?
+  redis-cli -u "$redis_url" DEL "$prefix:document" "$prefix:history" >/dev/null
+  [ "$code" -eq 0 ] && head -c 300 "$out" && grep -q '<svg xmlns="http://www.w3.org/2000/svg"' "$out" &&
+    grep -q 'class="mode-change"' "$out" && grep -q 'class="metrics-unavailable"' "$out"
+}
 typecheck() { (cd "$consumer" && "$tools/node_modules/.bin/tsc" -p "$1"); }
 
 # Each Node runs from a copy outside the repository: a node binary inside it would put
@@ -316,6 +329,7 @@ for dir in "${nodes[@]}"; do
     check "npx stage-normalization migrate --apply + verify on the real PostgreSQL" cli_migrate_verify
     check "npx stage-normalization serve --database-url (no optional peer needed)" cli_serve_postgres
     check "npx stage-normalization serve without PGlite: exit 2 naming the packages" cli_serve_without_pglite
+    check "npx stage-normalization status --svg on the real Redis (the timeline's d3 modules are in the CLI)" cli_status_svg
     echo "$passed $failed" >"$work/counts"
   )
   read -r passed failed <"$work/counts"

@@ -196,7 +196,7 @@ const main = async (): Promise<void> => {
       ...gate,
       "--redis-url",
       redisUrl,
-      "--redis-prefix",
+      "--prefix",
       prefix,
       "--reason",
       "e2e: traffic is still bad"

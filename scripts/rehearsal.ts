@@ -10,11 +10,15 @@
  * either); with a real Prometheus and Alertmanager on compressed timers (as `e2e:alerting`) and
  * bounded loopback traffic. Prints one table row per phase with what it measured and its gate;
  * exits 1 as soon as a gate fails (the rest is listed as not run), and in any case before 5
- * minutes. `--write-runbook` pastes the table into docs/runbook.md when every gate passed.
+ * minutes. Last, the rollout is drawn as an SVG timeline from the audit history and Prometheus and
+ * read back (one marker per gate verdict). `--write-runbook` pastes the table into docs/runbook.md
+ * and the picture into docs/rollout-timeline.svg when every gate passed; `--svg FILE` writes the
+ * picture there in any case.
  *
  *   npm run rehearsal
  *   npm run rehearsal -- --database embedded --store memory
  *   npm run rehearsal -- --write-runbook
+ *   npm run rehearsal -- --svg /tmp/rollout.svg
  */
 import { randomBytes } from "node:crypto"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
@@ -29,6 +33,7 @@ import { startReferenceService } from "./e2e/referenceService.ts"
 import { describeLoad, startTraffic, type Traffic } from "./e2e/traffic.ts"
 import { type Database, type DatabaseChoice, openDatabase, openStore, type Store, type StoreChoice } from "./rehearsal/backends.ts"
 import { seedHistoricalCompanies } from "./rehearsal/historicalData.ts"
+import { timelinePicture } from "./rehearsal/timeline.ts"
 import { type PhaseRow, pasteIntoRunbook, quoteRtoInRunbook, REHEARSAL_PHASES, renderPhaseTable, rtoLine } from "./rehearsal/phaseTable.ts"
 import {
   fullEnforcement,
@@ -47,6 +52,7 @@ import {
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url))
 const RUNBOOK = join(ROOT, "docs/runbook.md")
+const TIMELINE = join(ROOT, "docs/rollout-timeline.svg")
 const JOB = "stage-normalization-rehearsal"
 const HISTORICAL_ROWS = 30_000
 const INVALID_SHARE = 0.002 // normal traffic: 0.2 % unknown stages
@@ -58,11 +64,12 @@ const { values: flags } = parseArgs({
     database: { type: "string", default: "auto" },
     store: { type: "string", default: "auto" },
     "write-runbook": { type: "boolean", default: false },
+    svg: { type: "string" },
     help: { type: "boolean", default: false }
   }
 })
 if (flags.help) {
-  console.log("usage: npm run rehearsal -- [--database auto|postgres|embedded] [--store auto|redis|memory] [--write-runbook]")
+  console.log("usage: npm run rehearsal -- [--database auto|postgres|embedded] [--store auto|redis|memory] [--write-runbook] [--svg FILE]")
   process.exit(0)
 }
 const oneOf = <A extends string>(name: string, value: string, allowed: ReadonlyArray<A>): A => {
@@ -85,6 +92,7 @@ const rows: Array<PhaseRow> = []
 let failure: string | undefined
 let backends = ""
 let rto: { readonly compressed: number; readonly production: number } | undefined
+let timelineSvg: string | undefined
 
 /** Runs one phase and records its row, with the server errors (5xx) the clients saw meanwhile (any fails it). */
 const runPhase = async <A>(rig: Rig, name: string, phase: () => Promise<A>, rowOf: (a: A) => PhaseRow): Promise<A | undefined> => {
@@ -135,6 +143,9 @@ const rehearse = async (rig: Rig): Promise<void> => {
     ? undefined
     : { compressed: spike.rtoSeconds, production: spike.productionRtoSeconds }
   if (migrated !== undefined) await runPhase(rig, "rollback drill", () => rollbackDrill(rig, migrated.drillChecksum), same)
+  const title = `Rollout rehearsal of ${new Date().toISOString().slice(0, 10)} — ${backends}`
+  const picture = await runPhase(rig, "timeline picture", () => timelinePicture(rig, title), (p) => p.row)
+  timelineSvg = picture?.svg
 }
 
 const main = async (): Promise<void> => {
@@ -263,10 +274,15 @@ main().then(() => {
   const text = report()
   console.log(`\n${text}\n`)
   const passed = failure === undefined && rows.length === REHEARSAL_PHASES.length && rows.every((r) => r.passed)
+  if (timelineSvg !== undefined && flags.svg !== undefined) {
+    writeFileSync(flags.svg, timelineSvg)
+    console.log(`timeline written to ${flags.svg}`)
+  }
   if (passed && flags["write-runbook"]) {
     pasteIntoRunbook(RUNBOOK, text)
     if (rto !== undefined) quoteRtoInRunbook(RUNBOOK, rto.compressed, rto.production)
-    console.log(`pasted into ${RUNBOOK}`)
+    writeFileSync(TIMELINE, timelineSvg!)
+    console.log(`pasted into ${RUNBOOK}; timeline written to ${TIMELINE}`)
   }
   console.log(passed ? `rehearsal passed in ${elapsed().trim()}` : `rehearsal FAILED: ${failure ?? "a gate did not hold"}`)
   process.exit(passed ? 0 : 1)

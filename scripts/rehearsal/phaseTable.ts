@@ -17,7 +17,8 @@ export const REHEARSAL_PHASES = [
   "3 ramp 50 → 100 %",
   "4 full enforcement",
   "4 invalid spike → auto-downgrade (RTO)",
-  "rollback drill"
+  "rollback drill",
+  "timeline picture"
 ] as const
 
 export type PhaseName = (typeof REHEARSAL_PHASES)[number]

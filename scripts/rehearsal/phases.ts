@@ -356,7 +356,7 @@ const promoteThroughGate = async (rig: Rig, to: number): Promise<{ run: CliRun; 
       ...gate,
       "--redis-url",
       rig.store.redisUrl!,
-      "--redis-prefix",
+      "--prefix",
       rig.store.prefix!,
       "--database-url",
       rig.db.url,

@@ -5,12 +5,16 @@
  * gate decision and its inputs, the webhook's downgrade, the backfill and the runbook's next step.
  * With Redis unreachable — a fault proxy that refuses connections or never answers, never the
  * machine's Redis stopped — it still prints the other sections, names what it could not read,
- * and exits 0.
+ * and exits 0. `--svg FILE` draws the same history as a picture (one marker per gate verdict, the
+ * downgrade), with the fake Prometheus' range series or the reason they are missing.
  */
 import { NodeRedis } from "@effect/platform-node"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect, Layer, References } from "effect"
 import { spawnSync } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { createClient } from "redis"
 import {
   BACKFILL_PENDING,
@@ -21,7 +25,8 @@ import {
   encodeRolloutDocument,
   ModeStore
 } from "../../src/rollout/index.ts"
-import { type FakePrometheus, type RecordedQuery, type Reply, rules, startFakePrometheus, vector } from "../observability/fakePrometheus.ts"
+import { parseTimeline } from "../../scripts/rehearsal/timelineCheck.ts"
+import { type FakePrometheus, matrix, type RecordedQuery, type Reply, rules, startFakePrometheus, vector } from "../observability/fakePrometheus.ts"
 import { assertRedisReachable, REDIS_URL, RedisProxy, uniquePrefix } from "../rollout/redisHarness.ts"
 import { runCliAsync } from "./run-cli.ts"
 
@@ -31,6 +36,7 @@ const cli = (args: ReadonlyArray<string>) => runCliAsync(args, cleanEnv)
 /** A healthy Prometheus: plenty of traffic, nothing rejected, no alert firing. */
 const healthy = (q: RecordedQuery): Reply => {
   if (q.path === "/api/v1/rules") return rules(BLOCKING_ALERTS)
+  if (q.path === "/api/v1/query_range") return matrix(q, (t) => (q.params["query"]!.startsWith("histogram_quantile") ? "0.0003" : String((t % 60) / 10_000)))
   const query = q.params["query"] ?? ""
   if (query.startsWith("histogram_quantile")) return vector([{ value: "0.0003" }])
   if (query.startsWith("max_over_time(ALERTS")) return vector([])
@@ -73,7 +79,7 @@ describe("stage-normalization status", () => {
     const phase3 = { ...DEFAULT_DOCUMENT, defaultMode: "enforce" as const, enforceWriteOnly: true, enforcementPercent: 10, version: 3 }
     await redis.set(`${prefix}:document`, JSON.stringify(encodeRolloutDocument(phase3)))
     const promoted = await cli([
-      "promote", "--prometheus-url", prometheus.url, "--redis-url", REDIS_URL, "--redis-prefix", prefix, "--windows", "2",
+      "promote", "--prometheus-url", prometheus.url, "--redis-url", REDIS_URL, "--prefix", prefix, "--windows", "2",
       "--actor", "ops@example.com", "--reason", "week 2"
     ])
     assert.strictEqual(promoted.status, 0, promoted.stdout + promoted.stderr)
@@ -180,6 +186,57 @@ describe("stage-normalization status", () => {
       }
     }, 60_000)
   }
+
+  describe("--svg FILE", () => {
+    const dir = mkdtempSync(join(tmpdir(), "status-svg-"))
+    afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+    it("draws the audit history: one marker per gate verdict, the downgrade, the series from query_range", async () => {
+      const file = join(dir, "rollout.svg")
+      const before = prometheus.requests.length
+      const run = await cli([...everything(REDIS_URL), "--svg", file])
+      assert.strictEqual(run.status, 0, run.stdout + run.stderr)
+      assert.include(run.stdout, "NEXT STEP")
+      assert.match(run.stdout, new RegExp(`wrote the rollout timeline to ${file}: 2 audit entries, 1 gate verdict; metric series from Prometheus`))
+      const marks = parseTimeline(readFileSync(file, "utf8"))
+      assert.deepStrictEqual(marks.verdicts, ["pass"])
+      assert.strictEqual(marks.downgrades, 1)
+      assert.isFalse(marks.metricsUnavailable)
+      const ranges = prometheus.requests.slice(before).filter((r) => r.path === "/api/v1/query_range").map((r) => r.params["query"] ?? "")
+      assert.isTrue(ranges.some((q) => q.includes(`result="rejected"`)), ranges.join("\n"))
+      assert.isTrue(ranges.some((q) => q.startsWith("histogram_quantile(0.99")), ranges.join("\n"))
+    }, 60_000)
+
+    it("without Prometheus it still draws mode and verdicts and says the series are unavailable; --json keeps stdout JSON", async () => {
+      const file = join(dir, "no-metrics.svg")
+      const run = await cli(["status", "--redis-url", REDIS_URL, "--prefix", prefix, "--json", "--svg", file])
+      assert.strictEqual(run.status, 0, run.stderr)
+      assert.strictEqual(JSON.parse(run.stdout)["rollout"].state, "ok")
+      assert.include(run.stderr, "metric series unavailable: not configured")
+      const marks = parseTimeline(readFileSync(file, "utf8"))
+      assert.isTrue(marks.metricsUnavailable)
+      assert.include(marks.texts, "metric series unavailable (reject ratio, p99): not configured")
+      assert.deepStrictEqual(marks.verdicts, ["pass"])
+    }, 60_000)
+
+    it("a path that cannot be written exits 2 before anything is read; no history to draw exits 1", async () => {
+      for (const [path, message] of [[join(dir, "missing", "x.svg"), "does not exist"], [dir, "is a folder"]] as const) {
+        const bad = await cli(["status", "--redis-url", REDIS_URL, "--prefix", prefix, "--svg", path])
+        assert.strictEqual(bad.status, 2, bad.stdout + bad.stderr)
+        assert.include(bad.stderr, message)
+        assert.notInclude(bad.stdout, "ROLLOUT")
+      }
+      proxy.setMode("down")
+      try {
+        const run = await cli(["status", "--redis-url", proxy.url, "--prefix", prefix, "--timeout-seconds", "3", "--svg", join(dir, "down.svg")])
+        assert.strictEqual(run.status, 1, run.stdout + run.stderr)
+        assert.include(run.stdout, "could not read")
+        assert.include(run.stderr, "nothing drawn, the audit history could not be read")
+      } finally {
+        proxy.setMode("forward")
+      }
+    }, 60_000)
+  })
 
   it("nothing configured still prints, every section saying why; bad flags exit 2", async () => {
     const run = await cli(["status", "--json"])

@@ -1,7 +1,9 @@
 /**
  * The runbook's rehearsal section holds the table `npm run rehearsal -- --write-runbook` pasted:
  * one passing row per phase the rehearsal defines, in order, and the measured RTO that the RTO
- * table quotes. Also checks the table rendering and the paste itself on a scratch file.
+ * table quotes; and the picture it wrote (docs/rollout-timeline.svg), which the runbook embeds,
+ * parses as SVG with one marker per gate verdict of that run. Also checks the table rendering and
+ * the paste itself on a scratch file.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -16,6 +18,7 @@ import {
   renderPhaseTable,
   rtoLine
 } from "../../scripts/rehearsal/phaseTable.ts"
+import { parseTimeline } from "../../scripts/rehearsal/timelineCheck.ts"
 
 const runbook = readFileSync(new URL("../../docs/runbook.md", import.meta.url), "utf8")
 
@@ -42,6 +45,21 @@ describe("docs/runbook.md rehearsal table", () => {
     const rtoRow = runbook.split("\n").find((l) => l.startsWith("| **RTO**"))
     assert.include(rtoRow ?? "", `**${m![1]} s** in the [rehearsal](#rehearsal)`)
     assert.include(rtoRow ?? "", `**${m![2]} min** with production's`)
+  })
+
+  it("embeds the rehearsal's timeline, which parses as SVG with one marker per gate verdict the run recorded", () => {
+    assert.include(runbook, "](rollout-timeline.svg)")
+    const marks = parseTimeline(readFileSync(new URL("../../docs/rollout-timeline.svg", import.meta.url), "utf8"))
+    const row = section(runbook).split("\n").find((l) => l.startsWith("| timeline picture |")) ?? ""
+    const m = /(\d+) gate decision records \((\d+) with measured values\), (\d+) verdict markers/.exec(row)
+    assert.isNotNull(m, row)
+    const [records, withValues, markers] = [Number(m![1]), Number(m![2]), Number(m![3])]
+    assert.strictEqual(marks.verdicts.length, records)
+    assert.strictEqual(markers, records)
+    assert.strictEqual(withValues, records)
+    assert.isAtLeast(marks.verdicts.filter((v) => v === "pass").length, 3, "one passing gate per ramp step 10 → 25 → 50 → 100")
+    assert.strictEqual(marks.downgrades, 1)
+    assert.isFalse(marks.metricsUnavailable)
   })
 
   it("renders rows (escaping pipes) and pastes between the markers only", () => {

@@ -1,5 +1,5 @@
 /**
- * A stand-in for Prometheus' HTTP API on 127.0.0.1: answers `/api/v1/query` and `/api/v1/rules`
+ * A stand-in for Prometheus' HTTP API on 127.0.0.1: answers `/api/v1/query`, `/api/v1/query_range` and `/api/v1/rules`
  * from a handler, records every request, and can hang or answer garbage to exercise the error
  * paths of the Prometheus metrics source.
  */
@@ -30,6 +30,16 @@ export const vector = (samples: ReadonlyArray<{ readonly metric?: Record<string,
     data: { resultType: "vector", result: samples.map((s) => ({ metric: s.metric ?? {}, value: [1, s.value] })) }
   }
 })
+
+/** A successful range (matrix) answer: one series, `value(t)` at each step of the request's range. */
+export const matrix = (request: RecordedQuery, value: (unixSeconds: number) => string): Reply => {
+  const start = Number(request.params["start"])
+  const end = Number(request.params["end"])
+  const step = Number.parseFloat(request.params["step"] ?? "1") || 1
+  const values: Array<[number, string]> = []
+  for (let t = start; t <= end && values.length < 11_000; t += step) values.push([t, value(t)])
+  return { kind: "json", body: { status: "success", data: { resultType: "matrix", result: [{ metric: {}, values }] } } }
+}
 
 /** A rules listing with these alert names loaded. */
 export const rules = (names: ReadonlyArray<string>): Reply => ({

@@ -13,6 +13,7 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { spawnSync } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { type ReferenceService, startReferenceService } from "../../scripts/e2e/referenceService.ts"
+import { METRIC_NAMES } from "../../src/observability/MetricCatalogue.ts"
 import { alertNames, dashboardExpressions, readDashboard, readRules, recordedNames, ruleExpressions, seriesNames } from "./promql.ts"
 
 const OPS_TOKEN = "metric-names-test-token-0123456789abcdef"
@@ -80,7 +81,7 @@ describe("PromQL in the rules and the dashboard", () => {
     const ids = dashboard.panels.map((p) => p.id)
     assert.strictEqual(new Set(ids).size, ids.length, "panel ids are unique")
     const titles = dashboard.panels.map((p) => p.title).join(" | ")
-    for (const wanted of ["Validations by result", "Would-reject ratio", "1 ms budget", "Current mode", "webhook", "Migration"]) {
+    for (const wanted of ["Validations by result", "Would-reject ratio", "1 ms budget", "Current mode", "webhook", "Migration", "Gate verdicts", "Last gate verdict"]) {
       assert.include(titles, wanted)
     }
     const recorded = recordedNames(readRules())
@@ -88,6 +89,48 @@ describe("PromQL in the rules and the dashboard", () => {
       .flatMap((e) => seriesNames(e))
       .filter((n) => n.includes(":") && !recorded.has(n))
     assert.deepStrictEqual(missing, [], "recording rules the dashboard uses but the rules file does not record")
+  })
+})
+
+/** The series names of some PromQL expressions, sorted, once each. */
+const names = (exprs: ReadonlyArray<string>) => [...new Set(exprs.flatMap((e) => seriesNames(e)))].sort()
+
+describe("the dashboard's gate verdicts and rollout changes", () => {
+  const dashboard = readDashboard() as {
+    readonly panels: ReadonlyArray<{ readonly title: string; readonly targets?: ReadonlyArray<{ readonly expr: string }> }>
+    readonly annotations: { readonly list: ReadonlyArray<{ readonly name: string; readonly expr?: string; readonly titleFormat?: string }> }
+  }
+  const catalogue = new Set<string>(METRIC_NAMES)
+
+  it("a panel of gate verdicts by verdict and applied changes by source, from catalogue metrics only", () => {
+    const panel = dashboard.panels.find((p) => p.title === "Gate verdicts and rollout changes")
+    assert.isDefined(panel)
+    const exprs = (panel!.targets ?? []).map((t) => t.expr)
+    assert.deepStrictEqual(names(exprs), ["stage_validation_gate_evaluations_total", "stage_validation_mode_changes_total"])
+    assert.isTrue(exprs.some((e) => e.startsWith("sum by (verdict)")), exprs.join("\n"))
+    const last = dashboard.panels.find((p) => p.title === "Last gate verdict")
+    assert.deepStrictEqual(names((last?.targets ?? []).map((t) => t.expr)), ["stage_validation_gate_last_verdict"])
+  })
+
+  it("annotations mark each gate verdict, applied change, mode switch and percent change; every name is in the catalogue", () => {
+    const byName = new Map(dashboard.annotations.list.map((a) => [a.name, a] as const))
+    const expected: ReadonlyArray<readonly [string, string]> = [
+      ["Gate verdicts", "stage_validation_gate_evaluations_total"],
+      ["Rollout changes", "stage_validation_mode_changes_total"],
+      ["Mode switches", "stage_validation_mode"],
+      ["Enforcement percent changes", "stage_validation_enforcement_percent"]
+    ]
+    for (const [name, metric] of expected) {
+      const annotation = byName.get(name)
+      assert.isDefined(annotation, name)
+      assert.deepStrictEqual(names([annotation!.expr ?? ""]), [metric], name)
+    }
+    assert.include(byName.get("Gate verdicts")!.titleFormat, "{{verdict}}")
+    assert.match(byName.get("Mode switches")!.expr ?? "", /changes\(stage_validation_mode\{/)
+    const outside = dashboardExpressions(dashboard)
+      .flatMap((e) => seriesNames(e))
+      .filter((n) => !n.includes(":") && n !== "ALERTS" && !catalogue.has(n.replace(/_bucket$/, "")))
+    assert.deepStrictEqual(outside, [], "metrics the dashboard names that METRIC_NAMES does not list")
   })
 })
 

@@ -2,7 +2,8 @@
  * `stage-normalization promote` as operators run it: a child process reading a (fake) Prometheus
  * and changing the shared rollout document in the real Redis on 127.0.0.1:6379 — it advances
  * only on a pass, holds on a failing gate (exit 1) or an unreadable Prometheus (exit 3,
- * inconclusive), and refuses bad input (exit 2).
+ * inconclusive), and refuses bad input (exit 2). `--prefix` names the store's keys as for `mode`
+ * and `status`; the old `--redis-prefix` still works and says it is deprecated.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { spawn, spawnSync } from "node:child_process"
@@ -62,7 +63,7 @@ const args = (url: string, prefix: string, ...more: ReadonlyArray<string>) => [
   url,
   "--redis-url",
   REDIS_URL,
-  "--redis-prefix",
+  "--prefix",
   prefix,
   "--windows",
   "2",
@@ -104,6 +105,24 @@ describe("stage-normalization promote", () => {
     JSON.parse((await redis.get(`${prefix}:document`)) ?? "null") as { version: number; enforcementPercent: number }
   const history = async (prefix: string) =>
     (await redis.lRange(`${prefix}:history`, 0, -1)).map((l) => JSON.parse(l) as { action: string; outcome: string; forced: boolean })
+  it("--redis-prefix, the deprecated name of --prefix, still works and prints a one-line note; the two disagreeing is bad input", async () => {
+    const prefix = await seed(phase3)
+    const old = ["promote", "--prometheus-url", healthy.url, "--redis-url", REDIS_URL, "--redis-prefix", prefix, "--windows", "2"]
+    const run = await cli(old)
+    assert.strictEqual(run.code, 0, run.output)
+    assert.strictEqual(run.output.split("\n").filter((l) => l.includes("deprecated")).length, 1, run.output)
+    assert.include(run.output, "--redis-prefix is deprecated and will be removed; use --prefix")
+    assert.strictEqual((await stored(prefix)).enforcementPercent, 25)
+    const current = await cli(args(healthy.url, prefix))
+    assert.strictEqual(current.code, 0, current.output)
+    assert.notInclude(current.output, "deprecated")
+    assert.strictEqual((await stored(prefix)).enforcementPercent, 50)
+    const both = await cli([...args(healthy.url, prefix), "--redis-prefix", "other"])
+    assert.strictEqual(both.code, 2, both.output)
+    assert.include(both.output, "disagree")
+    assert.strictEqual((await stored(prefix)).enforcementPercent, 50)
+  }, 60_000)
+
   it("advances one ramp step on a pass, printing the verdict table", async () => {
     const prefix = await seed(phase3)
     const run = await cli(args(healthy.url, prefix, "--actor", "ops@example.com"))

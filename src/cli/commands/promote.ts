@@ -2,8 +2,9 @@
  * `stage-normalization promote --prometheus-url URL [--to N] [--force]`: evaluate the promotion
  * gate on Prometheus' numbers and, only if it passes, move `enforcementPercent` to the next ramp
  * step (or to `--to N`) in the **shared** rollout store — the Redis document every service
- * instance follows (`--redis-url`, else `REDIS_URL`; `--redis-prefix`, else
- * `STAGE_VALIDATION_REDIS_PREFIX`, else `stage-validation`). The change is a compare-and-set on the
+ * instance follows (`--redis-url`, else `REDIS_URL`; `--prefix`, else
+ * `STAGE_VALIDATION_REDIS_PREFIX`, else `stage-validation`, as for `mode` and `status`; the older
+ * `--redis-prefix` still works, with a deprecation note on stderr). The change is a compare-and-set on the
  * version read, audited (source `cli`), and reaches every instance through the store's pub/sub.
  *
  * Prints the verdict table (criterion, threshold, measured, pass/fail) of the newest window, one
@@ -28,7 +29,7 @@ import { optionalDatabaseUrlFlag } from "../CommandDatabase.ts"
 import { writeGateMetricsFile } from "../GateMetricsFile.ts"
 import { renderGateRows } from "../GateReport.ts"
 import { INT4_MAX, intFlag } from "../NumericFlags.ts"
-import { backfillLayer, redisFailureMessage, requireSharedDocument, sharedStoreLayer } from "../SharedStore.ts"
+import { backfillLayer, DEFAULT_STORE_PREFIX, redisFailureMessage, requireSharedDocument, sharedStoreLayer } from "../SharedStore.ts"
 import { targetFlags } from "../TargetFlags.ts"
 
 /** A MetricsSource that remembers why it failed, so an unreadable Prometheus reads "inconclusive". */
@@ -114,6 +115,25 @@ const gateOnly = Effect.fnUntraced(function*(
   return exitCodeOf(verdict, onInconclusive)
 })
 
+/**
+ * The key prefix from `--prefix`, or from the deprecated `--redis-prefix` (with a one-line note on
+ * stderr), else `STAGE_VALIDATION_REDIS_PREFIX`, else the store's default. Both flags with
+ * different values is bad input.
+ */
+const storePrefix = (prefix: Option.Option<string>, deprecated: Option.Option<string>) =>
+  Effect.gen(function*() {
+    if (Option.isSome(deprecated)) {
+      if (Option.isSome(prefix) && prefix.value !== deprecated.value) {
+        return yield* new CliInputError({
+          message: `--prefix ${JSON.stringify(prefix.value)} and --redis-prefix ${JSON.stringify(deprecated.value)} disagree: give --prefix only`
+        })
+      }
+      yield* Console.error("note: --redis-prefix is deprecated and will be removed; use --prefix (same meaning, as in mode and status)")
+    }
+    const fromEnv = process.env["STAGE_VALIDATION_REDIS_PREFIX"]?.trim()
+    return Option.getOrUndefined(prefix) ?? Option.getOrUndefined(deprecated) ?? (fromEnv || undefined) ?? DEFAULT_STORE_PREFIX
+  })
+
 /** Each window is one round of six Prometheus queries: a bound on what one `promote` may send. */
 const MAX_WINDOWS = 1_000
 
@@ -164,10 +184,13 @@ export const promoteCommand = Command.make(
       Flag.withFallbackConfig(Config.String("REDIS_URL")),
       Flag.optional
     ),
+    prefix: Flag.String("prefix").pipe(
+      Flag.withDescription(`Key prefix of the rollout document (default: STAGE_VALIDATION_REDIS_PREFIX, else ${DEFAULT_STORE_PREFIX})`),
+      Flag.optional
+    ),
     redisPrefix: Flag.String("redis-prefix").pipe(
-      Flag.withDescription("Key prefix of the rollout document (default: STAGE_VALIDATION_REDIS_PREFIX, else stage-validation)"),
-      Flag.withFallbackConfig(Config.String("STAGE_VALIDATION_REDIS_PREFIX")),
-      Flag.withDefault("stage-validation")
+      Flag.withDescription("Deprecated: the old name of --prefix (same meaning; prints a deprecation note)"),
+      Flag.optional
     ),
     databaseUrl: optionalDatabaseUrlFlag(
       "PostgreSQL holding the migration record, so the finalisation guard knows whether the backfill is verified (default: DATABASE_URL; without it, raising read enforcement needs --force)"
@@ -208,7 +231,7 @@ export const promoteCommand = Command.make(
       })
     }
     const redisUrl = flags.redisUrl.value
-    const prefix = flags.redisPrefix
+    const prefix = yield* storePrefix(flags.prefix, flags.redisPrefix)
     const actor = Option.getOrElse(flags.actor, () => process.env["USER"] ?? "cli")
 
     const program = Effect.gen(function*() {
