@@ -13,7 +13,8 @@
  *
  * Nothing is emitted when the decision says `shouldEmitHeaders: false` (mode `off`) or when the
  * input was canonical and valid: a clean request gets clean headers. The per-document values
- * (dates, docs URL) are computed once per rollout document, not per request.
+ * (dates, docs URL) are computed once per rollout document, and each distinct set of headers
+ * once per document (a bounded cache), not per request.
  *
  * @since 0.1.0
  */
@@ -163,35 +164,59 @@ export interface HeaderInput {
   readonly deprecatedInputs: ReadonlyArray<string>
 }
 
-const NO_HEADERS: ReadonlyArray<readonly [string, string]> = Object.freeze([])
+/**
+ * One request's stage headers in the forms the adapters write: `[name, value]` pairs (names as
+ * sent, in the order of the table above), the same with lower-case names (effect's `Headers`
+ * keys) and flat (`name, value, name, value, …`, Node's `writeHead(status, flat)`). Built once
+ * per distinct (document, outcome, deprecated inputs) and shared: frozen, never mutated.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface PreparedHeaders {
+  readonly pairs: ReadonlyArray<readonly [string, string]>
+  readonly lowerPairs: ReadonlyArray<readonly [string, string]>
+  readonly flat: ReadonlyArray<string>
+}
+
+const freezePrepared = (pairs: ReadonlyArray<readonly [string, string]>): PreparedHeaders =>
+  Object.freeze({
+    pairs: Object.freeze(pairs.map((pair) => Object.freeze(pair))),
+    lowerPairs: Object.freeze(pairs.map(([name, value]) => Object.freeze([name.toLowerCase(), value] as const))),
+    flat: Object.freeze(pairs.flat())
+  })
+
+const NO_PREPARED: PreparedHeaders = freezePrepared([])
 
 /**
- * The stage headers for one request, as `[name, value]` pairs (empty when there is nothing to say).
- * Every value passes Node's `http.validateHeaderValue`.
- *
- * @example
- * ```ts
- * import { stageHeaders } from "stage-normalization/http"
- * stageHeaders(
- *   { shouldEmitHeaders: true, wouldReject: true, rejected: false, invalid: true, deprecatedInputs: ["growth"] },
- *   { docsUrl: "https://docs.example.com/stages" }
- * ).map(([name]) => name)
- * // => ["X-Stage-Deprecated-Variants", "Deprecation", "Link", "X-Stage-Would-Reject",
- * //     "X-Stage-Recommendation", "X-Stage-Docs"]
- * ```
- * @since 0.1.0
- * @category headers
+ * Most prepared header sets kept per document. The alias spellings a client sends are unbounded
+ * (case, spacing, separators), so the cache is too; past the cap the oldest entry goes.
  */
-export const stageHeaders = (
-  input: HeaderInput,
-  settings: HeaderSettings
-): ReadonlyArray<readonly [string, string]> => {
-  if (!input.shouldEmitHeaders) return NO_HEADERS
-  const deprecated = input.deprecatedInputs.length > 0
-  if (!deprecated && !input.invalid) return NO_HEADERS
-  const c = headerConstants(settings)
+const MAX_PREPARED_PER_DOCUMENT = 256
+
+/** Deprecated-input lists longer than this (characters, all items) are not cached. */
+const MAX_CACHED_INPUT_CHARS = 512
+
+// A hand-written LRU on a `Map` (insertion order = recency) rather than effect's `Cache`: the
+// lookup is on the hot path of every request with aliases, and effect's `Cache` answers with an
+// Effect; this one is a synchronous `Map.get`.
+const preparedCaches = new WeakMap<HeaderConstants, { map: Map<string, PreparedHeaders>; newest: string }>()
+
+/** The cache key of an outcome: three flag characters, then each input length-prefixed (unambiguous). */
+const cacheKey = (input: HeaderInput): string | undefined => {
+  let key = (input.wouldReject ? "w" : "-") + (input.rejected ? "r" : "-") + (input.invalid ? "i" : "-")
+  let chars = 0
+  for (const item of input.deprecatedInputs) {
+    chars += item.length
+    if (chars > MAX_CACHED_INPUT_CHARS) return undefined
+    key += item.length + ":" + item
+  }
+  return key
+}
+
+const buildPairs = (input: HeaderInput, c: HeaderConstants): Array<readonly [string, string]> => {
   const out: Array<readonly [string, string]> = []
-  if (deprecated) {
+  if (input.deprecatedInputs.length > 0) {
     out.push([STAGE_HEADERS.deprecatedVariants, sanitizeHeaderList(input.deprecatedInputs)])
     out.push([STAGE_HEADERS.deprecation, c.deprecation])
     if (c.sunset !== undefined) out.push([STAGE_HEADERS.sunset, c.sunset])
@@ -211,3 +236,65 @@ export const stageHeaders = (
   out.push([STAGE_HEADERS.docs, c.docs])
   return out
 }
+
+/**
+ * The stage headers for one request, prepared ({@link PreparedHeaders}; empty when there is
+ * nothing to say): looked up in a bounded per-document cache keyed by the outcome and the
+ * deprecated inputs, built (sanitised, validated forms) only on a miss.
+ *
+ * @example
+ * ```ts
+ * import { prepareStageHeaders } from "./StageHeaders.ts" // internal: not part of the package's API
+ * const input = { shouldEmitHeaders: true, wouldReject: false, rejected: false, invalid: false, deprecatedInputs: ["Series A"] }
+ * const doc = {}
+ * prepareStageHeaders(input, doc) === prepareStageHeaders({ ...input, deprecatedInputs: ["Series A"] }, doc) // => true
+ * prepareStageHeaders(input, doc).flat.slice(0, 2) // => ["X-Stage-Deprecated-Variants", "Series A"]
+ * ```
+ * @since 0.3.0
+ * @category headers
+ */
+export const prepareStageHeaders = (input: HeaderInput, settings: HeaderSettings): PreparedHeaders => {
+  if (!input.shouldEmitHeaders) return NO_PREPARED
+  if (input.deprecatedInputs.length === 0 && !input.invalid) return NO_PREPARED
+  const c = headerConstants(settings)
+  const key = cacheKey(input)
+  if (key === undefined) return freezePrepared(buildPairs(input, c))
+  let cache = preparedCaches.get(c)
+  if (cache === undefined) preparedCaches.set(c, cache = { map: new Map(), newest: "" })
+  const hit = cache.map.get(key)
+  if (hit !== undefined) {
+    if (cache.newest !== key) {
+      cache.map.delete(key)
+      cache.map.set(key, hit)
+      cache.newest = key
+    }
+    return hit
+  }
+  const prepared = freezePrepared(buildPairs(input, c))
+  if (cache.map.size >= MAX_PREPARED_PER_DOCUMENT) cache.map.delete(cache.map.keys().next().value!)
+  cache.map.set(key, prepared)
+  cache.newest = key
+  return prepared
+}
+
+/**
+ * The stage headers for one request, as `[name, value]` pairs (empty when there is nothing to say).
+ * Every value passes Node's `http.validateHeaderValue`. The array is shared and frozen.
+ *
+ * @example
+ * ```ts
+ * import { stageHeaders } from "stage-normalization/http"
+ * stageHeaders(
+ *   { shouldEmitHeaders: true, wouldReject: true, rejected: false, invalid: true, deprecatedInputs: ["growth"] },
+ *   { docsUrl: "https://docs.example.com/stages" }
+ * ).map(([name]) => name)
+ * // => ["X-Stage-Deprecated-Variants", "Deprecation", "Link", "X-Stage-Would-Reject",
+ * //     "X-Stage-Recommendation", "X-Stage-Docs"]
+ * ```
+ * @since 0.1.0
+ * @category headers
+ */
+export const stageHeaders = (
+  input: HeaderInput,
+  settings: HeaderSettings
+): ReadonlyArray<readonly [string, string]> => prepareStageHeaders(input, settings).pairs
