@@ -21,7 +21,8 @@ import { normalizeStage } from "../normalizer/NormalizeStage.ts"
 import { parseStageDistribution, type StageDistributionResult } from "../normalizer/StageDistribution.ts"
 import type { CanonicalStage } from "../normalizer/Stages.ts"
 import { invalidStageBody, type InvalidStageBody, type StageIssue } from "./ErrorBody.ts"
-import { type HeaderSettings, type PreparedHeaders, prepareStageHeaders } from "./StageHeaders.ts"
+import type { PreparedHeaders } from "./PreparedHeaders.ts"
+import { type HeaderSettings, prepareStageHeaders } from "./StageHeaders.ts"
 import type { StageLocation } from "./StageLocation.ts"
 
 /**

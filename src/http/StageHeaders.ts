@@ -20,6 +20,7 @@
  */
 import { CANONICAL_STAGES } from "../normalizer/Stages.ts"
 import { sanitizeHeaderList, sanitizeUrl } from "./HeaderValues.ts"
+import { freezePrepared, NO_PREPARED, PreparedCache, type PreparedHeaders } from "./PreparedHeaders.ts"
 
 /**
  * Header names, as sent (HTTP header names are case-insensitive; Node lower-cases them).
@@ -101,9 +102,14 @@ interface HeaderConstants {
   readonly deprecationSeconds: number
   /** Unix seconds of the sunset, never before the deprecation; undefined when none. */
   readonly sunsetSeconds: number | undefined
+  /** the header blocks built under this document */
+  readonly prepared: PreparedCache
 }
 
 const cache = new WeakMap<HeaderSettings, HeaderConstants>()
+// The document of the previous call: the same object request after request until it changes.
+let lastSettings: HeaderSettings | undefined
+let lastConstants: HeaderConstants | undefined
 
 const parseDate = (iso: string | undefined): number | undefined => {
   if (iso === undefined) return undefined
@@ -126,8 +132,13 @@ const parseDate = (iso: string | undefined): number | undefined => {
  * @category headers
  */
 export const headerConstants = (settings: HeaderSettings): HeaderConstants => {
+  if (settings === lastSettings) return lastConstants!
   const cached = cache.get(settings)
-  if (cached !== undefined) return cached
+  if (cached !== undefined) {
+    lastSettings = settings
+    lastConstants = cached
+    return cached
+  }
   const docs = sanitizeUrl(settings.docsUrl ?? FALLBACK_DOCS_URL, FALLBACK_DOCS_URL)
   const deprecationMs = parseDate(settings.deprecationDate) ?? Date.parse(DEFAULT_DEPRECATION_DATE)
   const deprecationSeconds = Math.floor(deprecationMs / 1000)
@@ -140,9 +151,12 @@ export const headerConstants = (settings: HeaderSettings): HeaderConstants => {
     deprecation: `@${deprecationSeconds}`,
     sunset: sunsetSeconds === undefined ? undefined : new Date(sunsetSeconds * 1000).toUTCString(),
     deprecationSeconds,
-    sunsetSeconds
+    sunsetSeconds,
+    prepared: new PreparedCache()
   }
   cache.set(settings, constants)
+  lastSettings = settings
+  lastConstants = constants
   return constants
 }
 
@@ -164,83 +178,38 @@ export interface HeaderInput {
   readonly deprecatedInputs: ReadonlyArray<string>
 }
 
-/**
- * One request's stage headers in the forms the adapters write: `[name, value]` pairs (names as
- * sent, in the order of the table above), the same with lower-case names (effect's `Headers`
- * keys) and flat (`name, value, name, value, …`, Node's `writeHead(status, flat)`). Built once
- * per distinct (document, outcome, deprecated inputs) and shared: frozen, never mutated.
- *
- * @since 0.3.0
- * @category models
- */
-export interface PreparedHeaders {
-  readonly pairs: ReadonlyArray<readonly [string, string]>
-  readonly lowerPairs: ReadonlyArray<readonly [string, string]>
-  readonly flat: ReadonlyArray<string>
-}
+const FLAG_WOULD_REJECT = 1
+const FLAG_REJECTED = 2
+const FLAG_INVALID = 4
 
-const freezePrepared = (pairs: ReadonlyArray<readonly [string, string]>): PreparedHeaders =>
-  Object.freeze({
-    pairs: Object.freeze(pairs.map((pair) => Object.freeze(pair))),
-    lowerPairs: Object.freeze(pairs.map(([name, value]) => Object.freeze([name.toLowerCase(), value] as const))),
-    flat: Object.freeze(pairs.flat())
-  })
-
-const NO_PREPARED: PreparedHeaders = freezePrepared([])
-
-/**
- * Most prepared header sets kept per document. The alias spellings a client sends are unbounded
- * (case, spacing, separators), so the cache is too; past the cap the oldest entry goes.
- */
-const MAX_PREPARED_PER_DOCUMENT = 256
-
-/** Deprecated-input lists longer than this (characters, all items) are not cached. */
-const MAX_CACHED_INPUT_CHARS = 512
-
-// A hand-written LRU on a `Map` (insertion order = recency) rather than effect's `Cache`: the
-// lookup is on the hot path of every request with aliases, and effect's `Cache` answers with an
-// Effect; this one is a synchronous `Map.get`.
-const preparedCaches = new WeakMap<HeaderConstants, { map: Map<string, PreparedHeaders>; newest: string }>()
-
-/** The cache key of an outcome: three flag characters, then each input length-prefixed (unambiguous). */
-const cacheKey = (input: HeaderInput): string | undefined => {
-  let key = (input.wouldReject ? "w" : "-") + (input.rejected ? "r" : "-") + (input.invalid ? "i" : "-")
-  let chars = 0
-  for (const item of input.deprecatedInputs) {
-    chars += item.length
-    if (chars > MAX_CACHED_INPUT_CHARS) return undefined
-    key += item.length + ":" + item
-  }
-  return key
-}
-
-const buildPairs = (input: HeaderInput, c: HeaderConstants): Array<readonly [string, string]> => {
+const buildPrepared = (flags: number, deprecatedInputs: ReadonlyArray<string>, c: HeaderConstants): PreparedHeaders => {
+  const wouldReject = (flags & FLAG_WOULD_REJECT) !== 0
   const out: Array<readonly [string, string]> = []
-  if (input.deprecatedInputs.length > 0) {
-    out.push([STAGE_HEADERS.deprecatedVariants, sanitizeHeaderList(input.deprecatedInputs)])
+  if (deprecatedInputs.length > 0) {
+    out.push([STAGE_HEADERS.deprecatedVariants, sanitizeHeaderList(deprecatedInputs)])
     out.push([STAGE_HEADERS.deprecation, c.deprecation])
     if (c.sunset !== undefined) out.push([STAGE_HEADERS.sunset, c.sunset])
     out.push([STAGE_HEADERS.link, c.link])
   }
-  if (input.wouldReject) out.push([STAGE_HEADERS.wouldReject, "true"])
+  if (wouldReject) out.push([STAGE_HEADERS.wouldReject, "true"])
   out.push([
     STAGE_HEADERS.recommendation,
-    input.wouldReject
+    wouldReject
       ? RECOMMENDATIONS.wouldReject
-      : input.rejected
+      : (flags & FLAG_REJECTED) !== 0
       ? RECOMMENDATIONS.rejected
-      : input.invalid
+      : (flags & FLAG_INVALID) !== 0
       ? RECOMMENDATIONS.invalid
       : RECOMMENDATIONS.deprecated
   ])
   out.push([STAGE_HEADERS.docs, c.docs])
-  return out
+  return freezePrepared(out)
 }
 
 /**
  * The stage headers for one request, prepared ({@link PreparedHeaders}; empty when there is
- * nothing to say): looked up in a bounded per-document cache keyed by the outcome and the
- * deprecated inputs, built (sanitised, validated forms) only on a miss.
+ * nothing to say): looked up in the document's bounded cache ({@link PreparedCache}) by outcome
+ * and deprecated inputs, built (sanitised) only on a miss.
  *
  * @example
  * ```ts
@@ -257,24 +226,9 @@ export const prepareStageHeaders = (input: HeaderInput, settings: HeaderSettings
   if (!input.shouldEmitHeaders) return NO_PREPARED
   if (input.deprecatedInputs.length === 0 && !input.invalid) return NO_PREPARED
   const c = headerConstants(settings)
-  const key = cacheKey(input)
-  if (key === undefined) return freezePrepared(buildPairs(input, c))
-  let cache = preparedCaches.get(c)
-  if (cache === undefined) preparedCaches.set(c, cache = { map: new Map(), newest: "" })
-  const hit = cache.map.get(key)
-  if (hit !== undefined) {
-    if (cache.newest !== key) {
-      cache.map.delete(key)
-      cache.map.set(key, hit)
-      cache.newest = key
-    }
-    return hit
-  }
-  const prepared = freezePrepared(buildPairs(input, c))
-  if (cache.map.size >= MAX_PREPARED_PER_DOCUMENT) cache.map.delete(cache.map.keys().next().value!)
-  cache.map.set(key, prepared)
-  cache.newest = key
-  return prepared
+  const flags = (input.wouldReject ? FLAG_WOULD_REJECT : 0) | (input.rejected ? FLAG_REJECTED : 0) |
+    (input.invalid ? FLAG_INVALID : 0)
+  return c.prepared.get(flags, input.deprecatedInputs, buildPrepared, c)
 }
 
 /**

@@ -33,7 +33,7 @@ import { type ExtractedValue, extractFromBody, extractFromQuery } from "./Evalua
 import { NormalizedStages } from "./NormalizedStages.ts"
 import { REQUEST_ID_HEADER, resolveRequestId } from "./RequestId.ts"
 import { StageBoundary } from "./StageBoundary.ts"
-import type { PreparedHeaders } from "./StageHeaders.ts"
+import type { PreparedHeaders } from "./PreparedHeaders.ts"
 import type { StageLocation } from "./StageLocation.ts"
 
 /**
