@@ -1,15 +1,15 @@
 /**
  * Boundary overhead benchmark: what the stage boundary costs a server, for the Effect HTTP
  * middleware (the reference service's `POST /api/monte-carlo/simulate` with `withStageValidation`
- * vs `withStageParsingOnly`, twin processes) and the plain-Node adapter (one raw `node:http`
+ * vs the same handler behind `withStageParsingOnly` on a second route of the same process) and the plain-Node adapter (one raw `node:http`
  * server, the adapter's route vs a route doing the same read-parse-normalise-answer work without
  * it). See `bench/http-boundary/` for the hosts, the load and the scenarios.
  *
  *   npm run bench:http                      # measure, print, write baselines/http-boundary.json
  *   node bench/http-boundary.ts [--hosts effect,node] [--scenarios canonical,one-alias,…]
- *        [--rate 2000] [--seconds 0.75] [--rounds 10] [--warmup 1] [--connections 8]
+ *        [--rate 2000] [--seconds 0.5] [--rounds 16] [--warmup 1] [--connections 8]
  *        [--sat-scenarios canonical,one-alias] [--sat-rounds 3] [--sat-seconds 3] [--sat-connections 32]
- *        [--runs 10] [--out baselines/http-boundary.json] [--no-write] [--gate] [--profile <dir>]
+ *        [--runs 10] [--out baselines/http-boundary.json] [--no-write] [--gate] [--profile <dir>] [--null]
  *
  * 1. **Server CPU per request, paired** (the figure that settles): each scenario is sent at a
  *    fixed rate below saturation (`--rate` req/s for `--seconds`) to the server without the
@@ -27,14 +27,15 @@
  * and the 400 path; saturation loss ≤ 5 %. The exit code is 0 whatever the figures (a shared
  * machine reports, it does not gate) unless `--gate` is given. `--profile <dir>` instead writes a
  * CPU profile of one paced window per host, variant and scenario and prints the self-time
- * frames where B spends more than A (µs per request).
+ * frames where B spends more than A (µs per request). `--null` measures A against A (B's
+ * requests go to the baseline too): the method's noise floor on this machine, nothing written.
  *
- * Child mode (internal): `node bench/http-boundary.ts --serve effect-boundary|effect-baseline|node`.
+ * Child mode (internal): `node bench/http-boundary.ts --serve effect|node`.
  */
 import { writeFileSync, mkdirSync } from "node:fs"
 import { cpus, loadavg } from "node:os"
 import { type Child, startChild } from "./http-boundary/children.ts"
-import { EFFECT_PATH, NODE_PATHS, serveChild } from "./http-boundary/hosts.ts"
+import { EFFECT_PATHS, NODE_PATHS, serveChild } from "./http-boundary/hosts.ts"
 import { closeAgents, paced, saturate, type SaturationResult } from "./http-boundary/load.ts"
 import { printProfileDiff } from "./http-boundary/profile.ts"
 import { bodyOf, SCENARIOS, type Scenario } from "./http-boundary/scenarios.ts"
@@ -58,33 +59,31 @@ interface Target {
 type Host = Readonly<Record<Variant, Target>> & { readonly name: HostName; readonly children: ReadonlyArray<Child> }
 
 const HOST_DESCRIPTIONS: Readonly<Record<HostName, string>> = {
-  effect: "reference service (Effect HTTP, NodeHttpServer), POST /api/monte-carlo/simulate; A = withStageParsingOnly, B = withStageValidation; twin processes",
+  effect: "reference service (Effect HTTP, NodeHttpServer, one process): A = the simulate handler behind withStageParsingOnly, B = the same behind withStageValidation (POST /api/monte-carlo/simulate)",
   node: "raw node:http server, one process; A = a route that reads, parses, normalises and answers; B = createStageValidationHandler, then the same answer"
 }
 
+/** `--null`: B is the baseline too (A against A), which shows the method's own noise floor. */
+const NULL_RUN = has("null")
+
 const startHost = async (name: HostName): Promise<Host> => {
-  if (name === "node") {
-    const child = await startChild("node")
-    return {
-      name,
-      children: [child],
-      baseline: { child, url: child.url + NODE_PATHS.baseline },
-      boundary: { child, url: child.url + NODE_PATHS.boundary }
-    }
-  }
-  const [baseline, boundary] = [await startChild("effect-baseline"), await startChild("effect-boundary")]
+  const child = await startChild(name)
+  const paths = name === "node" ? NODE_PATHS : EFFECT_PATHS
   return {
     name,
-    children: [baseline, boundary],
-    baseline: { child: baseline, url: baseline.url + EFFECT_PATH },
-    boundary: { child: boundary, url: boundary.url + EFFECT_PATH }
+    children: [child],
+    baseline: { child, url: child.url + paths.baseline },
+    boundary: { child, url: child.url + (NULL_RUN ? paths.baseline : paths.boundary) }
   }
 }
 
+const statusOf = (scenario: Scenario, variant: Variant): number =>
+  variant === "boundary" && !NULL_RUN ? scenario.boundaryStatus : 200
+
 const settings = {
   rate: Number(flag("rate", "2000")),
-  seconds: Number(flag("seconds", "0.75")),
-  rounds: Number(flag("rounds", "10")),
+  seconds: Number(flag("seconds", "0.5")),
+  rounds: Number(flag("rounds", "16")),
   warmup: Number(flag("warmup", "1")),
   connections: Number(flag("connections", "8")),
   satRounds: Number(flag("sat-rounds", "3")),
@@ -95,7 +94,7 @@ const settings = {
 
 /** Server CPU µs per request of one paced window. */
 const cpuWindow = async (target: Target, scenario: Scenario, variant: Variant, seconds: number): Promise<number> => {
-  const expectStatus = variant === "boundary" ? scenario.boundaryStatus : 200
+  const expectStatus = statusOf(scenario, variant)
   const before = await target.child.cpu()
   const result = await paced({
     url: target.url,
@@ -121,9 +120,9 @@ const probe = async (host: Host, scenario: Scenario): Promise<void> => {
       body: bodyOf(scenario, settings.runs)
     })
     await response.arrayBuffer()
-    const status = variant === "boundary" ? scenario.boundaryStatus : 200
+    const status = statusOf(scenario, variant)
     if (response.status !== status) throw new Error(`${host.name} ${variant} ${scenario.name}: ${response.status}, expected ${status}`)
-    if (variant === "boundary" && response.headers.get(scenario.mustHave) === null) {
+    if (variant === "boundary" && !NULL_RUN && response.headers.get(scenario.mustHave) === null) {
       throw new Error(`${host.name} boundary ${scenario.name}: no ${scenario.mustHave} header`)
     }
   }
@@ -286,7 +285,7 @@ const main = async () => {
       hosts: report
     }
     log(`\nwall time ${out.wallSeconds} s, load average ${out.loadAverage.before.join(" ")} → ${out.loadAverage.after.join(" ")}`)
-    if (!has("no-write")) {
+    if (!has("no-write") && !NULL_RUN) {
       const file = flag("out", "baselines/http-boundary.json")
       writeFileSync(file, JSON.stringify(out, null, 2) + "\n")
       log(`wrote ${file}`)
@@ -303,7 +302,7 @@ const main = async () => {
 }
 
 if (has("serve")) {
-  serveChild(flag("serve", "effect-boundary"))
+  serveChild(flag("serve", "effect"))
 } else {
   main().catch((error: unknown) => {
     process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)

@@ -13,6 +13,8 @@ export interface Child {
   readonly process: ChildProcess
   /** total CPU time (user + system) the process has used so far, microseconds */
   readonly cpu: () => Promise<number>
+  /** garbage collections so far: count and total pause, milliseconds */
+  readonly gc: () => Promise<{ readonly count: number; readonly ms: number }>
   readonly setMode: (mode: ModeName) => Promise<void>
   readonly profile: (action: "start" | "stop", file: string) => Promise<void>
   readonly stop: () => void
@@ -20,10 +22,13 @@ export interface Child {
 
 const ENTRY = new URL("../http-boundary.ts", import.meta.url).pathname
 
+/** Extra Node flags for the servers (e.g. `--trace-gc`), from `HTTP_BOUNDARY_CHILD_FLAGS`. */
+const CHILD_FLAGS = (process.env["HTTP_BOUNDARY_CHILD_FLAGS"] ?? "").split(" ").filter((f) => f.length > 0)
+
 /** Starts `node bench/http-boundary.ts --serve <name>` and waits for it to listen. */
 export const startChild = (name: string): Promise<Child> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ENTRY, "--serve", name], { stdio: ["ignore", "pipe", "inherit", "ipc"] })
+    const child = spawn(process.execPath, [...CHILD_FLAGS, ENTRY, "--serve", name], { stdio: ["ignore", "pipe", "inherit", "ipc"] })
     let next = 0
     const pending = new Map<number, (reply: Record<string, unknown>) => void>()
     child.on("message", (reply: { id: number } & Record<string, unknown>) => {
@@ -54,6 +59,10 @@ export const startChild = (name: string): Promise<Child> =>
         url: m[1]!,
         process: child,
         cpu: async () => (await ask({ cmd: "cpu" }))["cpu"] as number,
+        gc: async () => {
+          const reply = await ask({ cmd: "cpu" })
+          return { count: reply["gcCount"] as number, ms: reply["gcMs"] as number }
+        },
         setMode: async (mode) => void (await ask({ cmd: "mode", mode })),
         profile: async (action, file) => void (await ask({ cmd: "profile", action, file })),
         stop: () => {

@@ -3,30 +3,35 @@
  * over the IPC channel (`process.send`): its own CPU time (`process.cpuUsage()`, microseconds),
  * a change of the rollout mode, and an optional CPU profile of a window (`node:inspector`).
  *
- * - `effect`: the reference service (`referenceServiceLayer`) with the boundary
- *   (`withStageValidation`) or without it (`withStageParsingOnly`: the same body read, JSON parse
- *   and stage normalisation, no decision, headers, metrics or request id); twin processes, route
- *   `POST /api/monte-carlo/simulate`.
+ * - `effect`: the reference service (its routes, services and embedded database; Node HTTP server)
+ *   with one more route: `POST /api/monte-carlo/simulate` runs the simulate handler behind the
+ *   boundary (`withStageValidation`), `POST /bench/baseline/simulate` the same handler behind
+ *   `withStageParsingOnly` (the same body read, JSON parse and stage normalisation; no decision,
+ *   headers, metrics or request id). One process, one router.
  * - `node`: one raw `node:http` server with two routes: `/boundary` runs the plain-Node adapter
  *   (`createStageValidationHandler`) then the handler; `/baseline` does the same read, parse,
  *   normalise and answer without it. Both answer the same JSON body.
  *
- * Internal to the benchmark; started as `node bench/http-boundary.ts --serve effect-boundary` etc.
+ * Internal to the benchmark; started as `node bench/http-boundary.ts --serve effect|node`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import { Session } from "node:inspector"
 import type { AddressInfo } from "node:net"
+import { PerformanceObserver } from "node:perf_hooks"
 import { writeFileSync } from "node:fs"
-import { NodeRuntime } from "@effect/platform-node"
+import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
-import { HttpServer } from "effect/http"
+import { HttpRouter, HttpServer, HttpServerResponse } from "effect/http"
 import { evaluateStages, extractFromBody } from "../../src/http/EvaluateStages.ts"
 import { createStageValidationHandler, type StageValidatedRequest } from "../../src/http/NodeAdapter.ts"
 import * as StageLocation from "../../src/http/StageLocation.ts"
 import { DEFAULT_DOCUMENT, type RolloutDocument } from "../../src/rollout/Config.ts"
 import { getValidationDecision } from "../../src/rollout/Decision.ts"
 import { ModeStore } from "../../src/rollout/ModeStore.ts"
-import { referenceServiceLayer } from "../../src/service/ReferenceService.ts"
+import { simulateHandler } from "../../src/service/Handlers.ts"
+import { serviceLayer } from "../../src/service/ReferenceService.ts"
+import { SERVICE_STAGE_ROUTES, serviceRoutes } from "../../src/service/ServiceRoutes.ts"
+import { withStageParsingOnly } from "../../src/service/StageParsingOnly.ts"
 
 /** The rollout states the payloads are measured under. */
 export type ModeName = "warn" | "shadow" | "enforce"
@@ -46,13 +51,22 @@ export type Command =
 /** The node host's route paths. */
 export const NODE_PATHS = { boundary: "/boundary", baseline: "/baseline" } as const
 
-/** The Effect host's route. */
-export const EFFECT_PATH = "/api/monte-carlo/simulate"
+/** The Effect host's route paths (one process, one router). */
+export const EFFECT_PATHS = { boundary: "/api/monte-carlo/simulate", baseline: "/bench/baseline/simulate" } as const
 
 const cpuMicros = (): number => {
   const usage = process.cpuUsage()
   return usage.user + usage.system
 }
+
+/** Garbage collections so far (count, total pause ms), from the `gc` performance entries. */
+const gcTotals = { count: 0, ms: 0 }
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gcTotals.count++
+    gcTotals.ms += entry.duration
+  }
+}).observe({ entryTypes: ["gc"] })
 
 /** CPU profiles on demand: sampling every 100 µs between `start` and `stop`. */
 const profiler = (() => {
@@ -82,7 +96,7 @@ const listen = (setMode: (mode: ModeName, done: (error?: string) => void) => voi
     const reply = (payload: object) => process.send!({ id: message.id, ...payload })
     switch (message.cmd) {
       case "cpu":
-        return reply({ cpu: cpuMicros() })
+        return reply({ cpu: cpuMicros(), gcCount: gcTotals.count, gcMs: gcTotals.ms })
       case "mode":
         return setMode(message.mode, (error) => reply(error === undefined ? { ok: true } : { error }))
       case "profile":
@@ -98,7 +112,7 @@ const listen = (setMode: (mode: ModeName, done: (error?: string) => void) => voi
 // effect host
 // ---------------------------------------------------------------------------------------------
 
-const serveEffect = (variant: "boundary" | "baseline") => {
+const serveEffect = () => {
   const ready = Layer.effectDiscard(Effect.gen(function*() {
     const server = yield* HttpServer.HttpServer
     const store = yield* ModeStore
@@ -117,11 +131,18 @@ const serveEffect = (variant: "boundary" | "baseline") => {
     })
     process.stdout.write(`READY ${HttpServer.formatAddress(server.address)}\n`)
   }))
-  return Layer.launch(ready.pipe(Layer.provide(referenceServiceLayer({
-    port: 0,
-    host: "127.0.0.1",
-    boundary: variant === "boundary",
-    initial: { ...DEFAULT_DOCUMENT, defaultMode: "warn" },
+  // The reference service's routes (the simulate route behind `withStageValidation`) plus the
+  // same handler behind `withStageParsingOnly` on a second path, in one process and one router.
+  const baseline = HttpRouter.add(
+    "POST",
+    EFFECT_PATHS.baseline,
+    Effect.catchDefect(
+      simulateHandler.pipe(withStageParsingOnly(SERVICE_STAGE_ROUTES.simulate)),
+      () => Effect.succeed(HttpServerResponse.empty({ status: 500 }))
+    )
+  )
+  const options = {
+    initial: { ...DEFAULT_DOCUMENT, defaultMode: "warn" as const },
     ops: {
       credentials: { bearerTokens: ["bench-ops-token-bench-ops-token-bench"], signingSecrets: [] },
       alertName: "StageValidationBlastRadius",
@@ -129,9 +150,20 @@ const serveEffect = (variant: "boundary" | "baseline") => {
       toleranceSeconds: 300,
       production: false
     },
-    offenderSamplePercent: 0,
-    disableHttpLogger: true
-  }))))
+    offenderSamplePercent: 0
+  }
+  const service = HttpRouter.serve(Layer.mergeAll(serviceRoutes({ boundary: true }), baseline), {
+    disableLogger: true,
+    disableListenLog: true
+  }).pipe(
+    Layer.provideMerge(NodeHttpServer.layer(() => {
+      const server = createServer()
+      server.keepAliveTimeout = 65_000
+      return server
+    }, { port: 0, host: "127.0.0.1" })),
+    Layer.provideMerge(serviceLayer(options))
+  )
+  return Layer.launch(ready.pipe(Layer.provide(service)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -168,7 +200,7 @@ const baselineRoute = (req: IncomingMessage, res: ServerResponse): void => {
 const serveNode = () => {
   let doc: RolloutDocument = { ...DEFAULT_DOCUMENT, defaultMode: "warn" }
   const validate = createStageValidationHandler({
-    endpoint: EFFECT_PATH,
+    endpoint: EFFECT_PATHS.boundary,
     location: LOCATION,
     current: () => doc,
     offenderSamplePercent: 0
@@ -197,8 +229,8 @@ const serveNode = () => {
   })
 }
 
-/** Runs the child named by `--serve` (`effect-boundary`, `effect-baseline` or `node`). */
+/** Runs the child named by `--serve` (`effect` or `node`). */
 export const serveChild = (name: string): void => {
   if (name === "node") return serveNode()
-  serveEffect(name === "effect-baseline" ? "baseline" : "boundary").pipe(NodeRuntime.runMain)
+  serveEffect().pipe(NodeRuntime.runMain)
 }

@@ -34,6 +34,8 @@ export const selfTimePerRequest = (file: string, requests: number): Map<string, 
   return out
 }
 
+const sum = (m: Map<string, number>) => [...m.values()].reduce((x, y) => x + y, 0)
+
 /** Prints the total and the `top` frames with the largest B − A self time. */
 export const printProfileDiff = (
   a: { readonly file: string; readonly requests: number },
@@ -43,7 +45,6 @@ export const printProfileDiff = (
 ): void => {
   const A = selfTimePerRequest(a.file, a.requests)
   const B = selfTimePerRequest(b.file, b.requests)
-  const sum = (m: Map<string, number>) => [...m.values()].reduce((x, y) => x + y, 0)
   log(`  total   A ${sum(A).toFixed(1)} µs  B ${sum(B).toFixed(1)} µs  B − A ${(sum(B) - sum(A)).toFixed(1)} µs`)
   const names = new Set([...A.keys(), ...B.keys()])
   const rows = [...names].map((name) => ({ name, a: A.get(name) ?? 0, b: B.get(name) ?? 0 }))

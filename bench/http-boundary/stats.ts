@@ -35,8 +35,10 @@ export const spread = (xs: ReadonlyArray<number>, digits = 2): Spread => ({
   max: round(Math.max(...xs), digits)
 })
 
+const signed = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(1)}`
+
 /** `+4.2 % [IQR +3.1…+5.0, range +1.9…+7.7]` */
 export const formatPercentSpread = (s: Spread): string => {
-  const f = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(1)}`
+  const f = signed
   return `${f(s.median)} % [IQR ${f(s.q1)}…${f(s.q3)}, range ${f(s.min)}…${f(s.max)}]`
 }
