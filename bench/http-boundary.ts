@@ -1,61 +1,45 @@
 /**
- * Boundary overhead benchmark: the reference service's `POST /api/monte-carlo/simulate` (small
- * `runs`) with the stage boundary (`withStageValidation`: decision, normalisation, headers,
- * metrics, request id) and without it (`withStageParsingOnly`: the same body parsing and stage
- * normalisation a host would need anyway), each in its own child process on loopback, driven at
- * saturation by autocannon from this process, alternating (A B, then B A, …) so drift hits both.
+ * Boundary overhead benchmark: what the stage boundary costs a server, for the Effect HTTP
+ * middleware (the reference service's `POST /api/monte-carlo/simulate` with `withStageValidation`
+ * vs the same handler behind `withStageParsingOnly` on a second route of the same process) and the plain-Node adapter (one raw `node:http`
+ * server, the adapter's route vs a route doing the same read-parse-normalise-answer work without
+ * it). See `bench/http-boundary/` for the hosts, the load and the scenarios.
  *
- *   node bench/http-boundary.ts [--duration 20] [--rounds 2] [--warmup 3] [--connections 32]
- *                               [--runs 10] [--mode warn] [--payloads canonical,aliases]
- *                               [--out baselines/http-boundary.json] [--no-write] [--gate]
+ *   npm run bench:http                      # measure, print, write baselines/http-boundary.json
+ *   node bench/http-boundary.ts [--hosts effect,node] [--scenarios canonical,one-alias,…]
+ *        [--rate 2000] [--seconds 0.5] [--rounds 16] [--warmup 1] [--connections 8]
+ *        [--sat-scenarios canonical,one-alias] [--sat-rounds 3] [--sat-seconds 3] [--sat-connections 32]
+ *        [--runs 10] [--out baselines/http-boundary.json] [--no-write] [--gate] [--profile <dir>] [--null]
  *
- * Two request payloads, each measured separately: `canonical` (a 4-stage distribution in
- * canonical spelling: the steady state once clients are migrated; the boundary adds only
- * `x-request-id`) and `aliases` (one entry spelt "Series A": the boundary also normalises it and
- * emits the six deprecation headers).
+ * 1. **Server CPU per request, paired** (the figure that settles): each scenario is sent at a
+ *    fixed rate below saturation (`--rate` req/s for `--seconds`) to the server without the
+ *    boundary (A) and with it (B), alternating A B / B A over `--rounds` rounds, every scenario of
+ *    a rollout state inside each round. The server's own CPU time (`process.cpuUsage()` over the
+ *    IPC channel, user + system, microseconds) divided by the requests answered is one sample;
+ *    B / A of one round is one paired ratio. Drift and neighbours hit both halves of a round, so
+ *    the ratio's median settles where single throughput runs do not; the quartiles and range of
+ *    the rounds show whether a difference is real.
+ * 2. **Saturation throughput**: autocannon at saturation (`--sat-connections`), A B / B A rounds
+ *    of `--sat-seconds`; the loss is 1 − B / A per round, median and range. On a small machine the
+ *    load generator shares the cores with the server, so this figure is noisier.
  *
- * A second, noise-resistant figure follows each payload: both services driven **at the same
- * time** at a fixed moderate rate (`--paired-rate`, default 1,000 req/s each, `--paired-rounds`
- * × `--paired-seconds`), comparing the server CPU each spends per request (from /proc on Linux).
- * On a small shared machine the saturation throughput also measures the load generator and the
- * neighbours; paired CPU per request under identical conditions isolates the boundary's cost.
+ * Goals (issue 17): extra CPU per request ≤ 3 % canonical, ≤ 5 % one alias, ≤ 10 % five aliases
+ * and the 400 path; saturation loss ≤ 5 %. The exit code is 0 whatever the figures (a shared
+ * machine reports, it does not gate) unless `--gate` is given. `--profile <dir>` instead writes a
+ * CPU profile of one paced window per host, variant and scenario and prints the self-time
+ * frames where B spends more than A (µs per request). `--null` measures A against A (B's
+ * requests go to the baseline too): the method's noise floor on this machine, nothing written.
  *
- * Goal (issue 4): throughput loss ≤ 5 %. The figures are written to the baseline file (with the
- * Node version, CPU, load average and date) and printed; the exit code is 0 whatever the ratio
- * (a shared, noisy machine reports, it does not gate), unless --gate is given.
- *
- * Child mode (internal): `node bench/http-boundary.ts --serve boundary|baseline` starts the
- * service on an ephemeral port and prints `READY <url>`.
+ * Child mode (internal): `node bench/http-boundary.ts --serve effect|node`.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { readFileSync, writeFileSync } from "node:fs"
-import { createRequire } from "node:module"
+import { writeFileSync, mkdirSync } from "node:fs"
 import { cpus, loadavg } from "node:os"
-import { NodeRuntime } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
-import { HttpServer } from "effect/http"
-import { DEFAULT_DOCUMENT, type Mode } from "../src/rollout/Config.ts"
-import { referenceServiceLayer } from "../src/service/ReferenceService.ts"
-
-interface AutocannonResult {
-  readonly requests: { readonly average: number; readonly total: number }
-  readonly latency: { readonly p50: number; readonly p99: number; readonly average: number }
-  readonly non2xx: number
-  readonly errors: number
-  readonly timeouts: number
-}
-type Autocannon = (options: {
-  readonly url: string
-  readonly method: string
-  readonly headers: Record<string, string>
-  readonly body: string
-  readonly connections: number
-  readonly duration: number
-  readonly pipelining?: number
-  readonly overallRate?: number
-}) => Promise<AutocannonResult>
-
-const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon
+import { type Child, startChild } from "./http-boundary/children.ts"
+import { EFFECT_PATHS, NODE_PATHS, serveChild } from "./http-boundary/hosts.ts"
+import { closeAgents, paced, saturate, type SaturationResult } from "./http-boundary/load.ts"
+import { printProfileDiff } from "./http-boundary/profile.ts"
+import { bodyOf, SCENARIOS, type Scenario } from "./http-boundary/scenarios.ts"
+import { formatPercentSpread, round, spread, type Spread } from "./http-boundary/stats.ts"
 
 const argv = process.argv.slice(2)
 const flag = (name: string, fallback: string): string => {
@@ -63,282 +47,262 @@ const flag = (name: string, fallback: string): string => {
   return i >= 0 && i + 1 < argv.length ? argv[i + 1]! : fallback
 }
 const has = (name: string): boolean => argv.includes(`--${name}`)
+const list = (name: string, fallback: string) => flag(name, fallback).split(",").filter((x) => x.length > 0)
+const log = (line: string) => process.stdout.write(line + "\n")
 
-// ---------------------------------------------------------------------------------------------
-// child: one service
-// ---------------------------------------------------------------------------------------------
+type HostName = "effect" | "node"
+type Variant = "baseline" | "boundary"
+interface Target {
+  readonly child: Child
+  readonly url: string
+}
+type Host = Readonly<Record<Variant, Target>> & { readonly name: HostName; readonly children: ReadonlyArray<Child> }
 
-const serveChild = (variant: string, mode: Mode) => {
-  const ready = Layer.effectDiscard(Effect.gen(function*() {
-    const server = yield* HttpServer.HttpServer
-    yield* Effect.sync(() => process.stdout.write(`READY ${HttpServer.formatAddress(server.address)}\n`))
-  }))
-  return Layer.launch(ready.pipe(Layer.provide(referenceServiceLayer({
-    port: 0,
-    host: "127.0.0.1",
-    boundary: variant === "boundary",
-    initial: { ...DEFAULT_DOCUMENT, defaultMode: mode },
-    ops: {
-      credentials: { bearerTokens: ["bench-ops-token-bench-ops-token-bench"], signingSecrets: [] },
-      alertName: "StageValidationBlastRadius",
-      deduplicationTtlSeconds: 600,
-      toleranceSeconds: 300,
-      production: false
-    },
-    offenderSamplePercent: 0,
-    disableHttpLogger: true
-  }))))
+const HOST_DESCRIPTIONS: Readonly<Record<HostName, string>> = {
+  effect: "reference service (Effect HTTP, NodeHttpServer, one process): A = the simulate handler behind withStageParsingOnly, B = the same behind withStageValidation (POST /api/monte-carlo/simulate)",
+  node: "raw node:http server, one process; A = a route that reads, parses, normalises and answers; B = createStageValidationHandler, then the same answer"
 }
 
-// ---------------------------------------------------------------------------------------------
-// parent: alternate, measure, record
-// ---------------------------------------------------------------------------------------------
+/** `--null`: B is the baseline too (A against A), which shows the method's own noise floor. */
+const NULL_RUN = has("null")
 
-const start = (variant: "boundary" | "baseline", mode: string): Promise<{ child: ChildProcess; url: string }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [new URL(import.meta.url).pathname, "--serve", variant, "--mode", mode], {
-      stdio: ["ignore", "pipe", "inherit"]
-    })
-    let out = ""
-    const timer = setTimeout(() => reject(new Error(`${variant} did not start`)), 60_000)
-    child.stdout!.on("data", (chunk: Buffer) => {
-      out += chunk.toString()
-      const m = /READY (\S+)/.exec(out)
-      if (m !== null) {
-        clearTimeout(timer)
-        resolve({ child, url: m[1]! })
-      }
-    })
-    child.on("exit", (code) => reject(new Error(`${variant} exited with ${code}`)))
+const startHost = async (name: HostName): Promise<Host> => {
+  const child = await startChild(name)
+  const paths = name === "node" ? NODE_PATHS : EFFECT_PATHS
+  return {
+    name,
+    children: [child],
+    baseline: { child, url: child.url + paths.baseline },
+    boundary: { child, url: child.url + (NULL_RUN ? paths.baseline : paths.boundary) }
+  }
+}
+
+const statusOf = (scenario: Scenario, variant: Variant): number =>
+  variant === "boundary" && !NULL_RUN ? scenario.boundaryStatus : 200
+
+const settings = {
+  rate: Number(flag("rate", "2000")),
+  seconds: Number(flag("seconds", "0.5")),
+  rounds: Number(flag("rounds", "16")),
+  warmup: Number(flag("warmup", "1")),
+  connections: Number(flag("connections", "8")),
+  satRounds: Number(flag("sat-rounds", "3")),
+  satSeconds: Number(flag("sat-seconds", "3")),
+  satConnections: Number(flag("sat-connections", "32")),
+  runs: Number(flag("runs", "10"))
+}
+
+/** Server CPU µs per request of one paced window. */
+const cpuWindow = async (target: Target, scenario: Scenario, variant: Variant, seconds: number): Promise<number> => {
+  const expectStatus = statusOf(scenario, variant)
+  const before = await target.child.cpu()
+  const result = await paced({
+    url: target.url,
+    body: bodyOf(scenario, settings.runs),
+    rate: settings.rate,
+    seconds,
+    connections: settings.connections,
+    expectStatus
   })
-
-const round2 = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits
-
-const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-
-/** Clock ticks per second of /proc/<pid>/stat (usually 100). */
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100
-  } catch {
-    return 100
+  const after = await target.child.cpu()
+  if (result.errors > 0 || result.unexpected > 0) {
+    throw new Error(`${target.url} ${scenario.name}: ${result.errors} errors, ${result.unexpected} answers other than ${expectStatus}`)
   }
-})()
+  return (after - before) / result.completed
+}
 
-/**
- * CPU seconds (user + system) a child has used so far, from /proc (Linux); undefined elsewhere.
- * On a small machine the load generator shares the cores with the server, so throughput partly
- * measures the client; server CPU per request is the figure that isolates the boundary's cost.
- */
-const cpuSeconds = (pid: number | undefined): number | undefined => {
-  if (pid === undefined) return undefined
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
-  } catch {
-    return undefined
+/** The boundary answers what the scenario says (status and its header), the baseline a 200. */
+const probe = async (host: Host, scenario: Scenario): Promise<void> => {
+  for (const variant of ["baseline", "boundary"] as const) {
+    const response = await fetch(host[variant].url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: bodyOf(scenario, settings.runs)
+    })
+    await response.arrayBuffer()
+    const status = statusOf(scenario, variant)
+    if (response.status !== status) throw new Error(`${host.name} ${variant} ${scenario.name}: ${response.status}, expected ${status}`)
+    if (variant === "boundary" && !NULL_RUN && response.headers.get(scenario.mustHave) === null) {
+      throw new Error(`${host.name} boundary ${scenario.name}: no ${scenario.mustHave} header`)
+    }
   }
 }
 
-const PAYLOADS = {
-  canonical: [
-    { stage: "seed", weight: 0.3 },
-    { stage: "series-a", weight: 0.3 },
-    { stage: "series-b", weight: 0.2 },
-    { stage: "series-c", weight: 0.2 }
-  ],
-  aliases: [
-    { stage: "seed", weight: 0.3 },
-    { stage: "Series A", weight: 0.3 },
-    { stage: "series-b", weight: 0.2 },
-    { stage: "series-c", weight: 0.2 }
-  ]
-} as const
+const setMode = async (host: Host, mode: Scenario["mode"]) => {
+  for (const child of host.children) await child.setMode(mode)
+}
+
+interface CpuRound {
+  readonly baseline: number
+  readonly boundary: number
+}
+
+const summariseCpu = (host: HostName, scenario: Scenario, rounds: ReadonlyArray<CpuRound>) => {
+  const overhead = spread(rounds.map((r) => (r.boundary / r.baseline - 1) * 100))
+  const met = scenario.goalPercent === null ? null : overhead.median <= scenario.goalPercent
+  log(
+    `[${host}] ${scenario.name.padEnd(15)} A ${spread(rounds.map((r) => r.baseline), 1).median.toFixed(1).padStart(6)} µs  ` +
+      `B ${spread(rounds.map((r) => r.boundary), 1).median.toFixed(1).padStart(6)} µs  extra CPU ${formatPercentSpread(overhead)}` +
+      (met === null ? "" : `  goal ≤ ${scenario.goalPercent} %: ${met ? "met" : "NOT met"}`)
+  )
+  return {
+    scenario: scenario.name,
+    mode: scenario.mode,
+    description: scenario.description,
+    boundaryStatus: scenario.boundaryStatus,
+    rounds: rounds.map((r) => ({ baseline: round(r.baseline, 1), boundary: round(r.boundary, 1), ratio: round(r.boundary / r.baseline, 4) })),
+    baselineMicrosPerRequest: spread(rounds.map((r) => r.baseline), 1),
+    boundaryMicrosPerRequest: spread(rounds.map((r) => r.boundary), 1),
+    extraMicrosPerRequest: spread(rounds.map((r) => r.boundary - r.baseline), 1),
+    overheadPercent: overhead,
+    goalPercent: scenario.goalPercent,
+    goalMet: met
+  }
+}
+
+/** Paired rounds for every scenario of one host, grouped by rollout state. */
+const measureCpu = async (host: Host, scenarios: ReadonlyArray<Scenario>) => {
+  const results: Array<ReturnType<typeof summariseCpu>> = []
+  for (const mode of ["warn", "shadow", "enforce"] as const) {
+    const group = scenarios.filter((s) => s.mode === mode)
+    if (group.length === 0) continue
+    await setMode(host, mode)
+    for (const scenario of group) {
+      await probe(host, scenario)
+      await cpuWindow(host.baseline, scenario, "baseline", settings.warmup)
+      await cpuWindow(host.boundary, scenario, "boundary", settings.warmup)
+    }
+    const rounds = new Map(group.map((s) => [s.name, [] as Array<CpuRound>]))
+    for (let r = 0; r < settings.rounds; r++) {
+      for (const scenario of group) {
+        const order: ReadonlyArray<Variant> = r % 2 === 0 ? ["baseline", "boundary"] : ["boundary", "baseline"]
+        const figures: Partial<Record<Variant, number>> = {}
+        for (const variant of order) figures[variant] = await cpuWindow(host[variant], scenario, variant, settings.seconds)
+        rounds.get(scenario.name)!.push({ baseline: figures.baseline!, boundary: figures.boundary! })
+      }
+    }
+    for (const scenario of group) results.push(summariseCpu(host.name, scenario, rounds.get(scenario.name)!))
+  }
+  return results
+}
+
+/** Saturation rounds (warn) for the given scenarios of one host. */
+const measureSaturation = async (host: Host, scenarios: ReadonlyArray<Scenario>) => {
+  await setMode(host, "warn")
+  const results = []
+  for (const scenario of scenarios.filter((s) => s.mode === "warn")) {
+    const body = bodyOf(scenario, settings.runs)
+    const window = (variant: Variant, seconds: number) =>
+      saturate({ url: host[variant].url, body, seconds, connections: settings.satConnections })
+    await window("baseline", 1)
+    await window("boundary", 1)
+    const samples: Array<{ round: number; variant: Variant } & SaturationResult> = []
+    const losses: Array<number> = []
+    for (let r = 0; r < settings.satRounds; r++) {
+      const order: ReadonlyArray<Variant> = r % 2 === 0 ? ["baseline", "boundary"] : ["boundary", "baseline"]
+      const figures: Partial<Record<Variant, SaturationResult>> = {}
+      for (const variant of order) {
+        figures[variant] = await window(variant, settings.satSeconds)
+        samples.push({ round: r + 1, variant, ...figures[variant]! })
+      }
+      losses.push((1 - figures.boundary!.requestsPerSecond / figures.baseline!.requestsPerSecond) * 100)
+    }
+    const loss: Spread = spread(losses)
+    const median = (variant: Variant) => spread(samples.filter((s) => s.variant === variant).map((s) => s.requestsPerSecond), 0).median
+    log(
+      `[${host.name}] saturation ${scenario.name.padEnd(12)} A ${median("baseline")} req/s  B ${median("boundary")} req/s  ` +
+        `loss ${formatPercentSpread(loss)}  goal ≤ 5 %: ${loss.median <= 5 ? "met" : "NOT met"}`
+    )
+    results.push({
+      scenario: scenario.name,
+      samples,
+      medianRequestsPerSecond: { baseline: median("baseline"), boundary: median("boundary") },
+      lossPercent: loss,
+      goalPercent: 5,
+      goalMet: loss.median <= 5
+    })
+  }
+  return results
+}
+
+/** One profiled window per host, variant and scenario; prints where B spends more than A. */
+const profileAll = async (hosts: ReadonlyArray<Host>, scenarios: ReadonlyArray<Scenario>, dir: string) => {
+  mkdirSync(dir, { recursive: true })
+  for (const host of hosts) {
+    for (const scenario of scenarios) {
+      await setMode(host, scenario.mode)
+      const files: Partial<Record<Variant, { file: string; requests: number }>> = {}
+      for (const variant of ["baseline", "boundary"] as const) {
+        const target = host[variant]
+        await cpuWindow(target, scenario, variant, 2)
+        const file = `${dir}/${host.name}-${scenario.name}-${variant}.cpuprofile`
+        await target.child.profile("start", file)
+        const seconds = 3
+        await cpuWindow(target, scenario, variant, seconds)
+        await target.child.profile("stop", file)
+        files[variant] = { file, requests: Math.round(settings.rate * seconds) }
+      }
+      log(`\n[${host.name}] ${scenario.name}: self time per request, B − A (profiled, so inflated)`)
+      printProfileDiff(files.baseline!, files.boundary!, 25, log)
+    }
+  }
+}
 
 const main = async () => {
-  const duration = Number(flag("duration", "20"))
-  const rounds = Number(flag("rounds", "2"))
-  const warmup = Number(flag("warmup", "3"))
-  const connections = Number(flag("connections", "32"))
-  const runs = Number(flag("runs", "10"))
-  const mode = flag("mode", "warn")
-  const out = flag("out", "baselines/http-boundary.json")
-  const payloads = flag("payloads", "canonical,aliases").split(",").filter((p): p is keyof typeof PAYLOADS => p in PAYLOADS)
-  const pairedRate = Number(flag("paired-rate", "1000"))
-  const pairedRounds = Number(flag("paired-rounds", "3"))
-  const pairedSeconds = Number(flag("paired-seconds", "10"))
+  const hostNames = list("hosts", "effect,node").filter((h): h is HostName => h === "effect" || h === "node")
+  const wanted = list("scenarios", SCENARIOS.map((s) => s.name).join(","))
+  const scenarios = SCENARIOS.filter((s) => wanted.includes(s.name))
+  const satWanted = list("sat-scenarios", "canonical,one-alias")
   const loadBefore = loadavg()
-  const variants = {
-    boundary: await start("boundary", mode),
-    baseline: await start("baseline", mode)
-  }
-  const measure = async (variant: "boundary" | "baseline", body: string, seconds: number) => {
-    const cpuBefore = cpuSeconds(variants[variant].child.pid)
-    const result = await autocannon({
-      url: `${variants[variant].url}/api/monte-carlo/simulate`,
-      method: "POST",
-      headers: { "content-type": "application/json", "user-agent": "bench/http-boundary" },
-      body,
-      connections,
-      duration: seconds
-    })
-    if (result.non2xx > 0 || result.errors > 0) {
-      throw new Error(`${variant}: ${result.non2xx} non-2xx answers, ${result.errors} errors`)
-    }
-    const cpuAfter = cpuSeconds(variants[variant].child.pid)
-    return {
-      requestsPerSecond: round2(result.requests.average),
-      total: result.requests.total,
-      latencyP50Ms: result.latency.p50,
-      latencyP99Ms: result.latency.p99,
-      serverCpuMicrosPerRequest: cpuBefore === undefined || cpuAfter === undefined || result.requests.total === 0
-        ? null
-        : round2(((cpuAfter - cpuBefore) * 1e6) / result.requests.total, 1)
-    }
-  }
-  /** Both variants at once, at a fixed rate: server CPU µs per request of each. */
-  const measurePaired = async (body: string) => {
-    const one = async (variant: "boundary" | "baseline") => {
-      const before = cpuSeconds(variants[variant].child.pid)
-      const result = await autocannon({
-        url: `${variants[variant].url}/api/monte-carlo/simulate`,
-        method: "POST",
-        headers: { "content-type": "application/json", "user-agent": "bench/http-boundary" },
-        body,
-        connections: 8,
-        duration: pairedSeconds,
-        overallRate: pairedRate
-      })
-      const after = cpuSeconds(variants[variant].child.pid)
-      return before === undefined || after === undefined || result.requests.total === 0
-        ? undefined
-        : ((after - before) * 1e6) / result.requests.total
-    }
-    const [boundary, baseline] = await Promise.all([one("boundary"), one("baseline")])
-    return boundary === undefined || baseline === undefined ? undefined : { boundary: round2(boundary, 1), baseline: round2(baseline, 1) }
-  }
+  const started = Date.now()
+  const hosts: Array<Host> = []
   try {
-    const scenarios = []
-    for (const payload of payloads) {
-      const body = JSON.stringify({ fundId: 1, runs, seed: 42, stageDistribution: PAYLOADS[payload] })
-      // sanity: with aliases the boundary variant emits the stage headers
-      const probe = await fetch(`${variants.boundary.url}/api/monte-carlo/simulate`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body
-      })
-      if (probe.status !== 200) throw new Error(`probe answered ${probe.status}`)
-      if (payload === "aliases" && mode !== "off" && probe.headers.get("x-stage-deprecated-variants") === null) {
-        throw new Error("the boundary variant did not emit the stage headers")
-      }
-      process.stdout.write(`\n[${payload}] warming up (${warmup} s each)…\n`)
-      await measure("boundary", body, warmup)
-      await measure("baseline", body, warmup)
-      const samples: Array<{ round: number; variant: string } & Awaited<ReturnType<typeof measure>>> = []
-      for (let r = 0; r < rounds; r++) {
-        const order: ReadonlyArray<"boundary" | "baseline"> = r % 2 === 0 ? ["boundary", "baseline"] : ["baseline", "boundary"]
-        for (const variant of order) {
-          const figures = await measure(variant, body, duration)
-          samples.push({ round: r + 1, variant, ...figures })
-          process.stdout.write(
-            `[${payload}] round ${r + 1} ${variant.padEnd(8)} ${figures.requestsPerSecond.toFixed(0).padStart(7)} req/s  ` +
-              `p50 ${figures.latencyP50Ms} ms  p99 ${figures.latencyP99Ms} ms  server CPU ${figures.serverCpuMicrosPerRequest ?? "?"} µs/req\n`
-          )
-        }
-      }
-      const mean = (variant: string) => {
-        const xs = samples.filter((s) => s.variant === variant).map((s) => s.requestsPerSecond)
-        return xs.reduce((a, b) => a + b, 0) / xs.length
-      }
-      const withBoundary = mean("boundary")
-      const without = mean("baseline")
-      const loss = 1 - withBoundary / without
-      const cpuMean = (variant: string) => {
-        const xs = samples.filter((s) => s.variant === variant).map((s) => s.serverCpuMicrosPerRequest)
-        return xs.every((x): x is number => x !== null) ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined
-      }
-      const cpuBoundary = cpuMean("boundary")
-      const cpuBaseline = cpuMean("baseline")
-      process.stdout.write(
-        `[${payload}] with boundary ${withBoundary.toFixed(0)} req/s, without ${without.toFixed(0)} req/s: ` +
-          `throughput loss ${(loss * 100).toFixed(2)} % (goal ≤ 5 %: ${loss <= 0.05 ? "met" : "NOT met"})` +
-          (cpuBoundary !== undefined && cpuBaseline !== undefined
-            ? `; server CPU ${cpuBoundary.toFixed(1)} vs ${cpuBaseline.toFixed(1)} µs/req (+${((cpuBoundary / cpuBaseline - 1) * 100).toFixed(1)} %)`
-            : "") + "\n"
-      )
-      const paired: Array<{ boundary: number; baseline: number }> = []
-      if (pairedRounds > 0 && pairedSeconds > 0) {
-        for (let r = 0; r < pairedRounds; r++) {
-          const figures = await measurePaired(body)
-          if (figures === undefined) break
-          paired.push(figures)
-          process.stdout.write(
-            `[${payload}] paired ${pairedRate} req/s each, round ${r + 1}: server CPU boundary ${figures.boundary} µs/req, ` +
-              `baseline ${figures.baseline} µs/req (+${(figures.boundary - figures.baseline).toFixed(1)} µs)\n`
-          )
-        }
-      }
-      const pairedSummary = paired.length === 0 ? null : {
-        ratePerVariant: pairedRate,
-        seconds: pairedSeconds,
-        rounds: paired,
-        medianOverheadMicrosPerRequest: round2(median(paired.map((p) => p.boundary - p.baseline)), 1),
-        medianOverheadPercent: round2(median(paired.map((p) => (p.boundary / p.baseline - 1) * 100)))
-      }
-      if (pairedSummary !== null) {
-        process.stdout.write(
-          `[${payload}] paired: the boundary costs +${pairedSummary.medianOverheadMicrosPerRequest} µs of server CPU per request ` +
-            `(+${pairedSummary.medianOverheadPercent} %, median of ${paired.length})\n`
-        )
-      }
-      scenarios.push({
-        payload,
-        samples,
-        paired: pairedSummary,
-        meanRequestsPerSecond: { boundary: round2(withBoundary), baseline: round2(without) },
-        throughputLossPercent: round2(loss * 100),
-        goalMet: loss <= 0.05,
-        serverCpuMicrosPerRequest: cpuBoundary !== undefined && cpuBaseline !== undefined
-          ? {
-            boundary: round2(cpuBoundary, 1),
-            baseline: round2(cpuBaseline, 1),
-            overheadPercent: round2((cpuBoundary / cpuBaseline - 1) * 100)
-          }
-          : null
-      })
+    for (const name of hostNames) hosts.push(await startHost(name))
+    if (has("profile")) return await profileAll(hosts, scenarios, flag("profile", "/tmp/http-boundary-profiles"))
+    const report: Record<string, unknown> = {}
+    for (const host of hosts) {
+      log(`\n[${host.name}] server CPU per request, ${settings.rounds} paired rounds at ${settings.rate} req/s × ${settings.seconds} s`)
+      const cpu = await measureCpu(host, scenarios)
+      const saturation = settings.satRounds > 0 ? await measureSaturation(host, SCENARIOS.filter((s) => satWanted.includes(s.name))) : []
+      report[host.name] = { description: HOST_DESCRIPTIONS[host.name], cpu, saturation }
     }
-    const report = {
+    const out = {
       suite: "http-boundary",
-      description:
-        "POST /api/monte-carlo/simulate on the reference service with the stage boundary vs without it (body parsing and normalisation only), autocannon on loopback at saturation, alternating",
+      description: "server CPU per request (paired fixed-rate rounds) and saturation throughput, with the stage boundary (B) vs without it (A), Effect HTTP and plain-Node hosts, loopback",
       date: new Date().toISOString(),
       node: process.version,
       cpu: cpus()[0]?.model ?? "unknown",
       cores: cpus().length,
-      loadAverage: { before: loadBefore.map((x) => round2(x)), after: loadavg().map((x) => round2(x)) },
-      parameters: { durationSeconds: duration, rounds, warmupSeconds: warmup, connections, runs, mode },
-      goal: { maxThroughputLossPercent: 5 },
+      loadAverage: { before: loadBefore.map((x) => round(x)), after: loadavg().map((x) => round(x)) },
+      wallSeconds: Math.round((Date.now() - started) / 1000),
+      parameters: settings,
       notes: [
-        "baseline = withStageParsingOnly: the same body parsing and stage normalisation without decision, headers, metrics or request id",
-        "canonical payload: the boundary adds only x-request-id; aliases payload: it also emits X-Stage-Deprecated-Variants, Deprecation, Link, X-Stage-Recommendation and X-Stage-Docs",
-        "saturation throughput on a small machine also measures the load generator (same cores) and any neighbours; compare the paired CPU figures, taken under identical conditions, and the load average"
+        "overheadPercent: per round (B / A − 1) × 100 of server CPU µs per request; median, quartiles (q1, q3) and range (min, max) over the rounds",
+        "A and B of a round run back to back at the same fixed rate, alternating which goes first; CPU is the server process's own user + system time",
+        "invalid-enforce: the boundary answers the contract's 400 without running the handler; the baseline, which has no boundary, runs it",
+        "saturation shares the 2 cores with the load generator (autocannon, same machine): compare it with the load average"
       ],
-      scenarios
+      hosts: report
     }
-    if (!has("no-write")) {
-      writeFileSync(out, JSON.stringify(report, null, 2) + "\n")
-      process.stdout.write(`wrote ${out}\n`)
+    log(`\nwall time ${out.wallSeconds} s, load average ${out.loadAverage.before.join(" ")} → ${out.loadAverage.after.join(" ")}`)
+    if (!has("no-write") && !NULL_RUN) {
+      const file = flag("out", "baselines/http-boundary.json")
+      writeFileSync(file, JSON.stringify(out, null, 2) + "\n")
+      log(`wrote ${file}`)
     }
-    if (has("gate") && scenarios.some((s) => !s.goalMet)) process.exitCode = 1
+    const missed = Object.values(report).some((h) => {
+      const { cpu, saturation } = h as { cpu: ReadonlyArray<{ goalMet: boolean | null }>; saturation: ReadonlyArray<{ goalMet: boolean }> }
+      return cpu.some((c) => c.goalMet === false) || saturation.some((s) => !s.goalMet)
+    })
+    if (has("gate") && missed) process.exitCode = 1
   } finally {
-    variants.boundary.child.kill("SIGTERM")
-    variants.baseline.child.kill("SIGTERM")
+    closeAgents()
+    for (const host of hosts) for (const child of host.children) child.stop()
   }
 }
 
 if (has("serve")) {
-  serveChild(flag("serve", "boundary"), flag("mode", "warn") as Mode).pipe(NodeRuntime.runMain)
+  serveChild(flag("serve", "effect"))
 } else {
   main().catch((error: unknown) => {
     process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)

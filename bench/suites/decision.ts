@@ -72,7 +72,7 @@ if (Math.abs(ours - 0.1) > 0.04 || Math.abs(theirs - 0.1) > 0.04) {
   throw new Error(`decision bench: expected ~10 % enforced, got ours ${ours}, unleash ${theirs}`)
 }
 
-const NO_HEADERS = { header: () => undefined, hostKey: undefined }
+const NO_HEADERS = { headers: {}, hostKey: undefined }
 
 let i = 0
 let sink: unknown

@@ -56,11 +56,19 @@ interface BoundaryRequest {
   readonly location: StageLocation
   readonly value: unknown
   readonly requestId: string
-  /** reads one request header (lower-case name), for the stickiness key */
-  readonly header: (name: string) => string | undefined
+  /** the request headers by lower-case name (Effect's `Headers`, Node's `IncomingHttpHeaders`) */
+  readonly headers: RequestHeaders
   /** the host's bucketing key for this request (route / handler option), read only when needed */
   readonly hostKey?: (() => string | undefined) | undefined
-  readonly userAgent: string | undefined
+}
+
+/** Request headers by lower-case name, as both hosts expose them (Node: arrays for `set-cookie`). */
+type RequestHeaders = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+
+/** One header's value (the first, when repeated). */
+const headerValue = (headers: RequestHeaders, name: string): string | undefined => {
+  const v = headers[name]
+  return typeof v === "string" ? v : v?.[0]
 }
 
 /**
@@ -73,23 +81,24 @@ interface BoundaryRequest {
  * import { DEFAULT_DOCUMENT } from "stage-normalization/rollout"
  * import { bucketKeyOf } from "./BoundaryEngine.ts" // internal: not part of the package's API
  * const doc = { ...DEFAULT_DOCUMENT, enforcementPercent: 10 }
- * bucketKeyOf(doc, { header: () => "client-picked", hostKey: () => "tenant-7" }) // => "tenant-7"
- * bucketKeyOf(doc, { header: () => "client-picked", hostKey: undefined }) !== "client-picked" // => true
- * bucketKeyOf(DEFAULT_DOCUMENT, { header: () => undefined, hostKey: undefined }) // => undefined
+ * const headers = { "x-client": "client-picked" }
+ * bucketKeyOf(doc, { headers, hostKey: () => "tenant-7" }) // => "tenant-7"
+ * bucketKeyOf(doc, { headers, hostKey: undefined }) !== "client-picked" // => true
+ * bucketKeyOf(DEFAULT_DOCUMENT, { headers: {}, hostKey: undefined }) // => undefined
  * ```
  * @since 0.3.0
  * @category running
  */
 export const bucketKeyOf = (
   doc: Pick<StageValidationConfig, "enforcementPercent" | "stickinessHeader">,
-  request: Pick<BoundaryRequest, "header" | "hostKey">
+  request: Pick<BoundaryRequest, "headers" | "hostKey">
 ): string | undefined => {
   const percent = doc.enforcementPercent
   if (!(percent > 0 && percent < 100)) return undefined
   const host = request.hostKey?.()
   if (host !== undefined && host.length > 0) return host
   if (doc.stickinessHeader !== undefined) {
-    const sticky = request.header(doc.stickinessHeader.toLowerCase())
+    const sticky = headerValue(request.headers, doc.stickinessHeader.toLowerCase())
     if (sticky !== undefined && sticky.length > 0) return sticky
   }
   return serverBucketKey()
@@ -114,7 +123,7 @@ export type BoundaryOutcome = StageEvaluation<ValidationDecision>
  * import { StageLocation } from "stage-normalization/http"
  * const outcome = runBoundary({ current: () => DEFAULT_DOCUMENT, offenderSamplePercent: 0 }, {
  *   endpoint: "/api/allocations", method: "POST", location: StageLocation.bodyStage(),
- *   value: "Series A", requestId: "r1", header: () => undefined, userAgent: undefined
+ *   value: "Series A", requestId: "r1", headers: {}
  * }, Context.make(Metric.MetricRegistry, new Map()))
  * outcome.result // => "normalized"
  * ```
@@ -151,7 +160,7 @@ export const runBoundary = (
         endpoint: request.endpoint,
         mode: decision.mode,
         unknownStages: evaluation.unknownStages,
-        userAgent: request.userAgent,
+        userAgent: headerValue(request.headers, "user-agent"),
         requestId: request.requestId
       })
     }

@@ -1,7 +1,8 @@
 /**
  * Recording the boundary's metrics synchronously (no Effect allocated per request): the
- * attributed metric objects are built once per (endpoint, mode, result) and updated with
- * `updateUnsafe` against a context, which is the fiber's context in the Effect middleware (so a
+ * attributed series are built once per (endpoint, mode, result), with their attributes fixed at
+ * construction (`counterSeries`: the same registry series as `Metric.withAttributes`, without a
+ * context built per update), and updated with `updateUnsafe` against a context, which is the fiber's context in the Effect middleware (so a
  * test can isolate the registry with `Effect.provideService(Metric.MetricRegistry, new Map())`)
  * and the global registry in the plain-Node adapter.
  *
@@ -15,8 +16,9 @@
  *
  * @since 0.1.0
  */
-import { Context, Metric } from "effect"
+import { Context, type Metric } from "effect"
 import {
+  counterSeries,
   validationDurationSeconds,
   validationErrorsTotal,
   validationsTotal,
@@ -32,7 +34,7 @@ const errorCounters = new Map<string, Metric.Counter<number>>()
 const errorCounter = (endpoint: string): Metric.Counter<number> => {
   let metric = errorCounters.get(endpoint)
   if (metric === undefined) {
-    metric = Metric.withAttributes(validationErrorsTotal, { endpoint })
+    metric = counterSeries(validationErrorsTotal, { endpoint })
     errorCounters.set(endpoint, metric)
   }
   return metric
@@ -45,7 +47,7 @@ const validationCounter = (endpoint: string, mode: string, result: ValidationRes
   if (byResult === undefined) byMode.set(mode, byResult = new Map())
   let metric = byResult.get(result)
   if (metric === undefined) {
-    metric = Metric.withAttributes(validationsTotal, { endpoint, mode, result })
+    metric = counterSeries(validationsTotal, { endpoint, mode, result })
     byResult.set(result, metric)
   }
   return metric
@@ -54,7 +56,7 @@ const validationCounter = (endpoint: string, mode: string, result: ValidationRes
 const unknownCounter = (endpoint: string): Metric.Counter<number> => {
   let metric = unknownCounters.get(endpoint)
   if (metric === undefined) {
-    metric = Metric.withAttributes(warnUnknownTotal, { endpoint })
+    metric = counterSeries(warnUnknownTotal, { endpoint })
     unknownCounters.set(endpoint, metric)
   }
   return metric

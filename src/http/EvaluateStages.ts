@@ -21,7 +21,8 @@ import { normalizeStage } from "../normalizer/NormalizeStage.ts"
 import { parseStageDistribution, type StageDistributionResult } from "../normalizer/StageDistribution.ts"
 import type { CanonicalStage } from "../normalizer/Stages.ts"
 import { invalidStageBody, type InvalidStageBody, type StageIssue } from "./ErrorBody.ts"
-import { type HeaderSettings, stageHeaders } from "./StageHeaders.ts"
+import type { PreparedHeaders } from "./PreparedHeaders.ts"
+import { type HeaderSettings, prepareStageHeaders } from "./StageHeaders.ts"
 import type { StageLocation } from "./StageLocation.ts"
 
 /**
@@ -161,6 +162,8 @@ export interface StageEvaluation<D extends BoundaryDecision = BoundaryDecision> 
   /** set when `result === "rejected"` */
   readonly errorBody: InvalidStageBody | undefined
   readonly headers: ReadonlyArray<readonly [string, string]>
+  /** the same headers in every form the adapters write (shared, frozen) */
+  readonly prepared: PreparedHeaders
 }
 
 const EMPTY: ReadonlyArray<never> = Object.freeze([])
@@ -332,6 +335,13 @@ export const evaluateStages = <D extends BoundaryDecision>(
   }
   const result = classify(invalid, deprecatedInputs.length > 0, decision)
   const rejected = result === "rejected"
+  const prepared = prepareStageHeaders({
+    shouldEmitHeaders: decision.shouldEmitHeaders,
+    wouldReject: result === "would_reject",
+    rejected,
+    invalid,
+    deprecatedInputs
+  }, settings)
   return {
     decision,
     result,
@@ -348,13 +358,8 @@ export const evaluateStages = <D extends BoundaryDecision>(
         issues
       )
       : undefined,
-    headers: stageHeaders({
-      shouldEmitHeaders: decision.shouldEmitHeaders,
-      wouldReject: result === "would_reject",
-      rejected,
-      invalid,
-      deprecatedInputs
-    }, settings)
+    headers: prepared.pairs,
+    prepared
   }
 }
 

@@ -104,21 +104,48 @@ export type StageValidationHandler = (
 ) => void
 
 const ABSENT_STAGES = Object.freeze({ _tag: "Absent" as const })
+const JSON_HEADERS: ReadonlyArray<string> = ["content-type", "application/json", "content-length"]
 
-const sendJson = (res: ServerResponse, status: number, body: unknown): void => {
+/**
+ * Answers a JSON body itself, every header in one `writeHead(status, flat)` (no header map built
+ * per call): the request id, the stage headers when there are some, the content headers.
+ */
+const sendJson = (
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  requestId: string,
+  stageHeaders: ReadonlyArray<string>
+): void => {
   const text = JSON.stringify(body)
-  res.statusCode = status
-  res.setHeader("content-type", "application/json")
-  res.setHeader("content-length", Buffer.byteLength(text))
+  const flat: Array<string> = [REQUEST_ID_HEADER, requestId]
+  for (let i = 0; i < stageHeaders.length; i++) flat.push(stageHeaders[i]!)
+  for (let i = 0; i < JSON_HEADERS.length; i++) flat.push(JSON_HEADERS[i]!)
+  flat.push(String(Buffer.byteLength(text)))
+  res.writeHead(status, flat)
   res.end(text)
 }
 
-const headerOf = (req: IncomingMessage, name: string): string | undefined => {
-  const v = req.headers[name]
-  return typeof v === "string" ? v : Array.isArray(v) ? v[0] : undefined
+/** Hands an unexpected failure on, with the request id set when the head is still open. */
+const passOn = (res: ServerResponse, requestId: string, next: (error?: unknown) => void, error: unknown): void => {
+  try {
+    if (requestId.length > 0 && !res.headersSent) res.setHeader(REQUEST_ID_HEADER, requestId)
+  } catch {
+    // the head could not take the header: the failure is what matters
+  }
+  next(error)
 }
 
 type BodyResult = { readonly ok: true; readonly body: unknown } | { readonly ok: false; readonly status: 400 | 413 }
+
+const parse = (text: string): BodyResult => {
+  if (text.length === 0) return { ok: true, body: undefined }
+  try {
+    return { ok: true, body: JSON.parse(text) }
+  } catch {
+    return { ok: false, status: 400 }
+  }
+}
 
 const readBody = (req: StageValidatedRequest, limit: number, done: (result: BodyResult) => void): void => {
   const preset = req.body
@@ -133,34 +160,28 @@ const readBody = (req: StageValidatedRequest, limit: number, done: (result: Body
   const chunks: Array<Buffer> = []
   let size = 0
   let finished = false
-  const finish = (result: BodyResult) => {
+  const fail = (status: 400 | 413) => {
     if (finished) return
     finished = true
     req.off("data", onData)
     req.off("end", onEnd)
-    req.off("error", onError)
-    if (!result.ok) req.resume() // drain the rest so the connection can be reused
-    done(result)
+    req.resume() // drain the rest so the connection can be reused
+    done({ ok: false, status })
   }
   const onData = (chunk: Buffer) => {
     size += chunk.length
-    if (size > limit) return finish({ ok: false, status: 413 })
+    if (size > limit) return fail(413)
     chunks.push(chunk)
   }
-  const onEnd = () => finish(parse(Buffer.concat(chunks).toString("utf8")))
-  const onError = () => finish({ ok: false, status: 400 })
+  // After `end` the stream emits no more data, so the listeners stay (removing them costs more).
+  const onEnd = () => {
+    if (finished) return
+    finished = true
+    done(parse(chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")))
+  }
   req.on("data", onData)
   req.on("end", onEnd)
-  req.on("error", onError)
-}
-
-const parse = (text: string): BodyResult => {
-  if (text.length === 0) return { ok: true, body: undefined }
-  try {
-    return { ok: true, body: JSON.parse(text) }
-  } catch {
-    return { ok: false, status: 400 }
-  }
+  req.on("error", () => fail(400))
 }
 
 const queryValue = (req: IncomingMessage, param: string): ExtractedValue => {
@@ -168,6 +189,77 @@ const queryValue = (req: IncomingMessage, param: string): ExtractedValue => {
   if (url === null) return { present: false }
   const values = url.searchParams.getAll(param)
   return extractFromQuery(param, values.length === 0 ? {} : { [param]: values.length === 1 ? values[0]! : values })
+}
+
+/** What a handler fixes once, shared by its requests. */
+interface HandlerSettings {
+  readonly options: StageValidationHandlerOptions
+  readonly limit: number
+  readonly metricsContext: Context.Context<never>
+  readonly location: StageLocation
+}
+
+/** The boundary for one request whose stage value was read: decide, evaluate, answer or pass on. */
+const proceed = (
+  settings: HandlerSettings,
+  req: StageValidatedRequest,
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+  requestId: string,
+  extracted: ExtractedValue,
+  body: unknown
+): void => {
+  const { location, options } = settings
+  const headers = req.headers
+  const method = req.method ?? "GET"
+  const bucketKey = options.bucketKey
+  const hostKey = bucketKey === undefined ? undefined : () => bucketKey(req)
+  if (!extracted.present) {
+    const doc = options.current()
+    req.stageValidation = {
+      requestId,
+      endpoint: options.endpoint,
+      decision: getValidationDecision(doc, {
+        method,
+        path: options.endpoint,
+        requestId,
+        stickinessKey: bucketKeyOf(doc, { headers, hostKey })
+      }),
+      result: undefined,
+      stages: ABSENT_STAGES
+    }
+    if (location._tag !== "QueryStage") req.body = body
+    res.setHeader(REQUEST_ID_HEADER, requestId)
+    return next()
+  }
+  let outcome: BoundaryOutcome
+  try {
+    outcome = runBoundary(options, {
+      endpoint: options.endpoint,
+      method,
+      location,
+      value: extracted.value,
+      requestId,
+      headers,
+      hostKey
+    }, settings.metricsContext)
+  } catch (defect) {
+    recordValidationError(settings.metricsContext, options.endpoint)
+    return passOn(res, requestId, next, defect)
+  }
+  const flat = outcome.prepared.flat
+  if (outcome.errorBody !== undefined) return sendJson(res, 400, outcome.errorBody, requestId, flat)
+  res.setHeader(REQUEST_ID_HEADER, requestId)
+  for (let i = 0; i < flat.length; i += 2) res.setHeader(flat[i]!, flat[i + 1]!)
+  req.stageValidation = {
+    requestId,
+    endpoint: options.endpoint,
+    decision: outcome.decision,
+    result: outcome.result,
+    stages: outcome.data
+  }
+  if (location._tag !== "QueryStage") req.body = outcome.rewrite(body)
+  next()
 }
 
 /**
@@ -194,78 +286,34 @@ const queryValue = (req: IncomingMessage, param: string): ExtractedValue => {
  * @category adapters
  */
 export const createStageValidationHandler = (options: StageValidationHandlerOptions): StageValidationHandler => {
-  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
-  const metricsContext = options.metricsContext ?? GLOBAL_METRICS_CONTEXT
-  const location = options.location
-  const bucketKey = options.bucketKey
+  const settings: HandlerSettings = {
+    options,
+    limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    metricsContext: options.metricsContext ?? GLOBAL_METRICS_CONTEXT,
+    location: options.location
+  }
+  const { limit, location } = settings
   return (req, res, next) => {
     let requestId = ""
     try {
       const request = req as StageValidatedRequest
       requestId = resolveRequestId(req.headers[REQUEST_ID_HEADER])
-      res.setHeader(REQUEST_ID_HEADER, requestId)
-      const header = (name: string) => headerOf(req, name)
-      const hostKey = bucketKey === undefined ? undefined : () => bucketKey(req)
-      const proceed = (extracted: ExtractedValue, body: unknown): void => {
-        const method = req.method ?? "GET"
-        if (!extracted.present) {
-          const doc = options.current()
-          request.stageValidation = {
-            requestId,
-            endpoint: options.endpoint,
-            decision: getValidationDecision(doc, {
-              method,
-              path: options.endpoint,
-              requestId,
-              stickinessKey: bucketKeyOf(doc, { header, hostKey })
-            }),
-            result: undefined,
-            stages: ABSENT_STAGES
-          }
-          if (location._tag !== "QueryStage") request.body = body
-          return next()
-        }
-        let outcome: BoundaryOutcome
-        try {
-          outcome = runBoundary(options, {
-            endpoint: options.endpoint,
-            method,
-            location,
-            value: extracted.value,
-            requestId,
-            header,
-            hostKey,
-            userAgent: headerOf(req, "user-agent")
-          }, metricsContext)
-        } catch (defect) {
-          recordValidationError(metricsContext, options.endpoint)
-          return next(defect)
-        }
-        for (const [name, value] of outcome.headers) res.setHeader(name, value)
-        if (outcome.errorBody !== undefined) return sendJson(res, 400, outcome.errorBody)
-        request.stageValidation = {
-          requestId,
-          endpoint: options.endpoint,
-          decision: outcome.decision,
-          result: outcome.result,
-          stages: outcome.data
-        }
-        if (location._tag !== "QueryStage") request.body = outcome.rewrite(body)
-        next()
+      const id = requestId
+      if (location._tag === "QueryStage") {
+        return proceed(settings, request, res, next, id, queryValue(req, location.param), undefined)
       }
-      if (location._tag === "QueryStage") return proceed(queryValue(req, location.param), undefined)
       readBody(request, limit, (result) => {
         try {
-          if (result.ok) return proceed(extractFromBody(location, result.body), result.body)
+          if (result.ok) return proceed(settings, request, res, next, id, extractFromBody(location, result.body), result.body)
           return result.status === 413
-            ? sendJson(res, 413, requestErrorBody("PAYLOAD_TOO_LARGE", `the request body exceeds ${limit} bytes`))
-            : sendJson(res, 400, requestErrorBody("INVALID_JSON", "the request body is not valid JSON"))
+            ? sendJson(res, 413, requestErrorBody("PAYLOAD_TOO_LARGE", `the request body exceeds ${limit} bytes`), id, [])
+            : sendJson(res, 400, requestErrorBody("INVALID_JSON", "the request body is not valid JSON"), id, [])
         } catch (error) {
-          next(error)
+          passOn(res, id, next, error)
         }
       })
     } catch (error) {
-      next(error)
+      passOn(res, requestId, next, error)
     }
   }
 }

@@ -13,12 +13,14 @@
  *
  * Nothing is emitted when the decision says `shouldEmitHeaders: false` (mode `off`) or when the
  * input was canonical and valid: a clean request gets clean headers. The per-document values
- * (dates, docs URL) are computed once per rollout document, not per request.
+ * (dates, docs URL) are computed once per rollout document, and each distinct set of headers
+ * once per document (a bounded cache), not per request.
  *
  * @since 0.1.0
  */
 import { CANONICAL_STAGES } from "../normalizer/Stages.ts"
 import { sanitizeHeaderList, sanitizeUrl } from "./HeaderValues.ts"
+import { freezePrepared, NO_PREPARED, PreparedCache, type PreparedHeaders } from "./PreparedHeaders.ts"
 
 /**
  * Header names, as sent (HTTP header names are case-insensitive; Node lower-cases them).
@@ -100,9 +102,14 @@ interface HeaderConstants {
   readonly deprecationSeconds: number
   /** Unix seconds of the sunset, never before the deprecation; undefined when none. */
   readonly sunsetSeconds: number | undefined
+  /** the header blocks built under this document */
+  readonly prepared: PreparedCache
 }
 
 const cache = new WeakMap<HeaderSettings, HeaderConstants>()
+// The document of the previous call: the same object request after request until it changes.
+let lastSettings: HeaderSettings | undefined
+let lastConstants: HeaderConstants | undefined
 
 const parseDate = (iso: string | undefined): number | undefined => {
   if (iso === undefined) return undefined
@@ -125,8 +132,13 @@ const parseDate = (iso: string | undefined): number | undefined => {
  * @category headers
  */
 export const headerConstants = (settings: HeaderSettings): HeaderConstants => {
+  if (settings === lastSettings) return lastConstants!
   const cached = cache.get(settings)
-  if (cached !== undefined) return cached
+  if (cached !== undefined) {
+    lastSettings = settings
+    lastConstants = cached
+    return cached
+  }
   const docs = sanitizeUrl(settings.docsUrl ?? FALLBACK_DOCS_URL, FALLBACK_DOCS_URL)
   const deprecationMs = parseDate(settings.deprecationDate) ?? Date.parse(DEFAULT_DEPRECATION_DATE)
   const deprecationSeconds = Math.floor(deprecationMs / 1000)
@@ -139,9 +151,12 @@ export const headerConstants = (settings: HeaderSettings): HeaderConstants => {
     deprecation: `@${deprecationSeconds}`,
     sunset: sunsetSeconds === undefined ? undefined : new Date(sunsetSeconds * 1000).toUTCString(),
     deprecationSeconds,
-    sunsetSeconds
+    sunsetSeconds,
+    prepared: new PreparedCache()
   }
   cache.set(settings, constants)
+  lastSettings = settings
+  lastConstants = constants
   return constants
 }
 
@@ -163,11 +178,62 @@ export interface HeaderInput {
   readonly deprecatedInputs: ReadonlyArray<string>
 }
 
-const NO_HEADERS: ReadonlyArray<readonly [string, string]> = Object.freeze([])
+const FLAG_WOULD_REJECT = 1
+const FLAG_REJECTED = 2
+const FLAG_INVALID = 4
+
+const buildPrepared = (flags: number, deprecatedInputs: ReadonlyArray<string>, c: HeaderConstants): PreparedHeaders => {
+  const wouldReject = (flags & FLAG_WOULD_REJECT) !== 0
+  const out: Array<readonly [string, string]> = []
+  if (deprecatedInputs.length > 0) {
+    out.push([STAGE_HEADERS.deprecatedVariants, sanitizeHeaderList(deprecatedInputs)])
+    out.push([STAGE_HEADERS.deprecation, c.deprecation])
+    if (c.sunset !== undefined) out.push([STAGE_HEADERS.sunset, c.sunset])
+    out.push([STAGE_HEADERS.link, c.link])
+  }
+  if (wouldReject) out.push([STAGE_HEADERS.wouldReject, "true"])
+  out.push([
+    STAGE_HEADERS.recommendation,
+    wouldReject
+      ? RECOMMENDATIONS.wouldReject
+      : (flags & FLAG_REJECTED) !== 0
+      ? RECOMMENDATIONS.rejected
+      : (flags & FLAG_INVALID) !== 0
+      ? RECOMMENDATIONS.invalid
+      : RECOMMENDATIONS.deprecated
+  ])
+  out.push([STAGE_HEADERS.docs, c.docs])
+  return freezePrepared(out)
+}
+
+/**
+ * The stage headers for one request, prepared ({@link PreparedHeaders}; empty when there is
+ * nothing to say): looked up in the document's bounded cache ({@link PreparedCache}) by outcome
+ * and deprecated inputs, built (sanitised) only on a miss.
+ *
+ * @example
+ * ```ts
+ * import { prepareStageHeaders } from "./StageHeaders.ts" // internal: not part of the package's API
+ * const input = { shouldEmitHeaders: true, wouldReject: false, rejected: false, invalid: false, deprecatedInputs: ["Series A"] }
+ * const doc = {}
+ * prepareStageHeaders(input, doc) === prepareStageHeaders({ ...input, deprecatedInputs: ["Series A"] }, doc) // => true
+ * prepareStageHeaders(input, doc).flat.slice(0, 2) // => ["X-Stage-Deprecated-Variants", "Series A"]
+ * ```
+ * @since 0.3.0
+ * @category headers
+ */
+export const prepareStageHeaders = (input: HeaderInput, settings: HeaderSettings): PreparedHeaders => {
+  if (!input.shouldEmitHeaders) return NO_PREPARED
+  if (input.deprecatedInputs.length === 0 && !input.invalid) return NO_PREPARED
+  const c = headerConstants(settings)
+  const flags = (input.wouldReject ? FLAG_WOULD_REJECT : 0) | (input.rejected ? FLAG_REJECTED : 0) |
+    (input.invalid ? FLAG_INVALID : 0)
+  return c.prepared.get(flags, input.deprecatedInputs, buildPrepared, c)
+}
 
 /**
  * The stage headers for one request, as `[name, value]` pairs (empty when there is nothing to say).
- * Every value passes Node's `http.validateHeaderValue`.
+ * Every value passes Node's `http.validateHeaderValue`. The array is shared and frozen.
  *
  * @example
  * ```ts
@@ -185,29 +251,4 @@ const NO_HEADERS: ReadonlyArray<readonly [string, string]> = Object.freeze([])
 export const stageHeaders = (
   input: HeaderInput,
   settings: HeaderSettings
-): ReadonlyArray<readonly [string, string]> => {
-  if (!input.shouldEmitHeaders) return NO_HEADERS
-  const deprecated = input.deprecatedInputs.length > 0
-  if (!deprecated && !input.invalid) return NO_HEADERS
-  const c = headerConstants(settings)
-  const out: Array<readonly [string, string]> = []
-  if (deprecated) {
-    out.push([STAGE_HEADERS.deprecatedVariants, sanitizeHeaderList(input.deprecatedInputs)])
-    out.push([STAGE_HEADERS.deprecation, c.deprecation])
-    if (c.sunset !== undefined) out.push([STAGE_HEADERS.sunset, c.sunset])
-    out.push([STAGE_HEADERS.link, c.link])
-  }
-  if (input.wouldReject) out.push([STAGE_HEADERS.wouldReject, "true"])
-  out.push([
-    STAGE_HEADERS.recommendation,
-    input.wouldReject
-      ? RECOMMENDATIONS.wouldReject
-      : input.rejected
-      ? RECOMMENDATIONS.rejected
-      : input.invalid
-      ? RECOMMENDATIONS.invalid
-      : RECOMMENDATIONS.deprecated
-  ])
-  out.push([STAGE_HEADERS.docs, c.docs])
-  return out
-}
+): ReadonlyArray<readonly [string, string]> => prepareStageHeaders(input, settings).pairs

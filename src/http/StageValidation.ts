@@ -33,6 +33,7 @@ import { type ExtractedValue, extractFromBody, extractFromQuery } from "./Evalua
 import { NormalizedStages } from "./NormalizedStages.ts"
 import { REQUEST_ID_HEADER, resolveRequestId } from "./RequestId.ts"
 import { StageBoundary } from "./StageBoundary.ts"
+import type { PreparedHeaders } from "./PreparedHeaders.ts"
 import type { StageLocation } from "./StageLocation.ts"
 
 /**
@@ -72,14 +73,23 @@ export interface StageRoute<RK = never> {
 
 const ABSENT_STAGES = Object.freeze({ _tag: "Absent" as const })
 
+// Effect's header merging copies the whole header map per call, so a response gets at most one
+// merge: the request id alone through `setHeader`, or the prepared lower-case pairs (built once
+// per distinct header set, see `prepareStageHeaders`) and the request id in one `setHeaders`.
+const stageHeaderInput = (prepared: PreparedHeaders, requestId: string): Array<readonly [string, string]> => {
+  const all: Array<readonly [string, string]> = prepared.lowerPairs.slice()
+  all.push([REQUEST_ID_HEADER, requestId])
+  return all
+}
+
 const withHeaders = (
   response: HttpServerResponse.HttpServerResponse,
-  headers: ReadonlyArray<readonly [string, string]>,
+  prepared: PreparedHeaders,
   requestId: string
 ): HttpServerResponse.HttpServerResponse =>
-  headers.length === 0
+  prepared.lowerPairs.length === 0
     ? Response.setHeader(response, REQUEST_ID_HEADER, requestId)
-    : Response.setHeaders(response, [...headers, [REQUEST_ID_HEADER, requestId]])
+    : Response.setHeaders(response, stageHeaderInput(prepared, requestId))
 
 const errorResponse = (status: number, error: string, message: string, requestId: string) =>
   Response.jsonUnsafe(requestErrorBody(error, message), { status, headers: { [REQUEST_ID_HEADER]: requestId } })
@@ -134,7 +144,6 @@ export const withStageValidation = <RK = never>(route: StageRoute<RK>) =>
     const headers = request.headers
     const requestId = resolveRequestId(headers[REQUEST_ID_HEADER])
     const location = route.location
-    const header = (name: string) => headers[name]
     const bucketKey = route.bucketKey
     const hostKey = bucketKey === undefined ? undefined : () => bucketKey(request, context as Context.Context<RK>)
 
@@ -145,7 +154,7 @@ export const withStageValidation = <RK = never>(route: StageRoute<RK>) =>
           method: request.method,
           path: route.endpoint,
           requestId,
-          stickinessKey: bucketKeyOf(doc, { header, hostKey })
+          stickinessKey: bucketKeyOf(doc, { headers, hostKey })
         })
         return Effect.map(
           Effect.provideService(handler, NormalizedStages, {
@@ -156,7 +165,7 @@ export const withStageValidation = <RK = never>(route: StageRoute<RK>) =>
             body,
             stages: ABSENT_STAGES
           }),
-          (response) => withHeaders(response, [], requestId)
+          (response) => Response.setHeader(response, REQUEST_ID_HEADER, requestId)
         )
       }
       let outcome: BoundaryOutcome
@@ -167,9 +176,8 @@ export const withStageValidation = <RK = never>(route: StageRoute<RK>) =>
           location,
           value: extracted.value,
           requestId,
-          header,
-          hostKey,
-          userAgent: headers["user-agent"]
+          headers,
+          hostKey
         }, context as Context.Context<never>)
       } catch (defect) {
         // a validator bug, never invalid input: counted, logged, answered 500
@@ -183,7 +191,7 @@ export const withStageValidation = <RK = never>(route: StageRoute<RK>) =>
       }
       if (outcome.errorBody !== undefined) {
         return Effect.succeed(
-          withHeaders(Response.jsonUnsafe(outcome.errorBody, { status: 400 }), outcome.headers, requestId)
+          Response.jsonUnsafe(outcome.errorBody, { status: 400, headers: stageHeaderInput(outcome.prepared, requestId) })
         )
       }
       return Effect.map(
@@ -195,7 +203,7 @@ export const withStageValidation = <RK = never>(route: StageRoute<RK>) =>
           body: location._tag === "QueryStage" ? undefined : outcome.rewrite(body),
           stages: outcome.data
         }),
-        (response) => withHeaders(response, outcome.headers, requestId)
+        (response) => withHeaders(response, outcome.prepared, requestId)
       )
     }
 

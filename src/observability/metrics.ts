@@ -42,6 +42,19 @@ const incrementalCounter = (name: string, description: string): Metric.Counter<n
   Metric.counter(name, { description, incremental: true })
 
 /**
+ * One series of a catalogue counter, its attributes fixed when it is built: the same registry
+ * series (name, description, attributes) as `Metric.withAttributes(counter, attributes)`, but
+ * updated without adding the attributes to a context on every update (the boundary's hot path).
+ *
+ * @internal
+ */
+export const counterSeries = (
+  counter: Metric.Counter<number>,
+  attributes: Readonly<Record<string, string>>
+): Metric.Counter<number> =>
+  Metric.counter(counter.id, { description: counter.description, incremental: true, attributes: { ...attributes } })
+
+/**
  * `stage_validation_validations_total{endpoint,mode,result}`: one increment per validated request.
  * `result` ∈ `ok`, `normalized`, `invalid`, `rejected`, `would_reject`.
  *

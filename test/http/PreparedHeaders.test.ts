@@ -1,0 +1,110 @@
+/**
+ * The prepared header blocks: a repeated outcome gets the very same frozen block, a cached block
+ * says exactly what a freshly built one says (whatever the inputs, after evictions too), inputs
+ * that differ never share a block, and the cache stays bounded.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import fc from "fast-check"
+import { freezePrepared, PreparedCache } from "../../src/http/PreparedHeaders.ts"
+import { type HeaderInput, prepareStageHeaders, stageHeaders } from "../../src/http/StageHeaders.ts"
+import { DEFAULT_DOCUMENT } from "../../src/rollout/Config.ts"
+
+const input = (deprecatedInputs: ReadonlyArray<string>, flags: Partial<HeaderInput> = {}): HeaderInput => ({
+  shouldEmitHeaders: true,
+  wouldReject: false,
+  rejected: false,
+  invalid: false,
+  deprecatedInputs,
+  ...flags
+})
+
+describe("prepareStageHeaders", () => {
+  it("returns one shared, frozen block for a repeated outcome, in three consistent forms", () => {
+    const doc = { ...DEFAULT_DOCUMENT, sunsetDate: "2026-06-30T00:00:00Z" }
+    const a = prepareStageHeaders(input(["Series A"]), doc)
+    const b = prepareStageHeaders(input(["Series A"]), doc)
+    assert.strictEqual(a, b)
+    assert.isTrue(Object.isFrozen(a) && Object.isFrozen(a.pairs) && Object.isFrozen(a.flat) && Object.isFrozen(a.pairs[0]))
+    assert.deepStrictEqual(a.flat, a.pairs.flat())
+    assert.deepStrictEqual(a.lowerPairs, a.pairs.map(([n, v]) => [n.toLowerCase(), v]))
+    assert.deepStrictEqual(a.pairs.map(([n]) => n), [
+      "X-Stage-Deprecated-Variants",
+      "Deprecation",
+      "Sunset",
+      "Link",
+      "X-Stage-Recommendation",
+      "X-Stage-Docs"
+    ])
+    assert.strictEqual(stageHeaders(input(["Series A"]), doc), a.pairs)
+  })
+
+  it("a new document gets new blocks", () => {
+    const doc = { ...DEFAULT_DOCUMENT }
+    const next = { ...doc, docsUrl: "https://docs.example.com/stages", version: doc.version + 1 }
+    const before = prepareStageHeaders(input(["growth"]), doc)
+    const after = prepareStageHeaders(input(["growth"]), next)
+    assert.notStrictEqual(before, after)
+    assert.include(after.flat, "https://docs.example.com/stages")
+  })
+
+  it("cached blocks say what a fresh build says, for any inputs and outcomes", () => {
+    const shared = { ...DEFAULT_DOCUMENT }
+    const spelling = fc.oneof(
+      fc.constantFrom("Series A", "growth", "a,b", "a", "b", "", "1:a", "[\"a\"]", "Series\r\nB"),
+      fc.string({ unit: "binary", maxLength: 40 })
+    )
+    fc.assert(
+      fc.property(
+        fc.array(spelling, { maxLength: 4 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        (deprecated, wouldReject, rejected, invalid) => {
+          const i = input(deprecated, { wouldReject, rejected, invalid })
+          // a fresh document object has an empty cache: the block is built
+          assert.deepStrictEqual(prepareStageHeaders(i, shared).pairs, prepareStageHeaders(i, { ...shared }).pairs)
+        }
+      ),
+      { numRuns: 2000 }
+    )
+  })
+
+  it("inputs that differ never share a block", () => {
+    const doc = { ...DEFAULT_DOCUMENT }
+    const lists: ReadonlyArray<ReadonlyArray<string>> = [["a,b"], ["a", "b"], ["b", "a"], ["a"], ["a", "a"], ["ab"]]
+    const values = lists.map((l) => prepareStageHeaders(input(l), doc).pairs[0]![1])
+    assert.deepStrictEqual(values, ["a%2Cb", "a,b", "b,a", "a", "a,a", "ab"])
+    assert.notStrictEqual(prepareStageHeaders(input(["a"]), doc), prepareStageHeaders(input(["a"], { invalid: true }), doc))
+  })
+})
+
+describe("PreparedCache", () => {
+  it("is bounded: the least recently used block goes", () => {
+    const cache = new PreparedCache()
+    let builds = 0
+    const build = (_flags: number, inputs: ReadonlyArray<string>) => {
+      builds++
+      return freezePrepared([["X-Test", inputs.join(",")]])
+    }
+    const first = cache.get(0, ["keep"], build, undefined)
+    for (let i = 0; i < 1000; i++) {
+      cache.get(0, [`spelling-${i}`], build, undefined)
+      if (i % 50 === 0) assert.strictEqual(cache.get(0, ["keep"], build, undefined), first) // kept warm
+    }
+    assert.strictEqual(builds, 1001)
+    cache.get(0, ["spelling-0"], build, undefined) // evicted long ago: built again
+    assert.strictEqual(builds, 1002)
+  })
+
+  it("builds without caching inputs too long to key on", () => {
+    const cache = new PreparedCache()
+    let builds = 0
+    const build = () => (builds++, freezePrepared([]))
+    const long = "x".repeat(600)
+    cache.get(0, [long], build, undefined)
+    cache.get(0, [long], build, undefined)
+    cache.get(0, [long.slice(0, 300), long.slice(0, 300)], build, undefined)
+    cache.get(0, [long.slice(0, 300), long.slice(0, 300)], build, undefined)
+    assert.strictEqual(builds, 4)
+  })
+})
