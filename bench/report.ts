@@ -26,8 +26,16 @@ const suites = files
   .sort((a, b) => a.suite.localeCompare(b.suite, "en", { numeric: true }))
 
 const lines: Array<string> = []
-const first = suites[0]
-if (first) lines.push(`Baselines measured on ${first.cpu}, Node ${first.node}, ${first.date.slice(0, 10)}.`, "")
+// One line per machine the baselines were measured on (a suite re-baselined later names its own).
+const machines = new Map<string, Array<string>>()
+for (const s of suites) {
+  const machine = `${s.cpu}, Node ${s.node}, ${s.date.slice(0, 10)}`
+  machines.set(machine, [...(machines.get(machine) ?? []), s.suite])
+}
+if (machines.size === 1) lines.push(`Baselines measured on ${[...machines.keys()][0]}.`, "")
+if (machines.size > 1) {
+  lines.push(`Baselines measured on ${[...machines].map(([machine, names]) => `${machine} (${names.join(", ")})`).join("; ")}.`, "")
+}
 lines.push("| suite | task | mean | p99 | mean / floor | p99 / floor |", "| --- | --- | --- | --- | --- | --- |")
 for (const s of suites) {
   for (const [name, t] of Object.entries(s.tasks)) {
