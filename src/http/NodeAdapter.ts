@@ -6,8 +6,10 @@
  * - Body locations read `req.body` when a body parser already set it (Express `express.json()`),
  *   else the request stream (limit `maxBodyBytes`, 413 above it; 400 `INVALID_JSON` on bad JSON).
  * - On success it rewrites `req.body` with the stage field in canonical form, attaches
- *   `req.stageValidation` (the same data the Effect handler gets from `NormalizedStages`), sets
- *   the headers and calls `next()`; on rejection it answers the contract's 400 itself.
+ *   `req.stageValidation` (the same data the Effect handler gets from `NormalizedStages`) and
+ *   calls `next()`; its headers go out in the handler's own `writeHead` (see
+ *   `NodeResponseHead.ts`; a header the handler sets itself wins). On rejection it answers the
+ *   contract's 400 itself.
  * - It never throws: an unexpected failure is passed to `next(error)` (a validator failure is also
  *   counted in `stage_validation_errors_total`).
  * - Metrics go to the global registry (what effect's `PrometheusMetrics` serves) unless a
@@ -39,6 +41,7 @@ import {
   type NormalizedStageData,
   type ValidationResult
 } from "./EvaluateStages.ts"
+import { addToHead } from "./NodeResponseHead.ts"
 import { REQUEST_ID_HEADER, resolveRequestId } from "./RequestId.ts"
 import { DEFAULT_MAX_BODY_BYTES } from "./StageBoundary.ts"
 import type { StageLocation } from "./StageLocation.ts"
@@ -229,7 +232,7 @@ const proceed = (
       stages: ABSENT_STAGES
     }
     if (location._tag !== "QueryStage") req.body = body
-    res.setHeader(REQUEST_ID_HEADER, requestId)
+    addToHead(res, [REQUEST_ID_HEADER, requestId])
     return next()
   }
   let outcome: BoundaryOutcome
@@ -249,8 +252,9 @@ const proceed = (
   }
   const flat = outcome.prepared.flat
   if (outcome.errorBody !== undefined) return sendJson(res, 400, outcome.errorBody, requestId, flat)
-  res.setHeader(REQUEST_ID_HEADER, requestId)
-  for (let i = 0; i < flat.length; i += 2) res.setHeader(flat[i]!, flat[i + 1]!)
+  const head: Array<string> = [REQUEST_ID_HEADER, requestId]
+  for (let i = 0; i < flat.length; i++) head.push(flat[i]!)
+  addToHead(res, head)
   req.stageValidation = {
     requestId,
     endpoint: options.endpoint,

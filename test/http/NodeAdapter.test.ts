@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Context, Metric } from "effect"
+import express from "express"
 import { createStageValidationHandler, type StageValidatedRequest } from "../../src/http/NodeAdapter.ts"
 import * as StageLocation from "../../src/http/StageLocation.ts"
 import type { OffenderLogLine } from "../../src/observability/OffenderLog.ts"
@@ -144,22 +145,34 @@ describe("the adapter itself", () => {
     }
   })
 
-  it("uses a body a previous parser set (Express style)", async () => {
+  it("in Express: uses the body express.json() parsed, its headers reach the response res.json() writes", async () => {
     await service.setDocument(documents.enforce)
-    const handler = createStageValidationHandler({ endpoint: "/api/allocations", location: StageLocation.bodyStage(), current: () => service.store.current(), metricsContext })
-    const headers: Record<string, string | number> = {}
-    let status = 0
-    let nextCalled = false
-    const req = { headers: {}, method: "POST", url: "/api/allocations", body: { stage: "Pre Seed Round" } } as unknown as IncomingMessage
-    const res = {
-      setHeader: (n: string, v: string | number) => void (headers[n.toLowerCase()] = v),
-      set statusCode(s: number) { status = s },
-      end: () => undefined
-    } as unknown as ServerResponse
-    handler(req, res, () => void (nextCalled = true))
-    assert.isTrue(nextCalled)
-    assert.strictEqual(status, 0)
-    assert.deepStrictEqual((req as StageValidatedRequest).body, { stage: "pre-seed" })
-    assert.strictEqual(headers["x-stage-deprecated-variants"], "Pre Seed Round")
+    const app = express()
+    app.use(express.json())
+    app.post(
+      "/api/allocations",
+      createStageValidationHandler({ endpoint: "/api/allocations", location: StageLocation.bodyStage(), current: () => service.store.current(), metricsContext }),
+      (req, res) => {
+        res.set("x-app", "1")
+        res.status(201).json({ body: req.body, requestId: (req as StageValidatedRequest).stageValidation?.requestId })
+      }
+    )
+    const listening = app.listen(0, "127.0.0.1")
+    await new Promise<void>((resolve) => listening.once("listening", () => resolve()))
+    try {
+      const url = `http://127.0.0.1:${(listening.address() as AddressInfo).port}/api/allocations`
+      const r = await request(url, { body: { stage: "Pre Seed Round" }, headers: { "x-request-id": "express-1" } })
+      assert.strictEqual(r.status, 201)
+      assert.deepStrictEqual(r.json, { body: { stage: "pre-seed" }, requestId: "express-1" })
+      assert.strictEqual(r.headers.get("x-stage-deprecated-variants"), "Pre Seed Round")
+      assert.strictEqual(r.headers.get("x-request-id"), "express-1")
+      assert.strictEqual(r.headers.get("x-app"), "1")
+      assert.match(r.headers.get("content-type") ?? "", /^application\/json/)
+      const rejected = await request(url, { body: { stage: "series-q" } })
+      assert.strictEqual(rejected.status, 400)
+      assert.strictEqual((rejected.json as { error: string }).error, "INVALID_STAGE")
+    } finally {
+      await new Promise((resolve) => listening.close(resolve))
+    }
   })
 })
