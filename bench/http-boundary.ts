@@ -7,18 +7,23 @@
  *
  *   npm run bench:http                      # measure, print, write baselines/http-boundary.json
  *   node bench/http-boundary.ts [--hosts effect,node] [--scenarios canonical,one-alias,…]
- *        [--rate 2000] [--seconds 0.5] [--rounds 16] [--warmup 1] [--connections 8]
+ *        [--rate 2000] [--seconds 1] [--rounds 20] [--warmup 1] [--connections 8]
  *        [--sat-scenarios canonical,one-alias] [--sat-rounds 3] [--sat-seconds 3] [--sat-connections 32]
  *        [--runs 10] [--out baselines/http-boundary.json] [--no-write] [--gate] [--profile <dir>] [--null]
  *
- * 1. **Server CPU per request, paired** (the figure that settles): each scenario is sent at a
- *    fixed rate below saturation (`--rate` req/s for `--seconds`) to the server without the
- *    boundary (A) and with it (B), alternating A B / B A over `--rounds` rounds, every scenario of
- *    a rollout state inside each round. The server's own CPU time (`process.cpuUsage()` over the
- *    IPC channel, user + system, microseconds) divided by the requests answered is one sample;
- *    B / A of one round is one paired ratio. Drift and neighbours hit both halves of a round, so
- *    the ratio's median settles where single throughput runs do not; the quartiles and range of
- *    the rounds show whether a difference is real.
+ * 1. **Server CPU per request, paired** (the figure that settles): two identical server
+ *    processes, both serving the route without the boundary (A) and the route with it (B). In
+ *    each round one serves A and the other B, and each scenario is sent at a fixed rate below
+ *    saturation (`--rate` req/s to each for `--seconds`), one request to each in turn; the next
+ *    round swaps which process serves B. A server's own CPU time (`process.cpuUsage()` over
+ *    the IPC channel, user + system, microseconds) divided by the requests it answered is one
+ *    sample; B / A of one round is a paired ratio, and the geometric mean of a round and the
+ *    next (roles swapped) is one pair's ratio, in which any difference between the two processes
+ *    cancels. The machine's moments hit A and B request by request, so the pairs' median
+ *    settles (identical routes, `--null`, measure within ±1–2 % here, where one server
+ *    alternating A and B windows measured ±6 %). With `taskset` (Linux) both servers share the
+ *    last CPU and the load runs on the others, so each server sees the caches the other leaves,
+ *    as a server among other work does, and neither competes with the load generator.
  * 2. **Saturation throughput**: autocannon at saturation (`--sat-connections`), A B / B A rounds
  *    of `--sat-seconds`; the loss is 1 − B / A per round, median and range. On a small machine the
  *    load generator shares the cores with the server, so this figure is noisier.
@@ -34,9 +39,9 @@
  */
 import { writeFileSync, mkdirSync } from "node:fs"
 import { cpus, loadavg } from "node:os"
-import { type Child, startChild } from "./http-boundary/children.ts"
+import { type Child, pinning, startChild } from "./http-boundary/children.ts"
 import { EFFECT_PATHS, NODE_PATHS, serveChild } from "./http-boundary/hosts.ts"
-import { closeAgents, paced, saturate, type SaturationResult } from "./http-boundary/load.ts"
+import { closeAgents, paced, pacedPair, saturate, type SaturationResult } from "./http-boundary/load.ts"
 import { printProfileDiff } from "./http-boundary/profile.ts"
 import { bodyOf, SCENARIOS, type Scenario } from "./http-boundary/scenarios.ts"
 import { formatPercentSpread, round, spread, type Spread } from "./http-boundary/stats.ts"
@@ -52,38 +57,37 @@ const log = (line: string) => process.stdout.write(line + "\n")
 
 type HostName = "effect" | "node"
 type Variant = "baseline" | "boundary"
-interface Target {
-  readonly child: Child
-  readonly url: string
+interface Host {
+  readonly name: HostName
+  /** two identical server processes */
+  readonly children: readonly [Child, Child]
+  readonly paths: { readonly baseline: string; readonly boundary: string }
 }
-type Host = Readonly<Record<Variant, Target>> & { readonly name: HostName; readonly children: ReadonlyArray<Child> }
 
 const HOST_DESCRIPTIONS: Readonly<Record<HostName, string>> = {
-  effect: "reference service (Effect HTTP, NodeHttpServer, one process): A = the simulate handler behind withStageParsingOnly, B = the same behind withStageValidation (POST /api/monte-carlo/simulate)",
-  node: "raw node:http server, one process; A = a route that reads, parses, normalises and answers; B = createStageValidationHandler, then the same answer"
+  effect: "reference service (Effect HTTP, NodeHttpServer; two identical processes): A = the simulate handler behind withStageParsingOnly, B = the same behind withStageValidation (POST /api/monte-carlo/simulate)",
+  node: "raw node:http server (two identical processes); A = a route that reads, parses, normalises and answers; B = createStageValidationHandler, then the same answer"
 }
 
 /** `--null`: B is the baseline too (A against A), which shows the method's own noise floor. */
 const NULL_RUN = has("null")
 
-const startHost = async (name: HostName): Promise<Host> => {
-  const child = await startChild(name)
-  const paths = name === "node" ? NODE_PATHS : EFFECT_PATHS
-  return {
-    name,
-    children: [child],
-    baseline: { child, url: child.url + paths.baseline },
-    boundary: { child, url: child.url + (NULL_RUN ? paths.baseline : paths.boundary) }
-  }
+const startHost = async (name: HostName, serverCpu: number | undefined): Promise<Host> => {
+  const children = [await startChild(name, { cpu: serverCpu }), await startChild(name, { cpu: serverCpu })] as const
+  return { name, children, paths: name === "node" ? NODE_PATHS : EFFECT_PATHS }
 }
+
+/** The URL of a variant's route on one of a host's servers (`--null`: B is the baseline route too). */
+const urlOf = (host: Host, child: Child, variant: Variant): string =>
+  child.url + (variant === "boundary" && !NULL_RUN ? host.paths.boundary : host.paths.baseline)
 
 const statusOf = (scenario: Scenario, variant: Variant): number =>
   variant === "boundary" && !NULL_RUN ? scenario.boundaryStatus : 200
 
 const settings = {
   rate: Number(flag("rate", "2000")),
-  seconds: Number(flag("seconds", "0.5")),
-  rounds: Number(flag("rounds", "16")),
+  seconds: Number(flag("seconds", "1")),
+  rounds: Number(flag("rounds", "20")),
   warmup: Number(flag("warmup", "1")),
   connections: Number(flag("connections", "8")),
   satRounds: Number(flag("sat-rounds", "3")),
@@ -92,38 +96,44 @@ const settings = {
   runs: Number(flag("runs", "10"))
 }
 
-/** Server CPU µs per request of one paced window. */
-const cpuWindow = async (target: Target, scenario: Scenario, variant: Variant, seconds: number): Promise<number> => {
-  const expectStatus = statusOf(scenario, variant)
-  const before = await target.child.cpu()
-  const result = await paced({
-    url: target.url,
+/** One window for a pair: `a` serves the baseline route, `b` the boundary route, requests interleaved. */
+const pairWindow = async (host: Host, scenario: Scenario, a: Child, b: Child, seconds: number): Promise<CpuRound> => {
+  const before = [await a.cpu(), await b.cpu()]
+  const results = await pacedPair({
+    targets: [
+      { url: urlOf(host, a, "baseline"), expectStatus: statusOf(scenario, "baseline") },
+      { url: urlOf(host, b, "boundary"), expectStatus: statusOf(scenario, "boundary") }
+    ],
     body: bodyOf(scenario, settings.runs),
     rate: settings.rate,
     seconds,
-    connections: settings.connections,
-    expectStatus
+    connections: settings.connections
   })
-  const after = await target.child.cpu()
-  if (result.errors > 0 || result.unexpected > 0) {
-    throw new Error(`${target.url} ${scenario.name}: ${result.errors} errors, ${result.unexpected} answers other than ${expectStatus}`)
-  }
-  return (after - before) / result.completed
+  const after = [await a.cpu(), await b.cpu()]
+  results.forEach((result, i) => {
+    if (result.errors > 0 || result.unexpected > 0) {
+      const variant = i === 0 ? "baseline" : "boundary"
+      throw new Error(`${host.name} ${variant} ${scenario.name}: ${result.errors} errors, ${result.unexpected} answers other than ${statusOf(scenario, variant)}`)
+    }
+  })
+  return { baseline: (after[0]! - before[0]!) / results[0].completed, boundary: (after[1]! - before[1]!) / results[1].completed }
 }
 
-/** The boundary answers what the scenario says (status and its header), the baseline a 200. */
+/** The boundary answers what the scenario says (status and its header), the baseline a 200; on both servers. */
 const probe = async (host: Host, scenario: Scenario): Promise<void> => {
-  for (const variant of ["baseline", "boundary"] as const) {
-    const response = await fetch(host[variant].url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: bodyOf(scenario, settings.runs)
-    })
-    await response.arrayBuffer()
-    const status = statusOf(scenario, variant)
-    if (response.status !== status) throw new Error(`${host.name} ${variant} ${scenario.name}: ${response.status}, expected ${status}`)
-    if (variant === "boundary" && !NULL_RUN && response.headers.get(scenario.mustHave) === null) {
-      throw new Error(`${host.name} boundary ${scenario.name}: no ${scenario.mustHave} header`)
+  for (const child of host.children) {
+    for (const variant of ["baseline", "boundary"] as const) {
+      const response = await fetch(urlOf(host, child, variant), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: bodyOf(scenario, settings.runs)
+      })
+      await response.arrayBuffer()
+      const status = statusOf(scenario, variant)
+      if (response.status !== status) throw new Error(`${host.name} ${variant} ${scenario.name}: ${response.status}, expected ${status}`)
+      if (variant === "boundary" && !NULL_RUN && response.headers.get(scenario.mustHave) === null) {
+        throw new Error(`${host.name} boundary ${scenario.name}: no ${scenario.mustHave} header`)
+      }
     }
   }
 }
@@ -137,8 +147,18 @@ interface CpuRound {
   readonly boundary: number
 }
 
+/** Per pair of rounds (roles swapped), the geometric mean of their B / A ratios, as percent overhead. */
+const pairOverheads = (rounds: ReadonlyArray<CpuRound>): Array<number> => {
+  const out: Array<number> = []
+  for (let i = 0; i + 1 < rounds.length; i += 2) {
+    const ratio = Math.sqrt((rounds[i]!.boundary / rounds[i]!.baseline) * (rounds[i + 1]!.boundary / rounds[i + 1]!.baseline))
+    out.push((ratio - 1) * 100)
+  }
+  return out
+}
+
 const summariseCpu = (host: HostName, scenario: Scenario, rounds: ReadonlyArray<CpuRound>) => {
-  const overhead = spread(rounds.map((r) => (r.boundary / r.baseline - 1) * 100))
+  const overhead = spread(pairOverheads(rounds))
   const met = scenario.goalPercent === null ? null : overhead.median <= scenario.goalPercent
   log(
     `[${host}] ${scenario.name.padEnd(15)} A ${spread(rounds.map((r) => r.baseline), 1).median.toFixed(1).padStart(6)} µs  ` +
@@ -150,7 +170,12 @@ const summariseCpu = (host: HostName, scenario: Scenario, rounds: ReadonlyArray<
     mode: scenario.mode,
     description: scenario.description,
     boundaryStatus: scenario.boundaryStatus,
-    rounds: rounds.map((r) => ({ baseline: round(r.baseline, 1), boundary: round(r.boundary, 1), ratio: round(r.boundary / r.baseline, 4) })),
+    rounds: rounds.map((r, i) => ({
+      boundaryServer: i % 2,
+      baseline: round(r.baseline, 1),
+      boundary: round(r.boundary, 1),
+      ratio: round(r.boundary / r.baseline, 4)
+    })),
     baselineMicrosPerRequest: spread(rounds.map((r) => r.baseline), 1),
     boundaryMicrosPerRequest: spread(rounds.map((r) => r.boundary), 1),
     extraMicrosPerRequest: spread(rounds.map((r) => r.boundary - r.baseline), 1),
@@ -163,23 +188,21 @@ const summariseCpu = (host: HostName, scenario: Scenario, rounds: ReadonlyArray<
 /** Paired rounds for every scenario of one host, grouped by rollout state. */
 const measureCpu = async (host: Host, scenarios: ReadonlyArray<Scenario>) => {
   const results: Array<ReturnType<typeof summariseCpu>> = []
+  const [first, second] = host.children
   for (const mode of ["warn", "shadow", "enforce"] as const) {
     const group = scenarios.filter((s) => s.mode === mode)
     if (group.length === 0) continue
     await setMode(host, mode)
     for (const scenario of group) {
       await probe(host, scenario)
-      await cpuWindow(host.baseline, scenario, "baseline", settings.warmup)
-      await cpuWindow(host.boundary, scenario, "boundary", settings.warmup)
+      await pairWindow(host, scenario, first, second, settings.warmup)
+      await pairWindow(host, scenario, second, first, settings.warmup)
     }
     const rounds = new Map(group.map((s) => [s.name, [] as Array<CpuRound>]))
     for (let r = 0; r < settings.rounds; r++) {
-      for (const scenario of group) {
-        const order: ReadonlyArray<Variant> = r % 2 === 0 ? ["baseline", "boundary"] : ["boundary", "baseline"]
-        const figures: Partial<Record<Variant, number>> = {}
-        for (const variant of order) figures[variant] = await cpuWindow(host[variant], scenario, variant, settings.seconds)
-        rounds.get(scenario.name)!.push({ baseline: figures.baseline!, boundary: figures.boundary! })
-      }
+      // even rounds: the second server runs the boundary; odd rounds: the first
+      const [a, b] = r % 2 === 0 ? [first, second] : [second, first]
+      for (const scenario of group) rounds.get(scenario.name)!.push(await pairWindow(host, scenario, a, b, settings.seconds))
     }
     for (const scenario of group) results.push(summariseCpu(host.name, scenario, rounds.get(scenario.name)!))
   }
@@ -192,8 +215,9 @@ const measureSaturation = async (host: Host, scenarios: ReadonlyArray<Scenario>)
   const results = []
   for (const scenario of scenarios.filter((s) => s.mode === "warn")) {
     const body = bodyOf(scenario, settings.runs)
+    // one server process, its two routes in turn
     const window = (variant: Variant, seconds: number) =>
-      saturate({ url: host[variant].url, body, seconds, connections: settings.satConnections })
+      saturate({ url: urlOf(host, host.children[0], variant), body, seconds, connections: settings.satConnections })
     await window("baseline", 1)
     await window("boundary", 1)
     const samples: Array<{ round: number; variant: Variant } & SaturationResult> = []
@@ -225,26 +249,40 @@ const measureSaturation = async (host: Host, scenarios: ReadonlyArray<Scenario>)
   return results
 }
 
-/** One profiled window per host, variant and scenario; prints where B spends more than A. */
-const profileAll = async (hosts: ReadonlyArray<Host>, scenarios: ReadonlyArray<Scenario>, dir: string) => {
+/** One paced window to one server's route (the profile's). */
+const soloWindow = async (host: Host, scenario: Scenario, variant: Variant, seconds: number): Promise<void> => {
+  const expectStatus = statusOf(scenario, variant)
+  const result = await paced({
+    url: urlOf(host, host.children[0], variant),
+    body: bodyOf(scenario, settings.runs),
+    rate: settings.rate,
+    seconds,
+    connections: settings.connections,
+    expectStatus
+  })
+  if (result.errors > 0 || result.unexpected > 0) {
+    throw new Error(`${host.name} ${variant} ${scenario.name}: ${result.errors} errors, ${result.unexpected} answers other than ${expectStatus}`)
+  }
+}
+
+/** One profiled window per variant and scenario on one server; prints where B spends more than A. */
+const profileHost = async (host: Host, scenarios: ReadonlyArray<Scenario>, dir: string) => {
   mkdirSync(dir, { recursive: true })
-  for (const host of hosts) {
-    for (const scenario of scenarios) {
-      await setMode(host, scenario.mode)
-      const files: Partial<Record<Variant, { file: string; requests: number }>> = {}
-      for (const variant of ["baseline", "boundary"] as const) {
-        const target = host[variant]
-        await cpuWindow(target, scenario, variant, 2)
-        const file = `${dir}/${host.name}-${scenario.name}-${variant}.cpuprofile`
-        await target.child.profile("start", file)
-        const seconds = 3
-        await cpuWindow(target, scenario, variant, seconds)
-        await target.child.profile("stop", file)
-        files[variant] = { file, requests: Math.round(settings.rate * seconds) }
-      }
-      log(`\n[${host.name}] ${scenario.name}: self time per request, B − A (profiled, so inflated)`)
-      printProfileDiff(files.baseline!, files.boundary!, 25, log)
+  const child = host.children[0]
+  for (const scenario of scenarios) {
+    await setMode(host, scenario.mode)
+    const files: Partial<Record<Variant, { file: string; requests: number }>> = {}
+    for (const variant of ["baseline", "boundary"] as const) {
+      await soloWindow(host, scenario, variant, 2)
+      const file = `${dir}/${host.name}-${scenario.name}-${variant}.cpuprofile`
+      await child.profile("start", file)
+      const seconds = 3
+      await soloWindow(host, scenario, variant, seconds)
+      await child.profile("stop", file)
+      files[variant] = { file, requests: Math.round(settings.rate * seconds) }
     }
+    log(`\n[${host.name}] ${scenario.name}: self time per request, B − A (profiled, so inflated)`)
+    printProfileDiff(files.baseline!, files.boundary!, 25, log)
   }
 }
 
@@ -255,17 +293,25 @@ const main = async () => {
   const satWanted = list("sat-scenarios", "canonical,one-alias")
   const loadBefore = loadavg()
   const started = Date.now()
-  const hosts: Array<Host> = []
+  const pins = pinning()
+  let running: Host | undefined
   try {
-    for (const name of hostNames) hosts.push(await startHost(name))
-    if (has("profile")) return await profileAll(hosts, scenarios, flag("profile", "/tmp/http-boundary-profiles"))
     const report: Record<string, unknown> = {}
-    for (const host of hosts) {
-      log(`\n[${host.name}] server CPU per request, ${settings.rounds} paired rounds at ${settings.rate} req/s × ${settings.seconds} s`)
-      const cpu = await measureCpu(host, scenarios)
-      const saturation = settings.satRounds > 0 ? await measureSaturation(host, SCENARIOS.filter((s) => satWanted.includes(s.name))) : []
-      report[host.name] = { description: HOST_DESCRIPTIONS[host.name], cpu, saturation }
+    // one host at a time: the other host's servers would be background noise
+    for (const name of hostNames) {
+      running = await startHost(name, pins?.serverCpu)
+      if (has("profile")) {
+        await profileHost(running, scenarios, flag("profile", "/tmp/http-boundary-profiles"))
+      } else {
+        log(`\n[${name}] server CPU per request, ${settings.rounds} paired rounds at ${settings.rate} req/s to each of two servers × ${settings.seconds} s${pins === undefined ? " (no CPU pinning)" : ` (servers on CPU ${pins.serverCpu}, load on ${pins.loadCpus})`}`)
+        const cpu = await measureCpu(running, scenarios)
+        const saturation = settings.satRounds > 0 ? await measureSaturation(running, SCENARIOS.filter((s) => satWanted.includes(s.name))) : []
+        report[name] = { description: HOST_DESCRIPTIONS[name], cpu, saturation }
+      }
+      for (const child of running.children) child.stop()
+      running = undefined
     }
+    if (has("profile")) return
     const out = {
       suite: "http-boundary",
       description: "server CPU per request (paired fixed-rate rounds) and saturation throughput, with the stage boundary (B) vs without it (A), Effect HTTP and plain-Node hosts, loopback",
@@ -275,10 +321,10 @@ const main = async () => {
       cores: cpus().length,
       loadAverage: { before: loadBefore.map((x) => round(x)), after: loadavg().map((x) => round(x)) },
       wallSeconds: Math.round((Date.now() - started) / 1000),
-      parameters: settings,
+      parameters: { ...settings, pinning: pins ?? null },
       notes: [
-        "overheadPercent: per round (B / A − 1) × 100 of server CPU µs per request; median, quartiles (q1, q3) and range (min, max) over the rounds",
-        "A and B of a round run back to back at the same fixed rate, alternating which goes first; CPU is the server process's own user + system time",
+        "overheadPercent: per pair of rounds, (√(B/A of round 2k × B/A of round 2k+1) − 1) × 100 of server CPU µs per request; median, quartiles (q1, q3) and range (min, max) over the pairs",
+        "two identical server processes; in a round one serves A and the other B at the same fixed rate, requests interleaved one by one; the next round swaps the roles, so a difference between the processes cancels in the pair; CPU is each server process's own user + system time",
         "invalid-enforce: the boundary answers the contract's 400 without running the handler; the baseline, which has no boundary, runs it",
         "saturation shares the 2 cores with the load generator (autocannon, same machine): compare it with the load average"
       ],
@@ -297,7 +343,7 @@ const main = async () => {
     if (has("gate") && missed) process.exitCode = 1
   } finally {
     closeAgents()
-    for (const host of hosts) for (const child of host.children) child.stop()
+    for (const child of running?.children ?? []) child.stop()
   }
 }
 

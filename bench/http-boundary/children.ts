@@ -3,7 +3,8 @@
  * stdout), ask it things over the IPC channel (its CPU time, a rollout mode, a CPU profile), stop
  * it. Internal to the benchmark.
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { cpus } from "node:os"
 import type { ModeName } from "./hosts.ts"
 
 /** A running server process. */
@@ -25,10 +26,16 @@ const ENTRY = new URL("../http-boundary.ts", import.meta.url).pathname
 /** Extra Node flags for the servers (e.g. `--trace-gc`), from `HTTP_BOUNDARY_CHILD_FLAGS`. */
 const CHILD_FLAGS = (process.env["HTTP_BOUNDARY_CHILD_FLAGS"] ?? "").split(" ").filter((f) => f.length > 0)
 
-/** Starts `node bench/http-boundary.ts --serve <name>` and waits for it to listen. */
-export const startChild = (name: string): Promise<Child> =>
+/**
+ * Starts `node bench/http-boundary.ts --serve <name>` and waits for it to listen; with `cpu`,
+ * pinned to that CPU (`taskset -c`).
+ */
+export const startChild = (name: string, options: { readonly cpu?: number | undefined } = {}): Promise<Child> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CHILD_FLAGS, ENTRY, "--serve", name], { stdio: ["ignore", "pipe", "inherit", "ipc"] })
+    const args = [...CHILD_FLAGS, ENTRY, "--serve", name]
+    const child = options.cpu === undefined
+      ? spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit", "ipc"] })
+      : spawn("taskset", ["-c", String(options.cpu), process.execPath, ...args], { stdio: ["ignore", "pipe", "inherit", "ipc"] })
     let next = 0
     const pending = new Map<number, (reply: Record<string, unknown>) => void>()
     child.on("message", (reply: { id: number } & Record<string, unknown>) => {
@@ -71,3 +78,22 @@ export const startChild = (name: string): Promise<Child> =>
       })
     })
   })
+
+/**
+ * CPU pinning for the paired measurement, when `taskset` (util-linux) is there and the machine
+ * has two CPUs or more: both servers on the last CPU, this process (the load) on the others.
+ * Servers sharing one CPU take turns with every request, so each sees what the other leaves in
+ * the caches, and neither competes with the load generator. `undefined`: no pinning.
+ */
+export const pinning = (): { readonly serverCpu: number; readonly loadCpus: string } | undefined => {
+  const count = cpus().length
+  if (count < 2) return undefined
+  const serverCpu = count - 1
+  const loadCpus = count === 2 ? "0" : `0-${count - 2}`
+  try {
+    execFileSync("taskset", ["-a", "-p", "-c", loadCpus, String(process.pid)], { stdio: "ignore" })
+    return { serverCpu, loadCpus }
+  } catch {
+    return undefined
+  }
+}

@@ -6,6 +6,9 @@
  *   server does the same work per second in every round and its CPU time per request compares
  *   across rounds. (autocannon's `overallRate` sends each second's quota in a burst at the start
  *   of the second, which is saturation for part of every second.)
+ * - `pacedPair`: the same to two servers at once, one request to each in turn (the paired CPU
+ *   measurement: two identical server processes, one serving the route with the boundary and the
+ *   other the route without it).
  * - `saturate`: autocannon at saturation (throughput).
  *
  * Internal to the benchmark.
@@ -114,6 +117,91 @@ export const paced = (options: {
     tick()
   })
 
+/** What one target of a paired window answered. */
+export interface PairedTarget {
+  readonly url: string
+  readonly expectStatus: number
+}
+
+/**
+ * Sends `rate × seconds` requests to each of two targets at a fixed rate, one to each in turn
+ * (which goes first alternates), and resolves once every answer is in: the two servers see the
+ * same moments of the machine, request by request.
+ */
+export const pacedPair = (options: {
+  readonly targets: readonly [PairedTarget, PairedTarget]
+  readonly body: string
+  readonly rate: number
+  readonly seconds: number
+  readonly connections: number
+}): Promise<readonly [PacedResult, PacedResult]> =>
+  new Promise((resolve) => {
+    const payload = Buffer.from(options.body)
+    const headers = { ...HEADERS, "content-length": String(payload.length) }
+    const total = Math.round(options.rate * options.seconds)
+    const state = options.targets.map((target) => ({
+      url: new URL(target.url),
+      agent: pairAgent(target.url, options.connections),
+      expect: target.expectStatus,
+      done: 0,
+      unexpected: 0,
+      errors: 0
+    }))
+    const start = performance.now()
+    let sent = 0
+    let finished = 0
+    const finish = () => {
+      finished++
+      if (finished === total * 2) {
+        const seconds = (performance.now() - start) / 1000 || 1
+        const result = (k: number): PacedResult => ({
+          completed: total - state[k]!.errors,
+          unexpected: state[k]!.unexpected,
+          errors: state[k]!.errors,
+          achievedRate: total / seconds
+        })
+        resolve([result(0), result(1)])
+      }
+    }
+    const send = (k: number) => {
+      const s = state[k]!
+      const req = request({ host: s.url.hostname, port: s.url.port, path: s.url.pathname, method: "POST", agent: s.agent, headers }, (res) => {
+        if (res.statusCode !== s.expect) s.unexpected++
+        res.resume()
+        res.on("end", finish)
+      })
+      req.on("error", () => {
+        s.errors++
+        finish()
+      })
+      req.end(payload)
+    }
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * options.rate) + 1)
+      while (sent < due) {
+        const first = sent % 2
+        sent++
+        send(first)
+        send(1 - first)
+      }
+      if (sent < total) setTimeout(tick, 1)
+    }
+    tick()
+  })
+
+// One keep-alive agent per server (origin) and connection count, so the two servers of a pair
+// never share sockets.
+const pairAgents = new Map<string, Agent>()
+const pairAgent = (url: string, connections: number): Agent => {
+  const key = `${new URL(url).origin} ${connections}`
+  let agent = pairAgents.get(key)
+  if (agent === undefined) {
+    agent = new Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections })
+    pairAgents.set(key, agent)
+  }
+  return agent
+}
+
 /** One saturation window. */
 export interface SaturationResult {
   readonly requestsPerSecond: number
@@ -150,6 +238,7 @@ export const saturate = async (options: {
 
 /** Closes the paced agents' idle connections. */
 export const closeAgents = (): void => {
-  for (const agent of agents.values()) agent.destroy()
+  for (const agent of [...agents.values(), ...pairAgents.values()]) agent.destroy()
   agents.clear()
+  pairAgents.clear()
 }
