@@ -31,7 +31,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Context } from "effect"
 import { getValidationDecision, type ValidationDecision } from "../rollout/Decision.ts"
-import { type BoundaryOptions, type BoundaryOutcome, bucketKeyOf, runBoundary } from "./BoundaryEngine.ts"
+import { type BoundaryOptions, type BoundaryOutcome, bucketKeyOf, routeBoundary } from "./BoundaryEngine.ts"
 import { GLOBAL_METRICS_CONTEXT, recordValidationError } from "./BoundaryMetrics.ts"
 import { requestErrorBody } from "./ErrorBody.ts"
 import {
@@ -200,6 +200,7 @@ interface HandlerSettings {
   readonly limit: number
   readonly metricsContext: Context.Context<never>
   readonly location: StageLocation
+  readonly run: ReturnType<typeof routeBoundary>
 }
 
 /** The boundary for one request whose stage value was read: decide, evaluate, answer or pass on. */
@@ -237,15 +238,7 @@ const proceed = (
   }
   let outcome: BoundaryOutcome
   try {
-    outcome = runBoundary(options, {
-      endpoint: options.endpoint,
-      method,
-      location,
-      value: extracted.value,
-      requestId,
-      headers,
-      hostKey
-    }, settings.metricsContext)
+    outcome = settings.run({ method, value: extracted.value, requestId, headers, hostKey }, settings.metricsContext)
   } catch (defect) {
     recordValidationError(settings.metricsContext, options.endpoint)
     return passOn(res, requestId, next, defect)
@@ -294,7 +287,8 @@ export const createStageValidationHandler = (options: StageValidationHandlerOpti
     options,
     limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     metricsContext: options.metricsContext ?? GLOBAL_METRICS_CONTEXT,
-    location: options.location
+    location: options.location,
+    run: routeBoundary(options, options.endpoint, options.location)
   }
   const { limit, location } = settings
   return (req, res, next) => {

@@ -26,7 +26,7 @@ import { ByteSize, Context, Effect } from "effect"
 import { HttpIncomingMessage, HttpServerRequest, type HttpServerResponse } from "effect/http"
 import * as Response from "effect/http/HttpServerResponse"
 import { getValidationDecision } from "../rollout/Decision.ts"
-import { bucketKeyOf, type BoundaryOutcome, runBoundary } from "./BoundaryEngine.ts"
+import { type BoundaryOptions, type BoundaryOutcome, bucketKeyOf, routeBoundary } from "./BoundaryEngine.ts"
 import { recordValidationError } from "./BoundaryMetrics.ts"
 import { requestErrorBody } from "./ErrorBody.ts"
 import { type ExtractedValue, extractFromBody, extractFromQuery } from "./EvaluateStages.ts"
@@ -77,7 +77,9 @@ const ABSENT_STAGES = Object.freeze({ _tag: "Absent" as const })
 // merge: the request id alone through `setHeader`, or the prepared lower-case pairs (built once
 // per distinct header set, see `prepareStageHeaders`) and the request id in one `setHeaders`.
 const stageHeaderInput = (prepared: PreparedHeaders, requestId: string): Array<readonly [string, string]> => {
-  const all: Array<readonly [string, string]> = prepared.lowerPairs.slice()
+  const pairs = prepared.lowerPairs
+  const all: Array<readonly [string, string]> = []
+  for (let i = 0; i < pairs.length; i++) all.push(pairs[i]!)
   all.push([REQUEST_ID_HEADER, requestId])
   return all
 }
@@ -124,109 +126,113 @@ const parseJson = (text: string): Parsed => {
  * @since 0.1.0
  * @category middleware
  */
-export const withStageValidation = <RK = never>(route: StageRoute<RK>) =>
-<E, R>(
-  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
-): Effect.Effect<
-  HttpServerResponse.HttpServerResponse,
-  E,
-  | Exclude<R, NormalizedStages>
-  | StageBoundary
-  | HttpServerRequest.HttpServerRequest
-  | HttpServerRequest.ParsedSearchParams
-  | RK
-> =>
-  Effect.contextWith((context: Context.Context<
-    StageBoundary | HttpServerRequest.HttpServerRequest | HttpServerRequest.ParsedSearchParams | RK
-  >) => {
-    const boundary = Context.get(context, StageBoundary)
-    const request = Context.get(context, HttpServerRequest.HttpServerRequest)
-    const headers = request.headers
-    const requestId = resolveRequestId(headers[REQUEST_ID_HEADER])
-    const location = route.location
-    const bucketKey = route.bucketKey
-    const hostKey = bucketKey === undefined ? undefined : () => bucketKey(request, context as Context.Context<RK>)
+export const withStageValidation = <RK = never>(route: StageRoute<RK>) => {
+  // The route's pipeline, built once per boundary configuration (the StageBoundary service's
+  // options; in practice one per process).
+  let runOptions: BoundaryOptions | undefined
+  let run: ReturnType<typeof routeBoundary> | undefined
+  const runFor = (options: BoundaryOptions): ReturnType<typeof routeBoundary> => {
+    if (options !== runOptions || run === undefined) {
+      run = routeBoundary(options, route.endpoint, route.location)
+      runOptions = options
+    }
+    return run
+  }
+  return <E, R>(
+    handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+  ): Effect.Effect<
+    HttpServerResponse.HttpServerResponse,
+    E,
+    | Exclude<R, NormalizedStages>
+    | StageBoundary
+    | HttpServerRequest.HttpServerRequest
+    | HttpServerRequest.ParsedSearchParams
+    | RK
+  > =>
+    Effect.contextWith((context: Context.Context<
+      StageBoundary | HttpServerRequest.HttpServerRequest | HttpServerRequest.ParsedSearchParams | RK
+    >) => {
+      const boundary = Context.get(context, StageBoundary)
+      const request = Context.get(context, HttpServerRequest.HttpServerRequest)
+      const headers = request.headers
+      const requestId = resolveRequestId(headers[REQUEST_ID_HEADER])
+      const location = route.location
+      const bucketKey = route.bucketKey
+      const hostKey = bucketKey === undefined ? undefined : () => bucketKey(request, context as Context.Context<RK>)
 
-    const proceed = (extracted: ExtractedValue, body: unknown) => {
-      if (!extracted.present) {
-        const doc = boundary.options.current()
-        const decision = getValidationDecision(doc, {
-          method: request.method,
-          path: route.endpoint,
-          requestId,
-          stickinessKey: bucketKeyOf(doc, { headers, hostKey })
-        })
+      const proceed = (extracted: ExtractedValue, body: unknown) => {
+        if (!extracted.present) {
+          const doc = boundary.options.current()
+          const decision = getValidationDecision(doc, {
+            method: request.method,
+            path: route.endpoint,
+            requestId,
+            stickinessKey: bucketKeyOf(doc, { headers, hostKey })
+          })
+          return Effect.map(
+            Effect.provideService(handler, NormalizedStages, {
+              requestId,
+              endpoint: route.endpoint,
+              decision,
+              result: undefined,
+              body,
+              stages: ABSENT_STAGES
+            }),
+            (response) => Response.setHeader(response, REQUEST_ID_HEADER, requestId)
+          )
+        }
+        let outcome: BoundaryOutcome
+        try {
+          outcome = runFor(boundary.options)({ method: request.method, value: extracted.value, requestId, headers, hostKey }, context as Context.Context<never>)
+        } catch (defect) {
+          // a validator bug, never invalid input: counted, logged, answered 500
+          recordValidationError(context as Context.Context<never>, route.endpoint)
+          return Effect.as(
+            Effect.logError("stage_validation.validator_error").pipe(
+              Effect.annotateLogs({ event: "stage_validation.validator_error", endpoint: route.endpoint, requestId, cause: String(defect) })
+            ),
+            errorResponse(500, "VALIDATION_ERROR", "the stage validator failed", requestId)
+          )
+        }
+        if (outcome.errorBody !== undefined) {
+          return Effect.succeed(
+            Response.jsonUnsafe(outcome.errorBody, { status: 400, headers: stageHeaderInput(outcome.prepared, requestId) })
+          )
+        }
         return Effect.map(
           Effect.provideService(handler, NormalizedStages, {
             requestId,
             endpoint: route.endpoint,
-            decision,
-            result: undefined,
-            body,
-            stages: ABSENT_STAGES
+            decision: outcome.decision,
+            result: outcome.result,
+            body: location._tag === "QueryStage" ? undefined : outcome.rewrite(body),
+            stages: outcome.data
           }),
-          (response) => Response.setHeader(response, REQUEST_ID_HEADER, requestId)
+          (response) => withHeaders(response, outcome.prepared, requestId)
         )
       }
-      let outcome: BoundaryOutcome
-      try {
-        outcome = runBoundary(boundary.options, {
-          endpoint: route.endpoint,
-          method: request.method,
-          location,
-          value: extracted.value,
-          requestId,
-          headers,
-          hostKey
-        }, context as Context.Context<never>)
-      } catch (defect) {
-        // a validator bug, never invalid input: counted, logged, answered 500
-        recordValidationError(context as Context.Context<never>, route.endpoint)
-        return Effect.as(
-          Effect.logError("stage_validation.validator_error").pipe(
-            Effect.annotateLogs({ event: "stage_validation.validator_error", endpoint: route.endpoint, requestId, cause: String(defect) })
-          ),
-          errorResponse(500, "VALIDATION_ERROR", "the stage validator failed", requestId)
-        )
-      }
-      if (outcome.errorBody !== undefined) {
-        return Effect.succeed(
-          Response.jsonUnsafe(outcome.errorBody, { status: 400, headers: stageHeaderInput(outcome.prepared, requestId) })
-        )
-      }
-      return Effect.map(
-        Effect.provideService(handler, NormalizedStages, {
-          requestId,
-          endpoint: route.endpoint,
-          decision: outcome.decision,
-          result: outcome.result,
-          body: location._tag === "QueryStage" ? undefined : outcome.rewrite(body),
-          stages: outcome.data
-        }),
-        (response) => withHeaders(response, outcome.prepared, requestId)
-      )
-    }
 
-    if (location._tag === "QueryStage") {
-      const params = Context.get(context, HttpServerRequest.ParsedSearchParams)
-      return proceed(extractFromQuery(location.param, params), undefined)
-    }
-    return request.text.pipe(
-      Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(boundary.maxBodyBytes)),
-      Effect.matchEffect({
-        onFailure: (error) =>
-          Effect.succeed(
-            error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
-              ? errorResponse(413, "PAYLOAD_TOO_LARGE", `the request body exceeds ${boundary.maxBodyBytes} bytes`, requestId)
-              : errorResponse(400, "INVALID_REQUEST_BODY", "the request body could not be read", requestId)
-          ),
-        onSuccess: (text) => {
-          const parsed = parseJson(text)
-          if (!parsed.ok) {
-            return Effect.succeed(errorResponse(400, "INVALID_JSON", "the request body is not valid JSON", requestId))
+      if (location._tag === "QueryStage") {
+        const params = Context.get(context, HttpServerRequest.ParsedSearchParams)
+        return proceed(extractFromQuery(location.param, params), undefined)
+      }
+      return request.text.pipe(
+        Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(boundary.maxBodyBytes)),
+        Effect.matchEffect({
+          onFailure: (error) =>
+            Effect.succeed(
+              error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
+                ? errorResponse(413, "PAYLOAD_TOO_LARGE", `the request body exceeds ${boundary.maxBodyBytes} bytes`, requestId)
+                : errorResponse(400, "INVALID_REQUEST_BODY", "the request body could not be read", requestId)
+            ),
+          onSuccess: (text) => {
+            const parsed = parseJson(text)
+            if (!parsed.ok) {
+              return Effect.succeed(errorResponse(400, "INVALID_JSON", "the request body is not valid JSON", requestId))
+            }
+            return proceed(extractFromBody(location, parsed.body), parsed.body)
           }
-          return proceed(extractFromBody(location, parsed.body), parsed.body)
-        }
-      })
-    )
-  })
+        })
+      )
+    })
+}
