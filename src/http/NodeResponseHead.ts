@@ -17,11 +17,13 @@
  * The handler still wins on a name it sets itself, as it did when the boundary set its headers
  * first: a header the handler passes to `writeHead`, or set earlier with `setHeader`, replaces
  * the boundary's header of that name. Until the head is written, `res.getHeader` does not see
- * the boundary's headers; the request id is on `req.stageValidation.requestId`.
+ * the boundary's headers; the request id is on `req.stageValidation.requestId`. A response that
+ * is not node:http's `ServerResponse` (HTTP/2's compatibility API) gets them through
+ * `setHeader`, as before.
  *
  * @since 0.3.0
  */
-import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from "node:http"
+import { type OutgoingHttpHeader, type OutgoingHttpHeaders, ServerResponse } from "node:http"
 
 type HeadHeaders = OutgoingHttpHeaders | ReadonlyArray<OutgoingHttpHeader> | ReadonlyArray<ReadonlyArray<string>>
 type WriteHead = (statusCode: number, reason?: string | HeadHeaders, headers?: HeadHeaders) => ServerResponse
@@ -95,6 +97,12 @@ const merged = (res: ServerResponse, flat: ReadonlyArray<string>, headers: HeadH
  * @category adapters
  */
 export const addToHead = (res: ServerResponse, flat: ReadonlyArray<string>): void => {
+  if (!(res instanceof ServerResponse)) {
+    // Not node:http's response (HTTP/2's compatibility API, a test double): set them as before.
+    const other: Pick<ServerResponse, "setHeader"> = res
+    for (let i = 0; i < flat.length; i += 2) other.setHeader(flat[i]!, flat[i + 1]!)
+    return
+  }
   const original = res.writeHead as WriteHead
   const writeHead: WriteHead = function(this: ServerResponse, statusCode, reason, headers) {
     // Once: a second call throws in Node itself (the head is already written).

@@ -93,4 +93,11 @@ describe("addToHead", () => {
     assert.deepStrictEqual(valuesOf(lines, "x-request-id"), ["handler-id"])
     assert.deepStrictEqual(valuesOf(lines, "x-stage-docs"), ["https://docs.example/stages"])
   })
+
+  it("a response that is not node:http's (HTTP/2 compatibility, a double) gets them through setHeader at once", () => {
+    const set: Array<[string, string]> = []
+    const double = { setHeader: (name: string, value: string) => void set.push([name, value]) } as unknown as ServerResponse
+    addToHead(double, OURS)
+    assert.deepStrictEqual(set, [["x-request-id", "req-1"], ["X-Stage-Docs", "https://docs.example/stages"], ["Link", "<https://docs.example/stages>; rel=\"deprecation\""]])
+  })
 })
