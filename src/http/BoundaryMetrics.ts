@@ -97,17 +97,18 @@ const duration = new Series(validationDurationSeconds as Metric.Metric<number, u
 
 // endpoint → mode → result → series: three lookups, no key string built per request
 const counters = new Map<string, Map<string, Map<ValidationResult, Series>>>()
-const unknownCounters = new Map<string, Series>()
-const errorCounters = new Map<string, Series>()
 
-const errorCounter = (endpoint: string): Series => {
-  let series = errorCounters.get(endpoint)
-  if (series === undefined) {
-    series = new Series(counterSeries(validationErrorsTotal, { endpoint }))
-    errorCounters.set(endpoint, series)
+/** The series of a counter labelled by endpoint only, one per endpoint. */
+const perEndpoint = (counter: Metric.Counter<number>) => {
+  const byEndpoint = new Map<string, Series>()
+  return (endpoint: string): Series => {
+    let series = byEndpoint.get(endpoint)
+    if (series === undefined) byEndpoint.set(endpoint, series = new Series(counterSeries(counter, { endpoint })))
+    return series
   }
-  return series
 }
+const errorCounter = perEndpoint(validationErrorsTotal)
+const unknownCounter = perEndpoint(warnUnknownTotal)
 
 const validationCounter = (endpoint: string, mode: string, result: ValidationResult): Series => {
   let byMode = counters.get(endpoint)
@@ -118,15 +119,6 @@ const validationCounter = (endpoint: string, mode: string, result: ValidationRes
   if (series === undefined) {
     series = new Series(counterSeries(validationsTotal, { endpoint, mode, result }))
     byResult.set(result, series)
-  }
-  return series
-}
-
-const unknownCounter = (endpoint: string): Series => {
-  let series = unknownCounters.get(endpoint)
-  if (series === undefined) {
-    series = new Series(counterSeries(warnUnknownTotal, { endpoint }))
-    unknownCounters.set(endpoint, series)
   }
   return series
 }
