@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { runCli, type CliRun } from "../e2e/cli.ts"
-import { getMode, promRangeTimes } from "../e2e/observe.ts"
+import { getMode, promAlerts, promRangeTimes } from "../e2e/observe.ts"
 import { fetchWithTimeout, sleep, waitFor } from "../e2e/processes.ts"
 import { firstCrossing, type Traffic } from "../e2e/traffic.ts"
 import type { Database, Store } from "./backends.ts"
@@ -462,9 +462,20 @@ export const spikeAndAutoDowngrade = async (
   const rto = crossed === undefined ? undefined : (warnAt - crossed) / 1000
   // 0.1 s steps: the first step at or after the evaluation that fired an alert. Any alert: on
   // compressed timers another alert the webhook routes (the reject-rate one) may fire before
-  // ${ALERT} and make the downgrade — before the spike none fires.
-  const firedAt = (await promRangeTimes(rig.promUrl, `ALERTS{alertstate="firing"}`, started - 2_000, warnAt, 0.1))[0]
-  const firedToWarn = firedAt === undefined ? undefined : (warnAt - firedAt) / 1000
+  // ${ALERT} and make the downgrade — before the spike none fires. The downgrade can follow the
+  // firing evaluation by less than one step, so the first step at or after it may lie after warn:
+  // the range reaches 2 s past warn (a CI run whose range ended at warn found no sample), and the
+  // query is repeated for a few seconds in case the evaluation's samples are not readable yet.
+  const firedAt = await waitFor("the firing alert in Prometheus' ALERTS series", async () => {
+    const first = (await promRangeTimes(rig.promUrl, `ALERTS{alertstate="firing"}`, started - 2_000, warnAt + 2_000, 0.1))[0]
+    return first !== undefined && first <= warnAt + 1_000 ? first : undefined
+  }, { timeoutMs: Math.min(10_000, rig.remaining(10_000)), intervalMs: 500 }).catch(() => undefined)
+  if (firedAt === undefined) {
+    const now = await promAlerts(rig.promUrl).catch((e: unknown) => [{ name: String(e), state: "unreadable" }])
+    rig.log(`no firing ALERTS sample up to 1 s after warn; Prometheus now holds: ${JSON.stringify(now)}`)
+  }
+  // (a step just after warn: the webhook took less than a step)
+  const firedToWarn = firedAt === undefined ? undefined : Math.max(0, (warnAt - firedAt) / 1000)
   const productionRto = rto === undefined
     ? undefined
     : rto - rig.compressedForSeconds - COMPRESSED_GROUP_WAIT_SECONDS - COMPRESSED_LOOP_SECONDS +
