@@ -274,7 +274,9 @@ cli_serve_postgres() { # with --database-url it needs nothing more: starts, answ
   local log=$work/serve-pg.out pid
   # the service owns its demo tables: a schema of its own, not the migrated table's
   psql -q "$scratch_url" -c "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public" >/dev/null 2>&1 || return 1
-  (cd "$consumer" && exec npx --no-install stage-normalization serve --port 0 --database-url "$scratch_url") >"$log" 2>&1 &
+  # The installed bin itself (what npx runs), exec'd so that $! is the service: through npx the
+  # SIGTERM reached npx only, and the service outlived the test (found running hours later).
+  (cd "$consumer" && exec ./node_modules/.bin/stage-normalization serve --port 0 --database-url "$scratch_url") >"$log" 2>&1 &
   pid=$!
   for _ in $(seq 1 100); do grep -q "http://127.0.0.1:" "$log" && break; sleep 0.1; done
   local url
@@ -282,10 +284,13 @@ cli_serve_postgres() { # with --database-url it needs nothing more: starts, answ
   local status
   status=$(curl -s -o /dev/null -w '%{http_code}' "$url/healthz")
   kill -TERM "$pid" 2>/dev/null
+  local stopped=no
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || { stopped=yes; break; }; sleep 0.1; done
+  [ "$stopped" = yes ] || kill -KILL "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
   head -5 "$log"
-  echo "GET $url/healthz → $status"
-  [ "$status" = "200" ]
+  echo "GET $url/healthz → $status; stopped within 10 s of SIGTERM: $stopped"
+  [ "$status" = "200" ] && [ "$stopped" = yes ]
 }
 cli_status_svg() { # the timeline's d3 modules are bundled into the CLI: status --svg from the tarball, real Redis
   local prefix=consumer-svg-$$-$RANDOM out=$work/rollout.svg
@@ -327,7 +332,7 @@ for dir in "${nodes[@]}"; do
     check "npx stage-normalization normalize \"Series A\"" cli_normalize
     check "npx stage-normalization migrate --help" cli_migrate_help
     check "npx stage-normalization migrate --apply + verify on the real PostgreSQL" cli_migrate_verify
-    check "npx stage-normalization serve --database-url (no optional peer needed)" cli_serve_postgres
+    check "stage-normalization serve --database-url (no optional peer needed), stops on SIGTERM" cli_serve_postgres
     check "npx stage-normalization serve without PGlite: exit 2 naming the packages" cli_serve_without_pglite
     check "npx stage-normalization status --svg on the real Redis (the timeline's d3 modules are in the CLI)" cli_status_svg
     echo "$passed $failed" >"$work/counts"
