@@ -6,13 +6,14 @@
  *
  * @since 0.3.0
  */
+import { REQUEST_ID_HEADER } from "./RequestId.ts"
 
 /**
  * One request's stage headers: `[name, value]` pairs (names as sent, in the order of the table
  * in `StageHeaders.ts`), the same with lower-case names (effect's `Headers` keys) and flat
  * (`name, value, name, value, …`, Node's `writeHead(status, flat)`). Shared, never mutated:
- * `pairs` (which `stageHeaders` hands to callers) is frozen; `lowerPairs` and `flat` are read
- * only by the adapters and stay plain arrays, because V8 copies and iterates frozen arrays on
+ * `pairs` (which `stageHeaders` hands to callers) is frozen; the other forms are read only by
+ * the adapters and stay plain, because V8 copies and iterates frozen arrays on
  * its slow paths (effect's `setHeaders` over frozen pairs measured twice the cost, cold or warm).
  *
  * @since 0.3.0
@@ -22,6 +23,15 @@ export interface PreparedHeaders {
   readonly pairs: ReadonlyArray<readonly [string, string]>
   readonly lowerPairs: ReadonlyArray<readonly [string, string]>
   readonly flat: ReadonlyArray<string>
+  /**
+   * The plain-Node adapter's head template: `x-request-id`, an empty slot for its value (index
+   * 1), then `flat`. A request copies it (`slice`, one copy of a packed array) and fills the slot.
+   */
+  readonly nodeHead: ReadonlyArray<string>
+  /** The lower-case names of `nodeHead`, for the adapter's "does the handler set one too" check. */
+  readonly nodeNames: ReadonlyArray<string>
+  /** `lowerPairs` as one record, which the Effect middleware assigns into a response's header map. */
+  readonly record: Readonly<Record<string, string>>
 }
 
 /**
@@ -39,7 +49,10 @@ export const freezePrepared = (pairs: ReadonlyArray<readonly [string, string]>):
   Object.freeze({
     pairs: Object.freeze(pairs.map((pair) => Object.freeze(pair))),
     lowerPairs: pairs.map(([name, value]) => [name.toLowerCase(), value] as const),
-    flat: pairs.flat()
+    flat: pairs.flat(),
+    nodeHead: [REQUEST_ID_HEADER, "", ...pairs.flat()],
+    nodeNames: [REQUEST_ID_HEADER, ...pairs.map(([name]) => name.toLowerCase())],
+    record: Object.fromEntries(pairs.map(([name, value]) => [name.toLowerCase(), value]))
   })
 
 /**
@@ -84,8 +97,10 @@ class Lru {
 /**
  * The blocks of one rollout document, by outcome `flags` (a small integer the caller defines)
  * and deprecated inputs: without inputs one slot per flags value; with one input a map per flags
- * value keyed by the raw input itself (no key string built); with several a map keyed by their
- * JSON (unambiguous whatever the inputs contain).
+ * value keyed by the raw input itself (no key string built); with several a map per flags value
+ * keyed by the inputs joined with NUL — unambiguous because a list with a NUL in an input is
+ * built, never cached (JSON of the list was the key before: ~3× the cost of the join for five
+ * aliases, warm).
  *
  * @example
  * ```ts
@@ -100,7 +115,7 @@ class Lru {
 export class PreparedCache {
   readonly #byFlags: Array<PreparedHeaders | undefined> = []
   readonly #single: Array<Lru | undefined> = []
-  readonly #multi = new Lru()
+  readonly #multi: Array<Lru | undefined> = []
 
   /** The block for `flags` and `inputs`, built with `build(flags, inputs, context)` on a miss. */
   get<A>(
@@ -119,10 +134,14 @@ export class PreparedCache {
       lru = this.#single[flags] ??= new Lru()
     } else {
       let chars = 0
-      for (let i = 0; i < inputs.length; i++) chars += inputs[i]!.length
+      for (let i = 0; i < inputs.length; i++) {
+        const item = inputs[i]!
+        if (item.includes(SEPARATOR)) return build(flags, inputs, context)
+        chars += item.length
+      }
       if (chars > MAX_KEY_CHARS) return build(flags, inputs, context)
-      key = flags + JSON.stringify(inputs)
-      lru = this.#multi
+      key = inputs.join(SEPARATOR)
+      lru = this.#multi[flags] ??= new Lru()
     }
     if (key.length > MAX_KEY_CHARS) return build(flags, inputs, context)
     const hit = lru.get(key)
@@ -132,3 +151,5 @@ export class PreparedCache {
     return built
   }
 }
+
+const SEPARATOR = "\u0000"

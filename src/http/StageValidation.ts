@@ -32,6 +32,7 @@ import { requestErrorBody } from "./ErrorBody.ts"
 import { type ExtractedValue, extractFromBody, extractFromQuery } from "./EvaluateStages.ts"
 import { NormalizedStages } from "./NormalizedStages.ts"
 import { REQUEST_ID_HEADER, resolveRequestId } from "./RequestId.ts"
+import { headersOf } from "./SourceHeaders.ts"
 import { StageBoundary } from "./StageBoundary.ts"
 import type { PreparedHeaders } from "./PreparedHeaders.ts"
 import type { StageLocation } from "./StageLocation.ts"
@@ -73,25 +74,25 @@ export interface StageRoute<RK = never> {
 
 const ABSENT_STAGES = Object.freeze({ _tag: "Absent" as const })
 
-// Effect's header merging copies the whole header map per call, so a response gets at most one
-// merge: the request id alone through `setHeader`, or the prepared lower-case pairs (built once
-// per distinct header set, see `prepareStageHeaders`) and the request id in one `setHeaders`.
-const stageHeaderInput = (prepared: PreparedHeaders, requestId: string): Array<readonly [string, string]> => {
-  const pairs = prepared.lowerPairs
-  const all: Array<readonly [string, string]> = []
-  for (let i = 0; i < pairs.length; i++) all.push(pairs[i]!)
-  all.push([REQUEST_ID_HEADER, requestId])
-  return all
-}
-
+// The request id and the stage headers go onto the response in one copy of its header map:
+// `setHeader` returns a new response whose `Headers` it has just copied (documented: "a new
+// Headers collection"), which nothing else references yet, so the prepared block's lower-case
+// record (built once per distinct header set, see `prepareStageHeaders`) is assigned into that
+// copy before anyone sees it. The response the handler returned, and its headers, stay as they
+// were. Measured with one alias (bench/http-boundary.ts, 30 paired rounds): extra server CPU per
+// request +7.0 % through effect's `setHeaders` (two more copies of the map, one keyed store per
+// header), +4.9 % this way, +3.8 % with the request id alone.
 const withHeaders = (
   response: HttpServerResponse.HttpServerResponse,
   prepared: PreparedHeaders,
   requestId: string
-): HttpServerResponse.HttpServerResponse =>
-  prepared.lowerPairs.length === 0
-    ? Response.setHeader(response, REQUEST_ID_HEADER, requestId)
-    : Response.setHeaders(response, stageHeaderInput(prepared, requestId))
+): HttpServerResponse.HttpServerResponse => {
+  const out = Response.setHeader(response, REQUEST_ID_HEADER, requestId)
+  if (prepared.lowerPairs.length > 0) {
+    Object.assign(out.headers, prepared.record)
+  }
+  return out
+}
 
 const errorResponse = (status: number, error: string, message: string, requestId: string) =>
   Response.jsonUnsafe(requestErrorBody(error, message), { status, headers: { [REQUEST_ID_HEADER]: requestId } })
@@ -154,7 +155,7 @@ export const withStageValidation = <RK = never>(route: StageRoute<RK>) => {
     >) => {
       const boundary = Context.get(context, StageBoundary)
       const request = Context.get(context, HttpServerRequest.HttpServerRequest)
-      const headers = request.headers
+      const headers = headersOf(request)
       const requestId = resolveRequestId(headers[REQUEST_ID_HEADER])
       const location = route.location
       const bucketKey = route.bucketKey
@@ -195,9 +196,7 @@ export const withStageValidation = <RK = never>(route: StageRoute<RK>) => {
           )
         }
         if (outcome.errorBody !== undefined) {
-          return Effect.succeed(
-            Response.jsonUnsafe(outcome.errorBody, { status: 400, headers: stageHeaderInput(outcome.prepared, requestId) })
-          )
+          return Effect.succeed(withHeaders(Response.jsonUnsafe(outcome.errorBody, { status: 400 }), outcome.prepared, requestId))
         }
         return Effect.map(
           Effect.provideService(handler, NormalizedStages, {

@@ -50,7 +50,7 @@ describe("prepareStageHeaders", () => {
   it("cached blocks say what a fresh build says, for any inputs and outcomes", () => {
     const shared = { ...DEFAULT_DOCUMENT }
     const spelling = fc.oneof(
-      fc.constantFrom("Series A", "growth", "a,b", "a", "b", "", "1:a", "[\"a\"]", "Series\r\nB"),
+      fc.constantFrom("Series A", "growth", "a,b", "a", "b", "", "1:a", "[\"a\"]", "Series\r\nB", "a\u0000b", "\u0000"),
       fc.string({ unit: "binary", maxLength: 40 })
     )
     fc.assert(
@@ -71,9 +71,11 @@ describe("prepareStageHeaders", () => {
 
   it("inputs that differ never share a block", () => {
     const doc = { ...DEFAULT_DOCUMENT }
-    const lists: ReadonlyArray<ReadonlyArray<string>> = [["a,b"], ["a", "b"], ["b", "a"], ["a"], ["a", "a"], ["ab"]]
+    const lists: ReadonlyArray<ReadonlyArray<string>> = [["a,b"], ["a", "b"], ["b", "a"], ["a"], ["a", "a"], ["ab"], ["a\u0000b", "c"], ["a", "b", "c"], ["a", "b\u0000c"]]
     const values = lists.map((l) => prepareStageHeaders(input(l), doc).pairs[0]![1])
-    assert.deepStrictEqual(values, ["a%2Cb", "a,b", "b,a", "a", "a,a", "ab"])
+    assert.deepStrictEqual(values, ["a%2Cb", "a,b", "b,a", "a", "a,a", "ab", "a%00b,c", "a,b,c", "a,b%00c"])
+    // asked again (cached where cacheable), each list still gets its own value
+    assert.deepStrictEqual(lists.map((l) => prepareStageHeaders(input(l), doc).pairs[0]![1]), values)
     assert.notStrictEqual(prepareStageHeaders(input(["a"]), doc), prepareStageHeaders(input(["a"], { invalid: true }), doc))
   })
 })

@@ -92,4 +92,33 @@ describe("withStageValidation", () => {
       await h.dispose()
     }
   })
+
+  it("adds its headers to a copy: a response the handler shares between requests stays as it was", async () => {
+    // one response object for every request, with a Link of the handler's own
+    const shared = HttpServerResponse.jsonUnsafe({ ok: true }, { headers: { link: "<https://app.example/>; rel=\"help\"", "x-app": "1" } })
+    const before = { ...shared.headers }
+    const route = HttpRouter.add(
+      "POST",
+      "/allocations",
+      Effect.succeed(shared).pipe(withStageValidation({ endpoint: "/api/allocations", location: StageLocation.bodyStage("stage") }))
+    ).pipe(
+      HttpRouter.provideRequest(StageBoundary.layer({ current: () => ({ ...DEFAULT_DOCUMENT, defaultMode: "warn" }), offenderSamplePercent: 0 })),
+      Layer.provide(HttpServer.layerServices)
+    )
+    const h = HttpRouter.toWebHandler(route, { disableLogger: true })
+    try {
+      const alias = await post(h, { stage: "Series A" }, { "x-request-id": "r-alias" })
+      assert.strictEqual(alias.headers.get("x-stage-deprecated-variants"), "Series A")
+      assert.strictEqual(alias.headers.get("x-request-id"), "r-alias")
+      assert.strictEqual(alias.headers.get("x-app"), "1")
+      assert.match(alias.headers.get("link") ?? "", /rel="deprecation"/) // the boundary's Link replaces the handler's, as before
+      const clean = await post(h, { stage: "seed" }, { "x-request-id": "r-clean" })
+      assert.strictEqual(clean.headers.get("x-stage-deprecated-variants"), null)
+      assert.strictEqual(clean.headers.get("link"), "<https://app.example/>; rel=\"help\"")
+      assert.strictEqual(clean.headers.get("x-request-id"), "r-clean")
+      assert.deepStrictEqual({ ...shared.headers }, before)
+    } finally {
+      await h.dispose()
+    }
+  })
 })
