@@ -46,18 +46,21 @@ interface Target {
   readonly attributes: Attributes
 }
 
-// The plain-Node adapter records every request against the same (immutable) context: its target
-// is read once. (The Effect middleware's context is the request's own, read per request.)
-let lastContext: Context.Context<never> | undefined
+// The registry and attributes a request's metrics go to are the same objects request after
+// request (the plain-Node adapter's context is one immutable context; the Effect middleware's is
+// the request's own, holding the server's registry): the target found for them is reused, two
+// map lookups per request and no allocation. Its context holds just those two, so it keeps no
+// request alive.
 let lastTarget: Target | undefined
 
 const targetOf = (context: Context.Context<never>): Target => {
-  if (context === lastContext) return lastTarget!
-  lastContext = context
+  const registry = Context.get(context, Metric.MetricRegistry)
+  const attributes = Context.get(context, Metric.CurrentMetricAttributes)
+  if (lastTarget !== undefined && lastTarget.registry === registry && lastTarget.attributes === attributes) return lastTarget
   lastTarget = {
-    context,
-    registry: Context.get(context, Metric.MetricRegistry),
-    attributes: Context.get(context, Metric.CurrentMetricAttributes)
+    context: Context.make(Metric.MetricRegistry, registry).pipe(Context.add(Metric.CurrentMetricAttributes, attributes)) as Context.Context<never>,
+    registry,
+    attributes
   }
   return lastTarget
 }

@@ -107,6 +107,7 @@ export type StageValidationHandler = (
 ) => void
 
 const ABSENT_STAGES = Object.freeze({ _tag: "Absent" as const })
+const ID_ONLY: ReadonlyArray<string> = [REQUEST_ID_HEADER]
 const JSON_HEADERS: ReadonlyArray<string> = ["content-type", "application/json", "content-length"]
 
 /**
@@ -233,7 +234,7 @@ const proceed = (
       stages: ABSENT_STAGES
     }
     if (location._tag !== "QueryStage") req.body = body
-    addToHead(res, [REQUEST_ID_HEADER, requestId])
+    addToHead(res, [REQUEST_ID_HEADER, requestId], ID_ONLY)
     return next()
   }
   let outcome: BoundaryOutcome
@@ -243,11 +244,11 @@ const proceed = (
     recordValidationError(settings.metricsContext, options.endpoint)
     return passOn(res, requestId, next, defect)
   }
-  const flat = outcome.prepared.flat
-  if (outcome.errorBody !== undefined) return sendJson(res, 400, outcome.errorBody, requestId, flat)
-  const head: Array<string> = [REQUEST_ID_HEADER, requestId]
-  for (let i = 0; i < flat.length; i++) head.push(flat[i]!)
-  addToHead(res, head)
+  const prepared = outcome.prepared
+  if (outcome.errorBody !== undefined) return sendJson(res, 400, outcome.errorBody, requestId, prepared.flat)
+  const head = prepared.nodeHead.slice()
+  head[1] = requestId
+  addToHead(res, head, prepared.nodeNames)
   req.stageValidation = {
     requestId,
     endpoint: options.endpoint,

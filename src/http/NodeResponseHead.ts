@@ -35,15 +35,6 @@ const toPairs = (flat: ReadonlyArray<string>): Array<[string, string]> => {
   return pairs
 }
 
-/** Does the handler's head name any of the boundary's headers (case-insensitive)? */
-const overlaps = (ours: ReadonlyArray<string>, names: ReadonlyArray<string>): boolean => {
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i]!.toLowerCase()
-    for (let j = 0; j < ours.length; j += 2) if (ours[j]!.toLowerCase() === name) return true
-  }
-  return false
-}
-
 /** The names in a handler's `writeHead` headers argument. */
 const namesOf = (headers: HeadHeaders): ReadonlyArray<string> => {
   if (!Array.isArray(headers)) return Object.keys(headers)
@@ -57,31 +48,46 @@ const namesOf = (headers: HeadHeaders): ReadonlyArray<string> => {
 }
 
 /**
- * The handler's head with the boundary's `flat` headers in front, or `undefined` when the two
- * cannot simply be concatenated (a name in both, or headers the handler already set with
- * `setHeader`): then the caller falls back to setting the boundary's headers one by one.
+ * The handler's head appended to `head` (the boundary's headers, which this call owns), or
+ * `undefined` when the two cannot simply be concatenated (a name in both, or headers the handler
+ * already set with `setHeader`): then the caller falls back to setting the boundary's headers one
+ * by one. `ours` are the lower-case names in `head`. One pass over the handler's names, appending
+ * as it checks (no second list built for the common case, a headers object).
  */
-const merged = (res: ServerResponse, flat: ReadonlyArray<string>, headers: HeadHeaders | undefined): HeadHeaders | undefined => {
+const merged = (
+  res: ServerResponse,
+  head: Array<OutgoingHttpHeader>,
+  ours: ReadonlyArray<string>,
+  headers: HeadHeaders | undefined
+): HeadHeaders | undefined => {
   if (res.getHeaderNames().length > 0) return undefined
-  if (headers === undefined) return flat as Array<string>
-  if (overlaps(flat, namesOf(headers))) return undefined
-  if (Array.isArray(headers)) {
-    if (headers.length === 0) return flat as Array<string>
-    if (Array.isArray(headers[0])) return [...toPairs(flat), ...(headers as ReadonlyArray<ReadonlyArray<string>>)]
-    return [...flat, ...(headers as ReadonlyArray<OutgoingHttpHeader>)] as Array<OutgoingHttpHeader>
+  if (headers === undefined) return head
+  const own = head.length
+  if (!Array.isArray(headers)) {
+    const record = headers as OutgoingHttpHeaders
+    for (const name in record) {
+      if (!Object.hasOwn(record, name)) continue
+      if (ours.includes(name.toLowerCase())) {
+        head.length = own
+        return undefined
+      }
+      head.push(name, record[name] as OutgoingHttpHeader)
+    }
+    return head
   }
-  const out: Array<OutgoingHttpHeader> = flat.slice()
-  const record = headers as OutgoingHttpHeaders
-  for (const name in record) {
-    if (Object.hasOwn(record, name)) out.push(name, record[name] as OutgoingHttpHeader)
-  }
-  return out
+  if (headers.length === 0) return head
+  for (const name of namesOf(headers)) if (ours.includes(name.toLowerCase())) return undefined
+  if (Array.isArray(headers[0])) return [...toPairs(head as Array<string>), ...(headers as ReadonlyArray<ReadonlyArray<string>>)]
+  for (let i = 0; i < headers.length; i++) head.push(headers[i] as OutgoingHttpHeader)
+  return head
 }
 
 /**
- * Adds `flat` (`[name, value, …]`, values already sanitised) to the head `res` is about to write,
+ * Adds `head` (`[name, value, …]`, values already sanitised) to the head `res` is about to write,
  * in the same `writeHead` call (see the module notes). A header of the same name that the
- * handler sets wins. Call once per response, before the handler runs.
+ * handler sets wins. `head` is given away: the handler's headers are appended to it. `names` are
+ * its lower-case header names (computed from `head` when not given). Call once per response,
+ * before the handler runs.
  *
  * @example
  * ```ts
@@ -96,29 +102,36 @@ const merged = (res: ServerResponse, flat: ReadonlyArray<string>, headers: HeadH
  * @since 0.3.0
  * @category adapters
  */
-export const addToHead = (res: ServerResponse, flat: ReadonlyArray<string>): void => {
+export const addToHead = (res: ServerResponse, head: Array<string>, names?: ReadonlyArray<string>): void => {
   if (!(res instanceof ServerResponse)) {
     // Not node:http's response (HTTP/2's compatibility API, a test double): set them as before.
     const other: Pick<ServerResponse, "setHeader"> = res
-    for (let i = 0; i < flat.length; i += 2) other.setHeader(flat[i]!, flat[i + 1]!)
+    for (let i = 0; i < head.length; i += 2) other.setHeader(head[i]!, head[i + 1]!)
     return
   }
+  const ours = names ?? lowerNames(head)
   const original = res.writeHead as WriteHead
   const writeHead: WriteHead = function(this: ServerResponse, statusCode, reason, headers) {
     // Once: a second call throws in Node itself (the head is already written).
     res.writeHead = original as ServerResponse["writeHead"]
     const message = typeof reason === "string" ? reason : undefined
     const given = typeof reason === "string" ? headers : reason
-    const head = merged(res, flat, given)
-    if (head !== undefined) return original.call(this, statusCode, message as string, head)
+    const all = merged(res, head, ours, given)
+    if (all !== undefined) return original.call(this, statusCode, message as string, all)
     // The slow path, as before: the boundary's headers through `setHeader`, each unless the
     // handler has one of that name, then the handler's head as it was given.
-    const names = given === undefined ? [] : namesOf(given).map((name) => name.toLowerCase())
-    for (let i = 0; i < flat.length; i += 2) {
-      const name = flat[i]!
-      if (!res.hasHeader(name) && !names.includes(name.toLowerCase())) res.setHeader(name, flat[i + 1]!)
+    const theirs = given === undefined ? [] : namesOf(given).map((name) => name.toLowerCase())
+    for (let i = 0; i < head.length; i += 2) {
+      const name = head[i]!
+      if (!res.hasHeader(name) && !theirs.includes(ours[i / 2]!)) res.setHeader(name, head[i + 1]!)
     }
     return original.call(this, statusCode, message as string, given as HeadHeaders)
   }
   res.writeHead = writeHead as ServerResponse["writeHead"]
+}
+
+const lowerNames = (flat: ReadonlyArray<string>): Array<string> => {
+  const names: Array<string> = []
+  for (let i = 0; i < flat.length; i += 2) names.push(flat[i]!.toLowerCase())
+  return names
 }

@@ -43,7 +43,7 @@ let server: Server
 let base: string
 beforeAll(async () => {
   server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    addToHead(res, OURS)
+    addToHead(res, [...OURS])
     handlers[req.url ?? ""]!(res)
   })
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
@@ -97,7 +97,7 @@ describe("addToHead", () => {
   it("a response that is not node:http's (HTTP/2 compatibility, a double) gets them through setHeader at once", () => {
     const set: Array<[string, string]> = []
     const double = { setHeader: (name: string, value: string) => void set.push([name, value]) } as unknown as ServerResponse
-    addToHead(double, OURS)
+    addToHead(double, [...OURS])
     assert.deepStrictEqual(set, [["x-request-id", "req-1"], ["X-Stage-Docs", "https://docs.example/stages"], ["Link", "<https://docs.example/stages>; rel=\"deprecation\""]])
   })
 })
