@@ -88,7 +88,7 @@ const withHeaders = (
   requestId: string
 ): HttpServerResponse.HttpServerResponse => {
   const out = Response.setHeader(response, REQUEST_ID_HEADER, requestId)
-  if (prepared.lowerPairs.length > 0) {
+  if (prepared.pairs.length > 0) {
     Object.assign(out.headers, prepared.record)
   }
   return out

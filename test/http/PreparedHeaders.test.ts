@@ -19,14 +19,16 @@ const input = (deprecatedInputs: ReadonlyArray<string>, flags: Partial<HeaderInp
 })
 
 describe("prepareStageHeaders", () => {
-  it("returns one shared, frozen block for a repeated outcome, in three consistent forms", () => {
+  it("returns one shared, frozen block for a repeated outcome, in consistent forms", () => {
     const doc = { ...DEFAULT_DOCUMENT, sunsetDate: "2026-06-30T00:00:00Z" }
     const a = prepareStageHeaders(input(["Series A"]), doc)
     const b = prepareStageHeaders(input(["Series A"]), doc)
     assert.strictEqual(a, b)
     assert.isTrue(Object.isFrozen(a) && Object.isFrozen(a.pairs) && Object.isFrozen(a.pairs[0]))
     assert.deepStrictEqual(a.flat, a.pairs.flat())
-    assert.deepStrictEqual(a.lowerPairs, a.pairs.map(([n, v]) => [n.toLowerCase(), v]))
+    assert.deepStrictEqual(a.record, Object.fromEntries(a.pairs.map(([n, v]) => [n.toLowerCase(), v])))
+    assert.deepStrictEqual(a.nodeHead, ["x-request-id", "", ...a.flat])
+    assert.deepStrictEqual(a.nodeNames, ["x-request-id", ...a.pairs.map(([n]) => n.toLowerCase())])
     assert.deepStrictEqual(a.pairs.map(([n]) => n), [
       "X-Stage-Deprecated-Variants",
       "Deprecation",
