@@ -64,7 +64,8 @@ export const NO_PREPARED: PreparedHeaders = freezePrepared([])
 
 /**
  * Most blocks one map keeps. Alias spellings a client sends are unbounded (case, spacing,
- * separators), so the cache is too; past the cap the least recently used block goes.
+ * separators), so the cache is too: past the cap a one-input map drops its least recently used
+ * block, and a several-input trie starts over.
  */
 const MAX_ENTRIES = 128
 
@@ -93,13 +94,54 @@ class Lru {
   }
 }
 
+/** One level of {@link Trie}: the block for the inputs so far, and the next input's levels. */
+interface TrieNode {
+  block: PreparedHeaders | undefined
+  next: Map<string, TrieNode> | undefined
+}
+
+// Several deprecated inputs: a trie of maps, one level per input, so a lookup is one `Map.get`
+// per input on the strings as parsed, with no key string built. (The inputs joined with NUL were
+// the key before: the join, a NUL check per input and the hash of the joined string made a
+// lookup of five inputs ~250 ns warm, twenty times a one-input lookup.) Bounded like `Lru`, more
+// bluntly: past `MAX_ENTRIES` blocks it starts over empty, so a client cycling through more
+// distinct lists than that pays a build per request, as it would under LRU eviction.
+class Trie {
+  root = new Map<string, TrieNode>()
+  size = 0
+  find(inputs: ReadonlyArray<string>): PreparedHeaders | undefined {
+    let level: Map<string, TrieNode> | undefined = this.root
+    let node: TrieNode | undefined
+    for (let i = 0; i < inputs.length; i++) {
+      node = level?.get(inputs[i]!)
+      if (node === undefined) return undefined
+      level = node.next
+    }
+    return node?.block
+  }
+  store(inputs: ReadonlyArray<string>, block: PreparedHeaders): void {
+    if (this.size >= MAX_ENTRIES) {
+      this.root = new Map()
+      this.size = 0
+    }
+    let level = this.root
+    let node: TrieNode | undefined
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i]!
+      node = level.get(input)
+      if (node === undefined) level.set(input, node = { block: undefined, next: undefined })
+      if (i < inputs.length - 1) level = node.next ??= new Map()
+    }
+    if (node!.block === undefined) this.size++
+    node!.block = block
+  }
+}
+
 /**
  * The blocks of one rollout document, by outcome `flags` (a small integer the caller defines)
  * and deprecated inputs: without inputs one slot per flags value; with one input a map per flags
- * value keyed by the raw input itself (no key string built); with several a map per flags value
- * keyed by the inputs joined with NUL — unambiguous because a list with a NUL in an input is
- * built, never cached (the list's JSON was the key before: 1.5–2× the cost of the join and its
- * NUL check, warm, five aliases, map lookup included).
+ * value keyed by the raw input itself (no key string built); with several a trie per flags value,
+ * one map level per input.
  *
  * @example
  * ```ts
@@ -107,6 +149,7 @@ class Lru {
  * const cache = new PreparedCache()
  * const build = (_flags: number, inputs: ReadonlyArray<string>) => freezePrepared([["X-Stage-Deprecated-Variants", inputs.join(",")]])
  * cache.get(0, ["Series A"], build, undefined) === cache.get(0, ["Series A"], build, undefined) // => true
+ * cache.get(0, ["a", "b"], build, undefined) === cache.get(0, ["a", "b"], build, undefined) // => true
  * ```
  * @since 0.3.0
  * @category models
@@ -114,7 +157,7 @@ class Lru {
 export class PreparedCache {
   readonly #byFlags: Array<PreparedHeaders | undefined> = []
   readonly #single: Array<Lru | undefined> = []
-  readonly #multi: Array<Lru | undefined> = []
+  readonly #multi: Array<Trie | undefined> = []
 
   /** The block for `flags` and `inputs`, built with `build(flags, inputs, context)` on a miss. */
   get<A>(
@@ -126,29 +169,24 @@ export class PreparedCache {
     if (inputs.length === 0) {
       return this.#byFlags[flags] ??= build(flags, inputs, context)
     }
-    let lru: Lru
-    let key: string
     if (inputs.length === 1) {
-      key = inputs[0]!
-      lru = this.#single[flags] ??= new Lru()
-    } else {
-      let chars = 0
-      for (let i = 0; i < inputs.length; i++) {
-        const item = inputs[i]!
-        if (item.includes(SEPARATOR)) return build(flags, inputs, context)
-        chars += item.length
-      }
-      if (chars > MAX_KEY_CHARS) return build(flags, inputs, context)
-      key = inputs.join(SEPARATOR)
-      lru = this.#multi[flags] ??= new Lru()
+      const key = inputs[0]!
+      if (key.length > MAX_KEY_CHARS) return build(flags, inputs, context)
+      const lru = this.#single[flags] ??= new Lru()
+      const hit = lru.get(key)
+      if (hit !== undefined) return hit
+      const built = build(flags, inputs, context)
+      lru.set(key, built)
+      return built
     }
-    if (key.length > MAX_KEY_CHARS) return build(flags, inputs, context)
-    const hit = lru.get(key)
+    let chars = 0
+    for (let i = 0; i < inputs.length; i++) chars += inputs[i]!.length
+    if (chars > MAX_KEY_CHARS) return build(flags, inputs, context)
+    const trie = this.#multi[flags] ??= new Trie()
+    const hit = trie.find(inputs)
     if (hit !== undefined) return hit
     const built = build(flags, inputs, context)
-    lru.set(key, built)
+    trie.store(inputs, built)
     return built
   }
 }
-
-const SEPARATOR = "\u0000"

@@ -100,6 +100,30 @@ describe("PreparedCache", () => {
     assert.strictEqual(builds, 1002)
   })
 
+  it("several inputs: one block per list, the list's order counting, and bounded", () => {
+    const cache = new PreparedCache()
+    let builds = 0
+    const build = (_flags: number, inputs: ReadonlyArray<string>) => {
+      builds++
+      return freezePrepared([["X-Test", JSON.stringify(inputs)]])
+    }
+    const ab = cache.get(0, ["a", "b"], build, undefined)
+    assert.strictEqual(cache.get(0, ["a", "b"], build, undefined), ab)
+    assert.notStrictEqual(cache.get(0, ["b", "a"], build, undefined), ab)
+    assert.notStrictEqual(cache.get(0, ["a", "b", "c"], build, undefined), ab) // a longer list through the same levels
+    assert.strictEqual(cache.get(0, ["a", "b"], build, undefined), ab) // still there
+    assert.notStrictEqual(cache.get(1, ["a", "b"], build, undefined), ab) // other flags, other block
+    assert.strictEqual(builds, 4)
+    for (let i = 0; i < 1000; i++) {
+      const list = [`x-${i}`, `y-${i % 7}`]
+      assert.strictEqual(cache.get(0, list, build, undefined).pairs[0]![1], JSON.stringify(list))
+    }
+    assert.strictEqual(builds, 1004)
+    const before = builds
+    cache.get(0, ["x-0", "y-0"], build, undefined) // dropped when the trie started over: built again
+    assert.strictEqual(builds, before + 1)
+  })
+
   it("builds without caching inputs too long to key on", () => {
     const cache = new PreparedCache()
     let builds = 0
