@@ -78,7 +78,9 @@ const MAX_KEY_CHARS = 512
 class Lru {
   readonly map = new Map<string, PreparedHeaders>()
   newest: string | undefined = undefined
-  get(key: string): PreparedHeaders | undefined {
+  /** The block of a one-input list, keyed by that input. */
+  find(inputs: ReadonlyArray<string>): PreparedHeaders | undefined {
+    const key = inputs[0]!
     const hit = this.map.get(key)
     if (hit !== undefined && key !== this.newest) {
       this.map.delete(key)
@@ -87,9 +89,10 @@ class Lru {
     }
     return hit
   }
-  set(key: string, value: PreparedHeaders): void {
+  store(inputs: ReadonlyArray<string>, block: PreparedHeaders): void {
+    const key = inputs[0]!
     if (this.map.size >= MAX_ENTRIES) this.map.delete(this.map.keys().next().value!)
-    this.map.set(key, value)
+    this.map.set(key, block)
     this.newest = key
   }
 }
@@ -169,24 +172,14 @@ export class PreparedCache {
     if (inputs.length === 0) {
       return this.#byFlags[flags] ??= build(flags, inputs, context)
     }
-    if (inputs.length === 1) {
-      const key = inputs[0]!
-      if (key.length > MAX_KEY_CHARS) return build(flags, inputs, context)
-      const lru = this.#single[flags] ??= new Lru()
-      const hit = lru.get(key)
-      if (hit !== undefined) return hit
-      const built = build(flags, inputs, context)
-      lru.set(key, built)
-      return built
-    }
     let chars = 0
     for (let i = 0; i < inputs.length; i++) chars += inputs[i]!.length
     if (chars > MAX_KEY_CHARS) return build(flags, inputs, context)
-    const trie = this.#multi[flags] ??= new Trie()
-    const hit = trie.find(inputs)
+    const blocks = inputs.length === 1 ? this.#single[flags] ??= new Lru() : this.#multi[flags] ??= new Trie()
+    const hit = blocks.find(inputs)
     if (hit !== undefined) return hit
     const built = build(flags, inputs, context)
-    trie.store(inputs, built)
+    blocks.store(inputs, built)
     return built
   }
 }
