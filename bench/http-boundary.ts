@@ -10,6 +10,7 @@
  *        [--rate 2000] [--seconds 1] [--rounds 20] [--warmup 1] [--connections 8]
  *        [--sat-scenarios canonical,one-alias] [--sat-rounds 3] [--sat-seconds 3] [--sat-connections 32]
  *        [--runs 10] [--out baselines/http-boundary.json] [--no-write] [--gate] [--profile <dir>] [--null]
+ *        [--baseline-headers]
  *
  * 1. **Server CPU per request, paired** (the figure that settles): two identical server
  *    processes, both serving the route without the boundary (A) and the route with it (B). In
@@ -40,13 +41,17 @@
  * CPU profile of one paced window per host, variant and scenario and prints the self-time
  * frames where B spends more than A (µs per request). `--null` measures A against A (B's
  * requests go to the baseline too): the method's noise floor on this machine, nothing written.
+ * `--baseline-headers` (Node host; nothing written): the baseline route answers with the same
+ * headers the boundary sends for the payload (the stage headers of its rollout state and an
+ * `x-request-id` of the same length), so B − A is the boundary's work without the cost of writing
+ * the contract's headers — the share of the figure no implementation of that contract avoids.
  *
  * Child mode (internal): `node bench/http-boundary.ts --serve effect|node`.
  */
 import { writeFileSync, mkdirSync } from "node:fs"
 import { cpus, loadavg } from "node:os"
 import { type Child, pinning, startChild } from "./http-boundary/children.ts"
-import { EFFECT_PATHS, NODE_PATHS, serveChild } from "./http-boundary/hosts.ts"
+import { BASELINE_HEADERS_ENV, EFFECT_PATHS, NODE_PATHS, serveChild } from "./http-boundary/hosts.ts"
 import { closeAgents, paced, pacedPair, saturate, type SaturationResult } from "./http-boundary/load.ts"
 import { printProfileDiff } from "./http-boundary/profile.ts"
 import { bodyOf, SCENARIOS, type Scenario } from "./http-boundary/scenarios.ts"
@@ -77,6 +82,8 @@ const HOST_DESCRIPTIONS: Readonly<Record<HostName, string>> = {
 
 /** `--null`: B is the baseline too (A against A), which shows the method's own noise floor. */
 const NULL_RUN = has("null")
+/** `--baseline-headers`: the Node baseline answers with the boundary's headers too (see the notes). */
+if (has("baseline-headers")) process.env[BASELINE_HEADERS_ENV] = "1" // the children inherit it
 
 const startHost = async (name: HostName, serverCpu: number | undefined): Promise<Host> => {
   const children = [await startChild(name, { cpu: serverCpu }), await startChild(name, { cpu: serverCpu })] as const
@@ -367,7 +374,7 @@ const main = async () => {
       hosts: report
     }
     log(`\nwall time ${out.wallSeconds} s, load average ${out.loadAverage.before.join(" ")} → ${out.loadAverage.after.join(" ")}`)
-    if (!has("no-write") && !NULL_RUN) {
+    if (!has("no-write") && !NULL_RUN && !has("baseline-headers")) {
       const file = flag("out", "baselines/http-boundary.json")
       writeFileSync(file, JSON.stringify(out, null, 2) + "\n")
       log(`wrote ${file}`)

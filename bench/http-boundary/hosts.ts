@@ -26,7 +26,8 @@ import { evaluateStages, extractFromBody } from "../../src/http/EvaluateStages.t
 import { createStageValidationHandler, type StageValidatedRequest } from "../../src/http/NodeAdapter.ts"
 import * as StageLocation from "../../src/http/StageLocation.ts"
 import { DEFAULT_DOCUMENT, type RolloutDocument } from "../../src/rollout/Config.ts"
-import { getValidationDecision } from "../../src/rollout/Decision.ts"
+import { getValidationDecision, type ValidationDecision } from "../../src/rollout/Decision.ts"
+import { REQUEST_ID_HEADER } from "../../src/http/RequestId.ts"
 import { ModeStore } from "../../src/rollout/ModeStore.ts"
 import { simulateHandler } from "../../src/service/Handlers.ts"
 import { serviceLayer } from "../../src/service/ReferenceService.ts"
@@ -173,15 +174,30 @@ const serveEffect = () => {
 const LOCATION = StageLocation.bodyDistribution("stageDistribution")
 const OFF = getValidationDecision({ ...DEFAULT_DOCUMENT, defaultMode: "off" }, { method: "GET", path: "/", requestId: "" })
 
-/** The handler both node routes end in: the normalised distribution back as JSON. */
-const answer = (res: ServerResponse, body: unknown): void => {
+/** Set (by `--baseline-headers`): the node baseline answers with the boundary's headers too. */
+export const BASELINE_HEADERS_ENV = "HTTP_BOUNDARY_BASELINE_HEADERS"
+const BASELINE_HEADERS = process.env[BASELINE_HEADERS_ENV] === "1"
+/** A request id of the length the boundary generates (a UUID), for the baseline's copy of its headers. */
+const SAME_LENGTH_ID = "00000000-0000-8000-8000-000000000000"
+const JSON_TYPE = ["content-type", "application/json", "content-length"]
+
+/** The handler both node routes end in: the normalised distribution back as JSON, after `extra` headers. */
+const answer = (res: ServerResponse, body: unknown, extra?: ReadonlyArray<string>): void => {
   const text = JSON.stringify({ ok: true, stageDistribution: (body as { stageDistribution?: unknown } | undefined)?.stageDistribution ?? null })
-  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) })
+  if (extra === undefined) {
+    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) })
+  } else {
+    res.writeHead(200, [...extra, ...JSON_TYPE, String(Buffer.byteLength(text))])
+  }
   res.end(text)
 }
 
-/** What a host without the boundary does anyway: read the body, parse it, normalise the stages. */
-const baselineRoute = (req: IncomingMessage, res: ServerResponse): void => {
+/**
+ * What a host without the boundary does anyway: read the body, parse it, normalise the stages.
+ * With `--baseline-headers` it also sends the headers the boundary would (`headerDecision`: the
+ * rollout state's decision, found once per state, not per request).
+ */
+const baselineRoute = (req: IncomingMessage, res: ServerResponse, headerDecision: ValidationDecision, doc: RolloutDocument): void => {
   const chunks: Array<Buffer> = []
   req.on("data", (chunk: Buffer) => chunks.push(chunk))
   req.on("end", () => {
@@ -193,12 +209,17 @@ const baselineRoute = (req: IncomingMessage, res: ServerResponse): void => {
       return void res.end("{\"error\":\"INVALID_JSON\"}")
     }
     const extracted = extractFromBody(LOCATION, body)
-    answer(res, extracted.present ? evaluateStages(LOCATION, extracted.value, OFF, DEFAULT_DOCUMENT).rewrite(body) : body)
+    if (!extracted.present) return answer(res, body)
+    if (!BASELINE_HEADERS) return answer(res, evaluateStages(LOCATION, extracted.value, OFF, DEFAULT_DOCUMENT).rewrite(body))
+    const evaluation = evaluateStages(LOCATION, extracted.value, headerDecision, doc)
+    answer(res, evaluation.rewrite(body), [REQUEST_ID_HEADER, SAME_LENGTH_ID, ...evaluation.prepared.flat])
   })
 }
 
 const serveNode = () => {
   let doc: RolloutDocument = { ...DEFAULT_DOCUMENT, defaultMode: "warn" }
+  const decisionOf = (d: RolloutDocument) => getValidationDecision(d, { method: "POST", path: EFFECT_PATHS.boundary, requestId: "" })
+  let headerDecision = decisionOf(doc)
   const validate = createStageValidationHandler({
     endpoint: EFFECT_PATHS.boundary,
     location: LOCATION,
@@ -206,7 +227,7 @@ const serveNode = () => {
     offenderSamplePercent: 0
   })
   const server = createServer((req, res) => {
-    if (req.url === NODE_PATHS.baseline) return baselineRoute(req, res)
+    if (req.url === NODE_PATHS.baseline) return baselineRoute(req, res, headerDecision, doc)
     if (req.url === NODE_PATHS.boundary) {
       return validate(req, res, (error) => {
         if (error !== undefined) {
@@ -222,6 +243,7 @@ const serveNode = () => {
   server.keepAliveTimeout = 65_000
   listen((mode, done) => {
     doc = { ...doc, ...documentFor(mode), version: doc.version + 1 }
+    headerDecision = decisionOf(doc)
     done()
   })
   server.listen(0, "127.0.0.1", () => {
