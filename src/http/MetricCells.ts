@@ -72,7 +72,9 @@ export class MetricSink {
   /**
    * Checks, when the registry gained or lost a series since the last check (one comparison
    * otherwise), that every series registered here is still there; the cells of one that is not
-   * are zeroed and registered again at their next write.
+   * are zeroed and registered again at their next write. (A removal and an addition between two
+   * checks leave the size as it was: the removal is noticed at the next change of size. The
+   * per-series hooks this replaced had the same rule.)
    */
   check(): void {
     if (this.registry.size === this.#size) return
