@@ -41,10 +41,11 @@
  * CPU profile of one paced window per host, variant and scenario and prints the self-time
  * frames where B spends more than A (µs per request). `--null` measures A against A (B's
  * requests go to the baseline too): the method's noise floor on this machine, nothing written.
- * `--baseline-headers` (Node host; nothing written): the baseline route answers with the same
- * headers the boundary sends for the payload (the stage headers of its rollout state and an
- * `x-request-id` of the same length), so B − A is the boundary's work without the cost of writing
- * the contract's headers — the share of the figure no implementation of that contract avoids.
+ * `--baseline-headers` (nothing written): the baseline route answers with the same headers the
+ * boundary sends for the payload (the stage headers of its rollout state — on the Effect host,
+ * those of a warn state — and an `x-request-id` of the same length), so B − A is the boundary's
+ * work without the cost of writing the contract's headers: the share of the figure no
+ * implementation of that contract avoids.
  *
  * Child mode (internal): `node bench/http-boundary.ts --serve effect|node`.
  */
@@ -82,7 +83,7 @@ const HOST_DESCRIPTIONS: Readonly<Record<HostName, string>> = {
 
 /** `--null`: B is the baseline too (A against A), which shows the method's own noise floor. */
 const NULL_RUN = has("null")
-/** `--baseline-headers`: the Node baseline answers with the boundary's headers too (see the notes). */
+/** `--baseline-headers`: the baseline answers with the boundary's headers too (see the notes). */
 if (has("baseline-headers")) process.env[BASELINE_HEADERS_ENV] = "1" // the children inherit it
 
 const startHost = async (name: HostName, serverCpu: number | undefined): Promise<Host> => {

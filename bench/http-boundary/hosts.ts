@@ -12,6 +12,9 @@
  *   (`createStageValidationHandler`) then the handler; `/baseline` does the same read, parse,
  *   normalise and answer without it. Both answer the same JSON body.
  *
+ * With `HTTP_BOUNDARY_BASELINE_HEADERS=1` (the parent's `--baseline-headers`) each host's
+ * baseline also sends the headers the boundary would, to take their cost out of the comparison.
+ *
  * Internal to the benchmark; started as `node bench/http-boundary.ts --serve effect|node`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
@@ -20,10 +23,12 @@ import type { AddressInfo } from "node:net"
 import { PerformanceObserver } from "node:perf_hooks"
 import { writeFileSync } from "node:fs"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { HttpRouter, HttpServer, HttpServerResponse } from "effect/http"
 import { evaluateStages, extractFromBody } from "../../src/http/EvaluateStages.ts"
 import { createStageValidationHandler, type StageValidatedRequest } from "../../src/http/NodeAdapter.ts"
+import { NormalizedStages } from "../../src/http/NormalizedStages.ts"
+import { prepareStageHeaders } from "../../src/http/StageHeaders.ts"
 import * as StageLocation from "../../src/http/StageLocation.ts"
 import { DEFAULT_DOCUMENT, type RolloutDocument } from "../../src/rollout/Config.ts"
 import { getValidationDecision, type ValidationDecision } from "../../src/rollout/Decision.ts"
@@ -113,10 +118,45 @@ const listen = (setMode: (mode: ModeName, done: (error?: string) => void) => voi
 // effect host
 // ---------------------------------------------------------------------------------------------
 
+/** Set (by `--baseline-headers`): the baseline answers with the boundary's headers too. */
+export const BASELINE_HEADERS_ENV = "HTTP_BOUNDARY_BASELINE_HEADERS"
+const BASELINE_HEADERS = process.env[BASELINE_HEADERS_ENV] === "1"
+/** A request id of the length the boundary generates (a UUID), for the baseline's copy of its headers. */
+const SAME_LENGTH_ID = "00000000-0000-8000-8000-000000000000"
+
+/** The rollout document the Effect host's store holds (set once the store exists). */
+let effectDocument: () => RolloutDocument = () => DEFAULT_DOCUMENT
+
+/**
+ * `--baseline-headers` on the Effect host: the baseline handler's response gets the headers the
+ * boundary would add for its payload in a warn state, the way the boundary adds them (one copy
+ * of the response's header map, after the handler).
+ */
+const withBoundaryHeaders = <E, R>(
+  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, E, R | NormalizedStages> =>
+  Effect.contextWith((context: Context.Context<NormalizedStages>) => {
+    const { stages } = Context.get(context, NormalizedStages)
+    return Effect.map(handler, (response) => {
+      const distribution = stages._tag === "Distribution" ? stages : undefined
+      const prepared = prepareStageHeaders({
+        shouldEmitHeaders: true,
+        wouldReject: false,
+        rejected: false,
+        invalid: distribution !== undefined && !distribution.isValid,
+        deprecatedInputs: distribution?.deprecatedInputs ?? []
+      }, effectDocument())
+      const out = HttpServerResponse.setHeader(response, REQUEST_ID_HEADER, SAME_LENGTH_ID)
+      Object.assign(out.headers, prepared.record)
+      return out
+    })
+  })
+
 const serveEffect = () => {
   const ready = Layer.effectDiscard(Effect.gen(function*() {
     const server = yield* HttpServer.HttpServer
     const store = yield* ModeStore
+    effectDocument = () => store.current()
     listen((mode, done) => {
       const current = store.current()
       Effect.runFork(
@@ -138,7 +178,7 @@ const serveEffect = () => {
     "POST",
     EFFECT_PATHS.baseline,
     Effect.catchDefect(
-      simulateHandler.pipe(withStageParsingOnly(SERVICE_STAGE_ROUTES.simulate)),
+      (BASELINE_HEADERS ? withBoundaryHeaders(simulateHandler) : simulateHandler).pipe(withStageParsingOnly(SERVICE_STAGE_ROUTES.simulate)),
       () => Effect.succeed(HttpServerResponse.empty({ status: 500 }))
     )
   )
@@ -174,11 +214,6 @@ const serveEffect = () => {
 const LOCATION = StageLocation.bodyDistribution("stageDistribution")
 const OFF = getValidationDecision({ ...DEFAULT_DOCUMENT, defaultMode: "off" }, { method: "GET", path: "/", requestId: "" })
 
-/** Set (by `--baseline-headers`): the node baseline answers with the boundary's headers too. */
-export const BASELINE_HEADERS_ENV = "HTTP_BOUNDARY_BASELINE_HEADERS"
-const BASELINE_HEADERS = process.env[BASELINE_HEADERS_ENV] === "1"
-/** A request id of the length the boundary generates (a UUID), for the baseline's copy of its headers. */
-const SAME_LENGTH_ID = "00000000-0000-8000-8000-000000000000"
 const JSON_TYPE = ["content-type", "application/json", "content-length"]
 
 /** The handler both node routes end in: the normalised distribution back as JSON, after `extra` headers. */
