@@ -58,38 +58,34 @@ const seriesOfEndpoint = (() => {
 })()
 
 /** A mode outside the closed set (only reachable through `recordValidation`): its own cells. */
-const otherModeCells = (sink: MetricSink, endpoint: string, mode: string): CounterCells => {
-  const key = `validations ${endpoint} ${mode}`
-  let cells = sink.state.get(key) as CounterCells | undefined
-  if (cells === undefined) {
-    cells = new CounterCells(sink, RESULTS.map((result) => counterSeries(validationsTotal, { endpoint, mode, result })))
-    sink.state.set(key, cells)
-  }
-  return cells
-}
+const otherModeCells = (sink: MetricSink, endpoint: string, mode: string): CounterCells =>
+  sink.stateOf(`validations ${endpoint} ${mode}`, (s) =>
+    new CounterCells(s, RESULTS.map((result) => counterSeries(validationsTotal, { endpoint, mode, result }))))
 
-const endpointCells = (sink: MetricSink, endpoint: string): CounterCells => {
-  let cells = sink.state.get(endpoint) as CounterCells | undefined
-  if (cells === undefined) sink.state.set(endpoint, cells = new CounterCells(sink, seriesOfEndpoint(endpoint)))
-  return cells
-}
+const endpointCells = (sink: MetricSink, endpoint: string): CounterCells =>
+  sink.stateOf(endpoint, (s) => new CounterCells(s, seriesOfEndpoint(endpoint)))
 
 const DURATION = Symbol("stage_validation_duration_seconds")
 
-const durationCells = (sink: MetricSink): HistogramCells => {
-  let cells = sink.state.get(DURATION) as HistogramCells | undefined
-  if (cells === undefined) {
-    cells = new HistogramCells(sink, validationDurationSeconds, VALIDATION_DURATION_BOUNDARIES)
-    sink.state.set(DURATION, cells)
-  }
-  return cells
-}
+const durationCells = (sink: MetricSink): HistogramCells =>
+  sink.stateOf(DURATION, (s) => new HistogramCells(s, validationDurationSeconds, VALIDATION_DURATION_BOUNDARIES))
 
-/** Counts one request's validation result in an endpoint's cells. */
-const countValidation = (sink: MetricSink, cells: CounterCells, endpoint: string, mode: string, result: ValidationResult): void => {
+/** One validated request into a sink's cells: its latency sample, its result, its unknown stages. */
+const recordInto = (
+  sink: MetricSink,
+  counters: CounterCells,
+  duration: HistogramCells,
+  endpoint: string,
+  mode: string,
+  result: ValidationResult,
+  seconds: number,
+  unknown: boolean
+): void => {
+  duration.observe(seconds)
   const modeSlot = MODE_SLOTS[mode]
   if (modeSlot === undefined) otherModeCells(sink, endpoint, mode).add(RESULT_SLOTS[result], 1)
-  else cells.add(modeSlot * 5 + RESULT_SLOTS[result], 1)
+  else counters.add(modeSlot * 5 + RESULT_SLOTS[result], 1)
+  if (unknown && result !== "rejected") counters.add(UNKNOWN_SLOT, 1)
 }
 
 /**
@@ -119,10 +115,7 @@ export const endpointMetrics = (endpoint: string) => {
         counters = endpointCells(current, endpoint)
         duration = durationCells(current)
       }
-      current.check()
-      duration!.observe(seconds)
-      countValidation(current, counters!, endpoint, mode, result)
-      if (unknown && result !== "rejected") counters!.add(UNKNOWN_SLOT, 1)
+      recordInto(current, counters!, duration!, endpoint, mode, result, seconds, unknown)
     }
   }
 }
@@ -159,11 +152,8 @@ export const recordValidation = (
   }
 ): void => {
   const sink = sinkOf(context)
-  sink.check()
-  const cells = endpointCells(sink, sample.endpoint)
-  durationCells(sink).observe(sample.seconds)
-  countValidation(sink, cells, sample.endpoint, sample.mode, sample.result)
-  if (sample.unknown && sample.result !== "rejected") cells.add(UNKNOWN_SLOT, 1)
+  const { endpoint, mode, result, seconds, unknown } = sample
+  recordInto(sink, endpointCells(sink, endpoint), durationCells(sink), endpoint, mode, result, seconds, unknown)
 }
 
 /**
@@ -179,9 +169,7 @@ export const recordValidation = (
  * @category metrics
  */
 export const recordValidationError = (context: Context.Context<never>, endpoint: string): void => {
-  const sink = sinkOf(context)
-  sink.check()
-  endpointCells(sink, endpoint).add(ERROR_SLOT, 1)
+  endpointCells(sinkOf(context), endpoint).add(ERROR_SLOT, 1)
 }
 
 /**
@@ -198,8 +186,6 @@ export const recordValidationError = (context: Context.Context<never>, endpoint:
  * @category metrics
  */
 export const registerEndpointSeries = (context: Context.Context<never>, endpoint: string): void => {
-  const sink = sinkOf(context)
-  sink.check()
-  const cells = endpointCells(sink, endpoint)
+  const cells = endpointCells(sinkOf(context), endpoint)
   for (let slot = 0; slot <= ERROR_SLOT; slot++) cells.add(slot, 0)
 }

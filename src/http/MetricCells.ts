@@ -57,8 +57,7 @@ export class MetricSink {
   /** the registry's size when its registrations were last known to be there */
   #size: number
   readonly #registrations: Array<Registration> = []
-  /** per-owner state (e.g. one endpoint's cells), created on first use */
-  readonly state = new Map<unknown, unknown>()
+  readonly #state = new Map<unknown, unknown>()
 
   constructor(registry: Registry, attributes: Attributes) {
     this.registry = registry
@@ -86,6 +85,13 @@ export class MetricSink {
       }
     }
     this.#size = this.registry.size
+  }
+
+  /** The state `key` names in this sink (e.g. one endpoint's cells), made by `make` on first use. */
+  stateOf<T>(key: unknown, make: (sink: MetricSink) => T): T {
+    let state = this.#state.get(key) as T | undefined
+    if (state === undefined) this.#state.set(key, state = make(this))
+    return state
   }
 
   /**
@@ -124,7 +130,8 @@ const attributesKey = (attributes: Attributes): string =>
 let last: MetricSink | undefined
 
 /**
- * The sink for the registry and metric attributes of `context`.
+ * The sink for the registry and metric attributes of `context`, checked (see
+ * {@link MetricSink.check}) for series the registry lost.
  *
  * @example
  * ```ts
@@ -139,13 +146,17 @@ let last: MetricSink | undefined
 export const sinkOf = (context: Context.Context<never>): MetricSink => {
   const registry = Context.get(context, Metric.MetricRegistry)
   const attributes = Context.get(context, Metric.CurrentMetricAttributes)
-  if (last !== undefined && last.registry === registry && last.attributes === attributes) return last
+  if (last === undefined || last.registry !== registry || last.attributes !== attributes) last = findSink(registry, attributes)
+  last.check()
+  return last
+}
+
+const findSink = (registry: Registry, attributes: Attributes): MetricSink => {
   let sinks = byRegistry.get(registry)
   if (sinks === undefined) byRegistry.set(registry, sinks = new Map())
   const key = attributesKey(attributes)
   let sink = sinks.get(key)
   if (sink === undefined) sinks.set(key, sink = new MetricSink(registry, attributes))
-  last = sink
   return sink
 }
 

@@ -90,12 +90,8 @@ describe("metric cells", () => {
     const same = Context.add(base, Metric.CurrentMetricAttributes, { zone: "a", service: "api" }) as Context.Context<never>
     const other = Context.add(base, Metric.CurrentMetricAttributes, { service: "web" }) as Context.Context<never>
     const counter = Metric.counter("requests_total", { incremental: true })
-    const add = (context: Context.Context<never>) => {
-      const sink = sinkOf(context)
-      let cells = sink.state.get(counter) as CounterCells | undefined
-      if (cells === undefined) sink.state.set(counter, cells = new CounterCells(sink, [counter]))
-      cells.add(0, 1)
-    }
+    const add = (context: Context.Context<never>) =>
+      sinkOf(context).stateOf(counter, (sink) => new CounterCells(sink, [counter])).add(0, 1)
     for (const context of [one, same, other, one, same]) add(context)
     assert.strictEqual(sinkOf(one), sinkOf(same))
     assert.strictEqual(counter.valueUnsafe(one).count, 4)
