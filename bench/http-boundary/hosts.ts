@@ -29,6 +29,7 @@ import { evaluateStages, extractFromBody } from "../../src/http/EvaluateStages.t
 import { createStageValidationHandler, type StageValidatedRequest } from "../../src/http/NodeAdapter.ts"
 import { NormalizedStages } from "../../src/http/NormalizedStages.ts"
 import { prepareStageHeaders } from "../../src/http/StageHeaders.ts"
+import { withHeaders } from "../../src/http/StageValidation.ts"
 import * as StageLocation from "../../src/http/StageLocation.ts"
 import { DEFAULT_DOCUMENT, type RolloutDocument } from "../../src/rollout/Config.ts"
 import { getValidationDecision, type ValidationDecision } from "../../src/rollout/Decision.ts"
@@ -129,8 +130,7 @@ let effectDocument: () => RolloutDocument = () => DEFAULT_DOCUMENT
 
 /**
  * `--baseline-headers` on the Effect host: the baseline handler's response gets the headers the
- * boundary would add for its payload in a warn state, the way the boundary adds them (one copy
- * of the response's header map, after the handler).
+ * boundary would add for its payload in a warn state, through the boundary's own `withHeaders`.
  */
 const withBoundaryHeaders = <E, R>(
   handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
@@ -146,9 +146,7 @@ const withBoundaryHeaders = <E, R>(
         invalid: distribution !== undefined && !distribution.isValid,
         deprecatedInputs: distribution?.deprecatedInputs ?? []
       }, effectDocument())
-      const out = HttpServerResponse.setHeader(response, REQUEST_ID_HEADER, SAME_LENGTH_ID)
-      Object.assign(out.headers, prepared.record)
-      return out
+      return withHeaders(response, prepared, SAME_LENGTH_ID)
     })
   })
 
