@@ -52,7 +52,10 @@ const isSaneRequestId = (id: string): boolean =>
 // with overwhelming probability, in the UUID form log tooling expects, and without drawing
 // entropy per request (`randomUUID()` was a tenth of the Node adapter's own cost per request).
 // The id is for correlation only, so being guessable is harmless.
-let idPrefix = ""
+// Per request it is one table lookup and one concatenation: everything but the counter's last
+// two hex digits is kept as one string, rebuilt every 256 ids (measured inside the plain-Node
+// server at a fixed load, six lookups and seven pieces per id cost about 1 µs a request).
+let idHead = ""
 let idCounter = 0
 const ID_COUNTER_LIMIT = 2 ** 48
 
@@ -60,6 +63,14 @@ const newIdPrefix = (): string => {
   const hex = randomBytes(10).toString("hex") // 80 bits, 74 of them used
   const variant = (8 + (parseInt(hex[15]!, 16) & 3)).toString(16) // 10xx: the RFC 9562 variant
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(12, 15)}-${variant}${hex.slice(16, 19)}-`
+}
+
+/** The id's first 34 characters for counter values `n` … `n + 255` (`n` a multiple of 256). */
+const idHeadFor = (prefix: string, n: number): string => {
+  const high = Math.floor(n / 0x1000000)
+  const middle = (n >>> 8) & 0xffff
+  return prefix + HEX[(high >>> 16) & 255]! + HEX[(high >>> 8) & 255]! + HEX[high & 255]! +
+    HEX[middle >>> 8]! + HEX[middle & 255]!
 }
 
 /**
@@ -76,15 +87,15 @@ const newIdPrefix = (): string => {
  * @category request ids
  */
 export const newRequestId = (): string => {
-  if (idCounter === 0 || idCounter >= ID_COUNTER_LIMIT) {
-    idPrefix = newIdPrefix()
-    idCounter = 0
+  let n = idCounter
+  if (n === 0 || n >= ID_COUNTER_LIMIT) {
+    idHead = idHeadFor(newIdPrefix(), 0)
+    n = 0
+  } else if ((n & 255) === 0) {
+    idHead = idHeadFor(idHead.slice(0, 24), n)
   }
-  const n = idCounter++
-  const low = n % 0x1000000
-  const high = (n - low) / 0x1000000
-  return idPrefix + HEX[(high >>> 16) & 255]! + HEX[(high >>> 8) & 255]! + HEX[high & 255]! +
-    HEX[(low >>> 16) & 255]! + HEX[(low >>> 8) & 255]! + HEX[low & 255]!
+  idCounter = n + 1
+  return idHead + HEX[n & 255]!
 }
 
 // Two hex digits per byte, from a table: `Number#toString(16)` on a 48-bit value costs ~200 ns.

@@ -24,6 +24,17 @@ describe("request ids", () => {
     for (const id of ids) assert.match(id, UUID_V8)
   })
 
+  it("fresh ids count up by one in their last 48 bits, across the rebuilt head every 256 ids", () => {
+    const counterOf = (id: string) => parseInt(id.slice(24), 16)
+    let previous = newRequestId()
+    for (let i = 0; i < 3 * 256 + 7; i++) {
+      const id = newRequestId()
+      assert.strictEqual(id.slice(0, 24), previous.slice(0, 24), "the random prefix stays")
+      assert.strictEqual(counterOf(id), counterOf(previous) + 1, `${previous} → ${id}`)
+      previous = id
+    }
+  })
+
   it("offender-log sampling on fresh ids takes the configured share", () => {
     const n = 40_000
     for (const percent of [1, 10, 50]) {
