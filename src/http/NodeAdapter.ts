@@ -284,12 +284,13 @@ const proceed = (
  * @category adapters
  */
 export const createStageValidationHandler = (options: StageValidationHandlerOptions): StageValidationHandler => {
+  const metricsContext = options.metricsContext ?? GLOBAL_METRICS_CONTEXT
   const settings: HandlerSettings = {
     options,
     limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    metricsContext: options.metricsContext ?? GLOBAL_METRICS_CONTEXT,
+    metricsContext,
     location: options.location,
-    run: routeBoundary(options, options.endpoint, options.location)
+    run: routeBoundary(options, options.endpoint, options.location, metricsContext)
   }
   const { limit, location } = settings
   return (req, res, next) => {

@@ -6,7 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Metric } from "effect"
-import { recordValidation, recordValidationError } from "../../src/http/BoundaryMetrics.ts"
+import { endpointMetrics, recordValidation, recordValidationError } from "../../src/http/BoundaryMetrics.ts"
 import { validationDurationSeconds, validationErrorsTotal, validationsTotal } from "../../src/observability/metrics.ts"
 
 const ENDPOINT = "/api/metrics-test"
@@ -49,6 +49,21 @@ describe("boundary metrics", () => {
     Metric.removeUnsafe(Metric.withAttributes(validationsTotal, { endpoint: ENDPOINT, mode: "warn", result: "normalized" }), context)
     recordValidation(context, sample)
     assert.strictEqual(countOf(context), 1)
+  })
+
+  it("a route's home context keeps its sink: counts, removal and other contexts as without it", () => {
+    const home = fresh()
+    const other = fresh()
+    const metrics = endpointMetrics(ENDPOINT, home)
+    const record = (context: Context.Context<never>) => metrics.record(context, "warn", "normalized", 0.00004, false)
+    for (const context of [home, home, other, home, other, home]) record(context)
+    assert.strictEqual(countOf(home), 4)
+    assert.strictEqual(countOf(other), 2)
+    assert.strictEqual(samplesOf(home), 4)
+    Metric.removeUnsafe(Metric.withAttributes(validationsTotal, { endpoint: ENDPOINT, mode: "warn", result: "normalized" }), home)
+    record(home)
+    assert.strictEqual(countOf(home), 1)
+    assert.strictEqual(samplesOf(home), 5)
   })
 
   it("results and validator errors land in their own series", () => {
