@@ -8,6 +8,8 @@ import { newRequestId, resolveRequestId } from "../../src/http/RequestId.ts"
 import { isSampledForLogs } from "../../src/rollout/Bucketing.ts"
 import { DEFAULT_DOCUMENT } from "../../src/rollout/Config.ts"
 
+/** The counter part of a fresh id (its last 12 hex digits). */
+const counterOf = (id: string) => parseInt(id.slice(24), 16)
 const UUID_V8 = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
 describe("request ids", () => {
@@ -25,7 +27,6 @@ describe("request ids", () => {
   })
 
   it("fresh ids count up by one in their last 48 bits, across the rebuilt head every 256 ids", () => {
-    const counterOf = (id: string) => parseInt(id.slice(24), 16)
     let previous = newRequestId()
     for (let i = 0; i < 3 * 256 + 7; i++) {
       const id = newRequestId()
