@@ -23,6 +23,24 @@ describe("evaluateStages", () => {
     })
   })
 
+  it("the 400 body keeps __proto__ an ordinary key and owns its lists", () => {
+    const stages = JSON.parse('{"__proto__": 0.5, "serie a": 0.5}')
+    const e = evaluateStages(distribution, stages, enforce, {})
+    const details = e.errorBody!.details
+    assert.deepStrictEqual(Object.keys(details.suggestions), ["__proto__", "serie a"])
+    assert.strictEqual(Object.getPrototypeOf(details.suggestions), Object.prototype)
+    const wire = JSON.parse(JSON.stringify(e.errorBody)).details.suggestions
+    assert.deepStrictEqual(Object.keys(wire), ["__proto__", "serie a"])
+    assert.include(wire["serie a"], "series-a")
+    // a caller editing one body changes no other body (the lists are not the normaliser's shared ones)
+    const suggested = [...details.suggestions["serie a"]!]
+    ;(details.validStages as Array<string>).pop()
+    ;(details.suggestions["serie a"] as Array<string>).pop()
+    const again = evaluateStages(distribution, stages, enforce, {}).errorBody!.details
+    assert.deepStrictEqual(again.validStages, VALID)
+    assert.deepStrictEqual(again.suggestions["serie a"], suggested)
+  })
+
   it("suggests close stages", () => {
     const e = evaluateStages(StageLocation.bodyStage(), "serie a", enforce, {})
     assert.strictEqual(e.errorBody?.error, "INVALID_STAGE")
