@@ -37,7 +37,7 @@ describe("evaluateStages", () => {
     ;(details.validStages as Array<string>).pop()
     ;(details.suggestions["serie a"] as Array<string>).pop()
     const again = evaluateStages(distribution, stages, enforce, {}).errorBody!.details
-    assert.deepStrictEqual(again.validStages, VALID)
+    assert.deepStrictEqual([...again.validStages], VALID)
     assert.deepStrictEqual(again.suggestions["serie a"], suggested)
   })
 
