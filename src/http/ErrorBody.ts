@@ -78,7 +78,6 @@ const MAX_INVALID_LENGTH = 256
  */
 const MAX_ISSUES_LISTED = 20
 
-
 const cut = (s: string): string => (s.length > MAX_INVALID_LENGTH ? s.slice(0, MAX_INVALID_LENGTH) + "…" : s)
 
 /**

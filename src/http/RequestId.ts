@@ -55,6 +55,7 @@ const isSaneRequestId = (id: string): boolean =>
 // Per request it is one table lookup and one concatenation: everything but the counter's last
 // two hex digits is kept as one string, rebuilt every 256 ids (measured inside the plain-Node
 // server at a fixed load, six lookups and seven pieces per id cost about 1 µs a request).
+let idPrefix = ""
 let idHead = ""
 let idCounter = 0
 const ID_COUNTER_LIMIT = 2 ** 48
@@ -89,11 +90,10 @@ const idHeadFor = (prefix: string, n: number): string => {
 export const newRequestId = (): string => {
   let n = idCounter
   if (n === 0 || n >= ID_COUNTER_LIMIT) {
-    idHead = idHeadFor(newIdPrefix(), 0)
+    idPrefix = newIdPrefix()
     n = 0
-  } else if ((n & 255) === 0) {
-    idHead = idHeadFor(idHead.slice(0, 24), n)
   }
+  if ((n & 255) === 0) idHead = idHeadFor(idPrefix, n)
   idCounter = n + 1
   return idHead + HEX[n & 255]!
 }
