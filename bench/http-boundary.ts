@@ -10,7 +10,7 @@
  *        [--rate 2000] [--seconds 1] [--rounds 20] [--warmup 1] [--connections 8]
  *        [--sat-scenarios canonical,one-alias] [--sat-rounds 3] [--sat-seconds 3] [--sat-connections 32]
  *        [--runs 10] [--out baselines/http-boundary.json] [--no-write] [--gate] [--profile <dir>] [--null]
- *        [--baseline-headers]
+ *        [--baseline-headers] [--headers-only]
  *
  * 1. **Server CPU per request, paired** (the figure that settles): two identical server
  *    processes, both serving the route without the boundary (A) and the route with it (B). In
@@ -41,18 +41,20 @@
  * CPU profile of one paced window per host, variant and scenario and prints the self-time
  * frames where B spends more than A (µs per request). `--null` measures A against A (B's
  * requests go to the baseline too): the method's noise floor on this machine, nothing written.
- * `--baseline-headers` (nothing written): the baseline route answers with the same headers the
- * boundary sends for the payload (the stage headers of its rollout state — on the Effect host,
- * those of a warn state — and an `x-request-id` of the same length), so B − A is the boundary's
- * work without the cost of writing the contract's headers: the share of the figure no
- * implementation of that contract avoids.
+ * `--baseline-headers` (nothing written): A is the route without the boundary answering with the
+ * same headers the boundary sends for the payload (the stage headers of its rollout state — on the
+ * Effect host, those of a warn state — and an `x-request-id` of the same length), so B − A is the
+ * boundary's work without the cost of writing the contract's headers. `--headers-only` (nothing
+ * written) is the other half: A is the route without the boundary, B that route with those
+ * headers and no boundary at all, so B − A is what sending the contract's headers costs a server
+ * by itself — the floor under any implementation of that contract.
  *
  * Child mode (internal): `node bench/http-boundary.ts --serve effect|node`.
  */
 import { writeFileSync, mkdirSync } from "node:fs"
 import { cpus, loadavg } from "node:os"
 import { type Child, pinning, startChild } from "./http-boundary/children.ts"
-import { BASELINE_HEADERS_ENV, EFFECT_PATHS, NODE_PATHS, serveChild } from "./http-boundary/hosts.ts"
+import { EFFECT_PATHS, NODE_PATHS, type Route, serveChild } from "./http-boundary/hosts.ts"
 import { closeAgents, paced, pacedPair, saturate, type SaturationResult } from "./http-boundary/load.ts"
 import { printProfileDiff } from "./http-boundary/profile.ts"
 import { bodyOf, SCENARIOS, type Scenario } from "./http-boundary/scenarios.ts"
@@ -73,7 +75,7 @@ interface Host {
   readonly name: HostName
   /** two identical server processes */
   readonly children: readonly [Child, Child]
-  readonly paths: { readonly baseline: string; readonly boundary: string }
+  readonly paths: Readonly<Record<Route, string>>
 }
 
 const HOST_DESCRIPTIONS: Readonly<Record<HostName, string>> = {
@@ -81,22 +83,35 @@ const HOST_DESCRIPTIONS: Readonly<Record<HostName, string>> = {
   node: "raw node:http server (two identical processes); A = a route that reads, parses, normalises and answers; B = createStageValidationHandler, then the same answer"
 }
 
-/** `--null`: B is the baseline too (A against A), which shows the method's own noise floor. */
-const NULL_RUN = has("null")
-/** `--baseline-headers`: the baseline answers with the boundary's headers too (see the notes). */
-if (has("baseline-headers")) process.env[BASELINE_HEADERS_ENV] = "1" // the children inherit it
+/**
+ * The routes A and B are: the boundary against the same server without it, unless a diagnostic
+ * flag says otherwise (see the notes): `--null` A against A, `--baseline-headers` the boundary
+ * against a server sending its headers, `--headers-only` the headers alone. Only the default
+ * comparison is written to the baseline file.
+ */
+const COMPARISON: Readonly<Record<Variant, Route>> & { readonly label: string | undefined } = has("null")
+  ? { baseline: "baseline", boundary: "baseline", label: "--null: A and B both without the boundary" }
+  : has("baseline-headers")
+  ? { baseline: "headers", boundary: "boundary", label: "--baseline-headers: A without the boundary but with its headers, B the boundary" }
+  : has("headers-only")
+  ? { baseline: "baseline", boundary: "headers", label: "--headers-only: A without the boundary, B without it but with its headers" }
+  : { baseline: "baseline", boundary: "boundary", label: undefined }
 
 const startHost = async (name: HostName, serverCpu: number | undefined): Promise<Host> => {
   const children = [await startChild(name, { cpu: serverCpu }), await startChild(name, { cpu: serverCpu })] as const
   return { name, children, paths: name === "node" ? NODE_PATHS : EFFECT_PATHS }
 }
 
-/** The URL of a variant's route on one of a host's servers (`--null`: B is the baseline route too). */
-const urlOf = (host: Host, child: Child, variant: Variant): string =>
-  child.url + (variant === "boundary" && !NULL_RUN ? host.paths.boundary : host.paths.baseline)
+/** The URL of a variant's route on one of a host's servers (see {@link COMPARISON}). */
+const urlOf = (host: Host, child: Child, variant: Variant): string => child.url + host.paths[COMPARISON[variant]]
 
+/** What a variant's route answers: the scenario's status from the boundary, a 200 from the others. */
 const statusOf = (scenario: Scenario, variant: Variant): number =>
-  variant === "boundary" && !NULL_RUN ? scenario.boundaryStatus : 200
+  COMPARISON[variant] === "boundary" ? scenario.boundaryStatus : 200
+
+/** Whether a variant's route sends the scenario's header (the headers route: warn-state headers). */
+const sendsHeaders = (scenario: Scenario, variant: Variant): boolean =>
+  COMPARISON[variant] === "boundary" || (COMPARISON[variant] === "headers" && scenario.mode === "warn")
 
 const settings = {
   rate: Number(flag("rate", "2000")),
@@ -145,8 +160,8 @@ const probe = async (host: Host, scenario: Scenario): Promise<void> => {
       await response.arrayBuffer()
       const status = statusOf(scenario, variant)
       if (response.status !== status) throw new Error(`${host.name} ${variant} ${scenario.name}: ${response.status}, expected ${status}`)
-      if (variant === "boundary" && !NULL_RUN && response.headers.get(scenario.mustHave) === null) {
-        throw new Error(`${host.name} boundary ${scenario.name}: no ${scenario.mustHave} header`)
+      if (sendsHeaders(scenario, variant) && response.headers.get(scenario.mustHave) === null) {
+        throw new Error(`${host.name} ${COMPARISON[variant]} ${scenario.name}: no ${scenario.mustHave} header`)
       }
     }
   }
@@ -343,6 +358,7 @@ const main = async () => {
     // one host at a time: the other host's servers would be background noise
     for (const name of hostNames) {
       running = await startHost(name, pins?.serverCpu)
+      if (COMPARISON.label !== undefined) log(`\n[${name}] ${COMPARISON.label}`)
       if (has("profile")) {
         await profileHost(running, scenarios, flag("profile", "/tmp/http-boundary-profiles"))
       } else {
@@ -375,7 +391,7 @@ const main = async () => {
       hosts: report
     }
     log(`\nwall time ${out.wallSeconds} s, load average ${out.loadAverage.before.join(" ")} → ${out.loadAverage.after.join(" ")}`)
-    if (!has("no-write") && !NULL_RUN && !has("baseline-headers")) {
+    if (!has("no-write") && COMPARISON.label === undefined) {
       const file = flag("out", "baselines/http-boundary.json")
       writeFileSync(file, JSON.stringify(out, null, 2) + "\n")
       log(`wrote ${file}`)

@@ -12,8 +12,8 @@
  *   (`createStageValidationHandler`) then the handler; `/baseline` does the same read, parse,
  *   normalise and answer without it. Both answer the same JSON body.
  *
- * With `HTTP_BOUNDARY_BASELINE_HEADERS=1` (the parent's `--baseline-headers`) each host's
- * baseline also sends the headers the boundary would, to take their cost out of the comparison.
+ * Each host has a third route, `headers`: the route without the boundary, answering with the
+ * headers the boundary would send for the payload (`--baseline-headers`, `--headers-only`).
  *
  * Internal to the benchmark; started as `node bench/http-boundary.ts --serve effect|node`.
  */
@@ -55,11 +55,18 @@ export type Command =
   | { readonly id: number; readonly cmd: "mode"; readonly mode: ModeName }
   | { readonly id: number; readonly cmd: "profile"; readonly action: "start" | "stop"; readonly file: string }
 
+/** A host's routes: without the boundary, without it but with its headers, with it. */
+export type Route = "baseline" | "headers" | "boundary"
+
 /** The node host's route paths. */
-export const NODE_PATHS = { boundary: "/boundary", baseline: "/baseline" } as const
+export const NODE_PATHS: Readonly<Record<Route, `/${string}`>> = { baseline: "/baseline", headers: "/baseline-headers", boundary: "/boundary" }
 
 /** The Effect host's route paths (one process, one router). */
-export const EFFECT_PATHS = { boundary: "/api/monte-carlo/simulate", baseline: "/bench/baseline/simulate" } as const
+export const EFFECT_PATHS: Readonly<Record<Route, `/${string}`>> = {
+  baseline: "/bench/baseline/simulate",
+  headers: "/bench/baseline-headers/simulate",
+  boundary: "/api/monte-carlo/simulate"
+}
 
 const cpuMicros = (): number => {
   const usage = process.cpuUsage()
@@ -119,9 +126,6 @@ const listen = (setMode: (mode: ModeName, done: (error?: string) => void) => voi
 // effect host
 // ---------------------------------------------------------------------------------------------
 
-/** Set (by `--baseline-headers`): the baseline answers with the boundary's headers too. */
-export const BASELINE_HEADERS_ENV = "HTTP_BOUNDARY_BASELINE_HEADERS"
-const BASELINE_HEADERS = process.env[BASELINE_HEADERS_ENV] === "1"
 /** A request id of the length the boundary generates (a UUID), for the baseline's copy of its headers. */
 const SAME_LENGTH_ID = "00000000-0000-8000-8000-000000000000"
 
@@ -129,7 +133,7 @@ const SAME_LENGTH_ID = "00000000-0000-8000-8000-000000000000"
 let effectDocument: () => RolloutDocument = () => DEFAULT_DOCUMENT
 
 /**
- * `--baseline-headers` on the Effect host: the baseline handler's response gets the headers the
+ * The Effect host's `headers` route: the baseline handler's response gets the headers the
  * boundary would add for its payload in a warn state, through the boundary's own `withHeaders`.
  */
 const withBoundaryHeaders = <E, R>(
@@ -149,6 +153,17 @@ const withBoundaryHeaders = <E, R>(
       return withHeaders(response, prepared, SAME_LENGTH_ID)
     })
   })
+
+/** A route running `handler` behind `withStageParsingOnly`: the body work, no boundary. */
+const withoutBoundary = (path: `/${string}`, handler: typeof simulateHandler) =>
+  HttpRouter.add(
+    "POST",
+    path,
+    Effect.catchDefect(
+      handler.pipe(withStageParsingOnly(SERVICE_STAGE_ROUTES.simulate)),
+      () => Effect.succeed(HttpServerResponse.empty({ status: 500 }))
+    )
+  )
 
 const serveEffect = () => {
   const ready = Layer.effectDiscard(Effect.gen(function*() {
@@ -171,14 +186,11 @@ const serveEffect = () => {
     process.stdout.write(`READY ${HttpServer.formatAddress(server.address)}\n`)
   }))
   // The reference service's routes (the simulate route behind `withStageValidation`) plus the
-  // same handler behind `withStageParsingOnly` on a second path, in one process and one router.
-  const baseline = HttpRouter.add(
-    "POST",
-    EFFECT_PATHS.baseline,
-    Effect.catchDefect(
-      (BASELINE_HEADERS ? withBoundaryHeaders(simulateHandler) : simulateHandler).pipe(withStageParsingOnly(SERVICE_STAGE_ROUTES.simulate)),
-      () => Effect.succeed(HttpServerResponse.empty({ status: 500 }))
-    )
+  // same handler without the boundary on two more paths (one also sending the boundary's
+  // headers), in one process and one router.
+  const baseline = Layer.mergeAll(
+    withoutBoundary(EFFECT_PATHS.baseline, simulateHandler),
+    withoutBoundary(EFFECT_PATHS.headers, withBoundaryHeaders(simulateHandler))
   )
   const options = {
     initial: { ...DEFAULT_DOCUMENT, defaultMode: "warn" as const },
@@ -227,10 +239,15 @@ const answer = (res: ServerResponse, body: unknown, extra?: ReadonlyArray<string
 
 /**
  * What a host without the boundary does anyway: read the body, parse it, normalise the stages.
- * With `--baseline-headers` it also sends the headers the boundary would (`headerDecision`: the
- * rollout state's decision, found once per state, not per request).
+ * With `headerDecision` (the `headers` route: the rollout state's decision, found once per state,
+ * not per request) it also sends the headers the boundary would.
  */
-const baselineRoute = (req: IncomingMessage, res: ServerResponse, headerDecision: ValidationDecision, doc: RolloutDocument): void => {
+const baselineRoute = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  headerDecision: ValidationDecision | undefined,
+  doc: RolloutDocument
+): void => {
   const chunks: Array<Buffer> = []
   req.on("data", (chunk: Buffer) => chunks.push(chunk))
   req.on("end", () => {
@@ -243,7 +260,7 @@ const baselineRoute = (req: IncomingMessage, res: ServerResponse, headerDecision
     }
     const extracted = extractFromBody(LOCATION, body)
     if (!extracted.present) return answer(res, body)
-    if (!BASELINE_HEADERS) return answer(res, evaluateStages(LOCATION, extracted.value, OFF, DEFAULT_DOCUMENT).rewrite(body))
+    if (headerDecision === undefined) return answer(res, evaluateStages(LOCATION, extracted.value, OFF, DEFAULT_DOCUMENT).rewrite(body))
     const evaluation = evaluateStages(LOCATION, extracted.value, headerDecision, doc)
     answer(res, evaluation.rewrite(body), [REQUEST_ID_HEADER, SAME_LENGTH_ID, ...evaluation.prepared.flat])
   })
@@ -260,7 +277,8 @@ const serveNode = () => {
     offenderSamplePercent: 0
   })
   const server = createServer((req, res) => {
-    if (req.url === NODE_PATHS.baseline) return baselineRoute(req, res, headerDecision, doc)
+    if (req.url === NODE_PATHS.baseline) return baselineRoute(req, res, undefined, doc)
+    if (req.url === NODE_PATHS.headers) return baselineRoute(req, res, headerDecision, doc)
     if (req.url === NODE_PATHS.boundary) {
       return validate(req, res, (error) => {
         if (error !== undefined) {

@@ -82,7 +82,8 @@ const ABSENT_STAGES = Object.freeze({ _tag: "Absent" as const })
 // were. Measured with one alias (bench/http-boundary.ts, 30 paired rounds): extra server CPU per
 // request +7.0 % through effect's `setHeaders` (two more copies of the map, one keyed store per
 // header), +4.9 % this way, +3.8 % with the request id alone. Exported for the boundary
-// benchmark's `--baseline-headers` (not re-exported by the package).
+// benchmark's route that sends these headers without the boundary (`--baseline-headers`,
+// `--headers-only`; not re-exported by the package).
 /** @internal */
 export const withHeaders = (
   response: HttpServerResponse.HttpServerResponse,
