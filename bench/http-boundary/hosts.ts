@@ -4,16 +4,18 @@
  * a change of the rollout mode, and an optional CPU profile of a window (`node:inspector`).
  *
  * - `effect`: the reference service (its routes, services and embedded database; Node HTTP server)
- *   with one more route: `POST /api/monte-carlo/simulate` runs the simulate handler behind the
+ *   with two more routes: `POST /api/monte-carlo/simulate` runs the simulate handler behind the
  *   boundary (`withStageValidation`), `POST /bench/baseline/simulate` the same handler behind
  *   `withStageParsingOnly` (the same body read, JSON parse and stage normalisation; no decision,
- *   headers, metrics or request id). One process, one router.
- * - `node`: one raw `node:http` server with two routes: `/boundary` runs the plain-Node adapter
+ *   headers, metrics or request id), `POST /bench/baseline-headers/simulate` the latter sending
+ *   the boundary's headers. One process, one router.
+ * - `node`: one raw `node:http` server with three routes: `/boundary` runs the plain-Node adapter
  *   (`createStageValidationHandler`) then the handler; `/baseline` does the same read, parse,
- *   normalise and answer without it. Both answer the same JSON body.
+ *   normalise and answer without it; `/baseline-headers` the latter sending the boundary's
+ *   headers. All answer the same JSON body.
  *
- * Each host has a third route, `headers`: the route without the boundary, answering with the
- * headers the boundary would send for the payload (`--baseline-headers`, `--headers-only`).
+ * The `headers` routes (`Route`) serve `--baseline-headers` and `--headers-only`: the headers the
+ * boundary would send for the payload, without the boundary.
  *
  * Internal to the benchmark; started as `node bench/http-boundary.ts --serve effect|node`.
  */
