@@ -1,11 +1,14 @@
 /**
  * The confirmation `migrate --apply --force-unknown` needs before it writes stages the normaliser
  * did not recognise: `--confirm-force-unknown` (scripts, CI), or `CONFIRM` typed on an interactive
- * terminal, asked on stderr so stdout stays clean for `--json`.
+ * terminal, asked on stderr so stdout stays clean for `--json`. Values with characters outside
+ * printable ASCII (look-alike letters, invisible characters) are never forced by the edit-distance
+ * rule: the preview lists them apart, and the confirmation lists apart the ones the map names.
  *
  * @since 0.2.0
  */
 import { Effect } from "effect"
+import { needsExplicitMapping, visibleValue } from "../migration/run/ForceUnknown.ts"
 import { CliInputError } from "./CliInputError.ts"
 
 /**
@@ -83,3 +86,45 @@ export const confirmForceUnknown = (options: {
     }
     return "typed CONFIRM on a terminal"
   })
+
+/**
+ * The mapping file's entries whose key has a character outside printable ASCII, one line each,
+ * escaped (`"s\u0435ed" → seed`), for the confirmation: the operator sees exactly what is named.
+ *
+ * @example
+ * ```ts
+ * import { namedLookAlikes } from "./ForceUnknownConfirmation.ts" // internal: not part of the package's API
+ * namedLookAlikes({ "s\u0435ed": "seed", "early": "seed" }) // => ['"s\\u0435ed" → seed']
+ * ```
+ * @since 0.3.0
+ * @category rendering
+ */
+export const namedLookAlikes = (map: Readonly<Record<string, string>> | undefined): ReadonlyArray<string> =>
+  Object.entries(map ?? {}).filter(([key]) => needsExplicitMapping(key)).map(([key, stage]) => `${visibleValue(key)} → ${stage}`)
+
+/**
+ * The preview's section on unknown values `--force-unknown` leaves alone because they hold
+ * characters outside printable ASCII (empty when there are none): escaped, with the stage they
+ * look like, and how to force them — name them in `--map` — then a blank line.
+ *
+ * @example
+ * ```ts
+ * import { lookAlikeSection } from "./ForceUnknownConfirmation.ts" // internal: not part of the package's API
+ * lookAlikeSection([{ value: "s\u0435ed", rows: 3, suggestions: ["seed"] }])
+ * // => ["Not forced — non-ASCII or invisible characters (look-alikes?); name them in --map to force them:", '  "s\\u0435ed" (3 rows), looks like seed', ""]
+ * ```
+ * @since 0.3.0
+ * @category rendering
+ */
+export const lookAlikeSection = (
+  unknowns: ReadonlyArray<{ readonly value: string; readonly rows: number; readonly suggestions: ReadonlyArray<string> }>
+): ReadonlyArray<string> => {
+  const odd = unknowns.filter((u) => needsExplicitMapping(u.value))
+  return odd.length === 0 ? [] : [
+    "Not forced — non-ASCII or invisible characters (look-alikes?); name them in --map to force them:",
+    ...odd.map((u) =>
+      `  ${visibleValue(u.value)} (${u.rows} rows)${u.suggestions.length > 0 ? `, looks like ${u.suggestions.join(" or ")}` : ""}`
+    ),
+    ""
+  ]
+}

@@ -6,6 +6,7 @@
  * @since 0.2.0
  */
 import type { AuditEntry, DiffEntry } from "../rollout/AuditLog.ts"
+import { escapeAuditText } from "../rollout/AuditText.ts"
 import type { RolloutView } from "./RolloutSource.ts"
 import { renderTable } from "./Table.ts"
 
@@ -40,7 +41,7 @@ const FIELD_ORDER = [
  * @category rendering
  */
 export const formatValue = (value: unknown): string =>
-  value === null || value === undefined ? "—" : typeof value === "string" ? value : JSON.stringify(value)
+  value === null || value === undefined ? "—" : escapeAuditText(typeof value === "string" ? value : JSON.stringify(value))
 
 /**
  * One side of a change: {@link formatValue}, with an absent value as `(unset)`.
@@ -170,7 +171,8 @@ export const outcomeOf = (entry: Pick<AuditEntry, "outcome" | "forced">): string
   entry.forced ? `${entry.outcome} (forced)` : entry.outcome
 
 /**
- * The audit history as a table, newest first.
+ * The audit history as a table, newest first. Control and invisible format characters in what
+ * it shows are escaped (`\u001b`): entries stored before they were refused print as one line.
  *
  * @example
  * ```ts
@@ -191,8 +193,8 @@ export const renderHistory = (entries: ReadonlyArray<AuditEntry>): string =>
         e.action,
         outcomeOf(e),
         e.source,
-        e.actor,
+        escapeAuditText(e.actor),
         summariseDiff(e.diff),
-        e.reason
+        escapeAuditText(e.reason)
       ])
     )

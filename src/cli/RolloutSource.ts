@@ -12,6 +12,7 @@
  */
 import type { Effect } from "effect"
 import type { AuditEntry } from "../rollout/AuditLog.ts"
+import { auditTextProblem } from "../rollout/AuditText.ts"
 import { CliExitCode, CliInputError } from "./CliInputError.ts"
 
 /**
@@ -134,17 +135,18 @@ export const refusalError = (refusal: Refusal): SourceError => {
 }
 
 /**
- * The mode API's rule for `actor` and `reason`: 1–500 characters, not blank. `undefined` when the
- * value passes, else what is wrong with it.
+ * The audit history's rule for `actor` and `reason` (`auditTextProblem`, as the mode API applies
+ * it): 1–500 characters, not blank, no control or invisible format characters. `undefined` when
+ * the value passes, else what is wrong with it, naming the flag.
  *
  * @example
  * ```ts
  * import { checkChangeText } from "./RolloutSource.ts" // internal: not part of the package's API
  * checkChangeText("--actor", "  ") // => "--actor must be 1–500 characters and not blank"
  * checkChangeText("--reason", "ramp") // => undefined
+ * checkChangeText("--reason", "ok\nforged") // => "--reason must not contain control characters (found \\u000a at position 3)"
  * ```
  * @since 0.2.0
  * @category checks
  */
-export const checkChangeText = (flag: string, value: string): string | undefined =>
-  value.trim().length > 0 && value.length <= 500 ? undefined : `${flag} must be 1–500 characters and not blank`
+export const checkChangeText = (flag: string, value: string): string | undefined => auditTextProblem(flag, value)

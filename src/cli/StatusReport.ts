@@ -5,6 +5,7 @@
  * @since 0.2.0
  */
 import type { BackfillProgress } from "../migration/verify/BackfillProgress.ts"
+import { escapeAuditText } from "../rollout/AuditText.ts"
 import { renderGateRows } from "./GateReport.ts"
 import { formatValue, summariseDiff } from "./RolloutReport.ts"
 import type { EntrySummary, GateRecord, Section, StatusReport } from "./StatusSections.ts"
@@ -17,7 +18,9 @@ const block = <A>(title: string, section: Section<A>, body: (ok: A) => ReadonlyA
 const onOff = (v: unknown): string => (v === true ? "on" : v === false ? "off" : formatValue(v))
 
 const change = (e: EntrySummary): string =>
-  `${e.at} by ${e.actor} (${e.source} ${e.action}${e.forced ? ", forced" : ""}): ${summariseDiff(e.changes, 80)} — ${JSON.stringify(e.reason)}`
+  `${e.at} by ${escapeAuditText(e.actor)} (${e.source} ${e.action}${e.forced ? ", forced" : ""}): ${summariseDiff(e.changes, 80)} — ${
+    escapeAuditText(JSON.stringify(e.reason))
+  }`
 
 const rolloutLines = (r: Extract<StatusReport["rollout"], { state: "ok" }>): ReadonlyArray<string> => {
   const d = r.document
@@ -34,7 +37,7 @@ const rolloutLines = (r: Extract<StatusReport["rollout"], { state: "ok" }>): Rea
 const gateLines = (last: GateRecord | null): ReadonlyArray<string> => {
   if (last === null) return ["no promote attempt in the history"]
   const lines = [
-    `${last.at} by ${last.actor}: ${last.decision} (audit outcome ${last.outcome}${last.forced ? ", forced" : ""}), verdict ${last.verdict}` +
+    `${last.at} by ${escapeAuditText(last.actor)}: ${last.decision} (audit outcome ${last.outcome}${last.forced ? ", forced" : ""}), verdict ${last.verdict}` +
     (last.reasons.length > 0 ? ` — ${last.reasons.join("; ")}` : "")
   ]
   const record = last.record
@@ -63,7 +66,7 @@ const webhookLines = (w: Extract<StatusReport["webhook"], { state: "ok" }>): Rea
     ? `fired since ${w.since} (repeats only, nothing to downgrade)`
     : `no downgrade since ${w.since}`,
   `last downgrade: ${w.lastDowngrade === null ? "never (in the history)" : change(w.lastDowngrade)}`,
-  ...w.recent.map((e) => `${e.at} ${e.action} ${e.outcome}: ${e.reason}`)
+  ...w.recent.map((e) => `${e.at} ${e.action} ${e.outcome}: ${escapeAuditText(e.reason)}`)
 ]
 
 const backfillLines = (b: { readonly database: string } & BackfillProgress): ReadonlyArray<string> => {

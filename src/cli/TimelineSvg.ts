@@ -16,6 +16,7 @@
 import { scaleLinear, scaleUtc } from "d3-scale"
 import { curveStepAfter, line } from "d3-shape"
 import type { AuditEntry } from "../rollout/AuditLog.ts"
+import { escapeAuditText } from "../rollout/AuditText.ts"
 import { el, renderSvg, type SvgNode } from "./SvgMarkup.ts"
 import { type TimelineGate, type TimelineModel, timelineModel } from "./TimelineModel.ts"
 import {
@@ -126,7 +127,7 @@ const gateLabel = (g: TimelineGate): string =>
 
 const describeGate = (g: TimelineGate): string =>
   `${stamp(g.at)} UTC — gate ${g.gate.verdict}, ${g.gate.decision} ${g.gate.fromPercent} → ${g.gate.toPercent} % ` +
-  `(audit outcome ${g.entry.outcome}; by ${g.entry.actor}: ${g.entry.reason})` +
+  `(audit outcome ${g.entry.outcome}; by ${escapeAuditText(g.entry.actor)}: ${escapeAuditText(g.entry.reason)})` +
   (g.gate.reasons.length > 0 ? `\n${g.gate.reasons.join("; ")}` : "")
 
 /** The marker lane above the rollout panel, and the guide lines through every panel. */
@@ -165,7 +166,7 @@ const markers = (model: TimelineModel, frame: Frame, bottom: number): ReadonlyAr
     }
     const d = item.downgrade!
     return el("g", { class: "downgrade", "data-at": d.entry.at, "data-source": d.entry.source }, [
-      tooltip(`${stamp(d.at)} UTC — downgrade to warn by ${d.entry.actor} (${d.entry.source}): ${d.entry.reason}`),
+      tooltip(`${stamp(d.at)} UTC — downgrade to warn by ${escapeAuditText(d.entry.actor)} (${d.entry.source}): ${escapeAuditText(d.entry.reason)}`),
       guide, markerShape("downgrade", x, y), label
     ])
   })
@@ -194,7 +195,7 @@ const rolloutPanel = (model: TimelineModel, frame: Frame): SvgNode => {
       el("circle", {
         class: "mode-change", "data-action": c.entry.action, "data-at": c.entry.at, cx: frame.x(c.at), cy: y(c.enforcedPercent), r: 3,
         fill: "#ffffff", stroke: STEP_COLOR, "stroke-width": 1.5
-      }, [tooltip(`${stamp(c.at)} UTC — ${c.entry.action} by ${c.entry.actor} (${c.entry.source}), version ${c.entry.version}: ${c.entry.reason}`)])
+      }, [tooltip(`${stamp(c.at)} UTC — ${c.entry.action} by ${escapeAuditText(c.entry.actor)} (${c.entry.source}), version ${c.entry.version}: ${escapeAuditText(c.entry.reason)}`)])
     ),
     text(18, top + ROLLOUT_HEIGHT / 2, "enforced %", { transform: `rotate(-90 18 ${top + ROLLOUT_HEIGHT / 2})`, "text-anchor": "middle" })
   ])

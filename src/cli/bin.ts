@@ -6,11 +6,12 @@
  * @since 0.1.0
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Cause, Effect, Runtime } from "effect"
+import { Cause, Effect, Runtime, Stdio } from "effect"
 import { CliError, Command } from "effect/cli"
 import pkg from "../../package.json" with { type: "json" }
 import { cli } from "./Cli.ts"
 import * as CliPresenter from "./CliPresenter.ts"
+import { attachDashValues } from "./DashValues.ts"
 
 const teardown: Runtime.Teardown = (exit, onExit) =>
   Runtime.defaultTeardown(exit, (code) => {
@@ -23,8 +24,8 @@ const teardown: Runtime.Teardown = (exit, onExit) =>
     onExit(code)
   })
 
-cli.pipe(
-  Command.run({ version: pkg.version }),
+// as Command.run, with `--flag -5h` read as the flag's value (see DashValues.ts)
+Stdio.Stdio.use(({ args }) => Effect.flatMap(args, (argv) => Command.runWith(cli, { version: pkg.version })(attachDashValues(argv)))).pipe(
   Effect.provide([CliPresenter.layer, NodeServices.layer]),
   NodeRuntime.runMain({ teardown })
 )

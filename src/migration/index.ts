@@ -29,7 +29,14 @@ export { type BackupVerification, selectManifest, verifyBackup } from "./backup/
 export { type CancelOutcome, cancelRun } from "./run/Cancel.ts"
 export { type DatabaseLocation, type DatabaseOptions, layerFromUrl, parseDatabaseUrl, redactUrl } from "./database/Database.ts"
 export { EmbeddedPostgres, type EmbeddedPostgresOptions, layerEmbedded } from "./database/EmbeddedPostgres.ts"
-export { type ForcedMapping, type ForceUnknownOptions, parseMapping, readMappingFile } from "./run/ForceUnknown.ts"
+export {
+  type ForcedMapping,
+  type ForceUnknownOptions,
+  needsExplicitMapping,
+  parseMapping,
+  readMappingFile,
+  visibleValue
+} from "./run/ForceUnknown.ts"
 export { checkHealth, DEFAULT_HEALTH_THRESHOLDS, type HealthReport, type HealthThresholds, type WalSample } from "./run/DatabaseHealth.ts"
 export { applyIndexes, type IndexOutcome, type IndexPlanEntry, planIndexes } from "./sql/Indexes.ts"
 export { type MigrationEvent, type RunTotals, toJsonLine, type UnknownValue } from "./MigrationEvent.ts"

@@ -9,6 +9,7 @@
  */
 import { Effect, Schema } from "effect"
 import { type RolloutDocument, StageValidationConfig } from "./Config.ts"
+import { escapeAuditText } from "./AuditText.ts"
 import { GateDecision } from "./GateDecision.ts"
 
 /**
@@ -254,7 +255,9 @@ export interface ChangeMeta {
 }
 
 /**
- * Builds an audit entry.
+ * Builds an audit entry. Control and invisible format characters in `actor` and `reason` are
+ * stored escaped (as the six characters `\u001b`), whoever the caller: the mode API and the CLI
+ * refuse them first (`checkAuditText` in `AuditText.ts`); this is the defence in depth behind them.
  *
  * @example
  * ```ts
@@ -283,8 +286,8 @@ export const makeAuditEntry = (options: {
   from: options.from,
   to: options.to,
   diff: diffDocuments(options.from, options.to),
-  actor: options.meta.actor,
-  reason: options.meta.reason,
+  actor: escapeAuditText(options.meta.actor),
+  reason: escapeAuditText(options.meta.reason),
   source: options.meta.source,
   at: options.at.toISOString(),
   version: options.to.version,

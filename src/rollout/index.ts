@@ -18,6 +18,14 @@ export {
   DiffEntry
 } from "./AuditLog.ts"
 export {
+  AUDIT_TEXT_MAX_LENGTH,
+  auditTextProblem,
+  AuditTextError,
+  checkAuditText,
+  escapeAuditText,
+  hasUnsafeAuditCharacter
+} from "./AuditText.ts"
+export {
   BACKFILL_PENDING,
   BACKFILL_VERIFIED,
   type BackfillState,

@@ -29,15 +29,16 @@ import { Command, Flag } from "effect/cli"
 import { parseMaxAge } from "../../migration/backup/BackupGate.ts"
 import { cancelRun } from "../../migration/run/Cancel.ts"
 import type { MigrationEvent, UnknownValue } from "../../migration/MigrationEvent.ts"
-import { type ForceUnknownOptions, readMappingFile } from "../../migration/run/ForceUnknown.ts"
+import { type ForceUnknownOptions, readMappingFile, visibleValue } from "../../migration/run/ForceUnknown.ts"
 import { preview, type PreviewReport } from "../../migration/run/Preview.ts"
 import { formatDuration, makeProgressReporter } from "../../migration/run/ProgressReporter.ts"
 import { migrate, type MigrateOptions, type RunSummary } from "../../migration/run/Runner.ts"
+import { batchSizeProblem } from "../../migration/run/RunSettings.ts"
 import { redactUrl } from "../../migration/database/Database.ts"
 import type { TargetSpec } from "../../migration/schema/Target.ts"
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
 import { databaseUrlFlag, requireDatabaseUrl, withDatabase } from "../CommandDatabase.ts"
-import { confirmForceUnknown, processTerminal } from "../ForceUnknownConfirmation.ts"
+import { confirmForceUnknown, lookAlikeSection, namedLookAlikes, processTerminal } from "../ForceUnknownConfirmation.ts"
 import { idFlag, INT4_MAX, intFlag } from "../NumericFlags.ts"
 import { gracefulSignals } from "../StopSignals.ts"
 import { renderTable } from "../Table.ts"
@@ -46,7 +47,7 @@ import { targetFlags, toTargetSpec } from "../TargetFlags.ts"
 const int = new Intl.NumberFormat("en-US")
 const out = (line: string) => Console.log(line)
 
-const printable = (s: string): string => JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}…` : s)
+const printable = (s: string): string => visibleValue(s.length > 60 ? `${s.slice(0, 57)}…` : s)
 
 const unknownTable = (unknowns: ReadonlyArray<UnknownValue>): string =>
   renderTable(
@@ -59,7 +60,7 @@ const unknownTable = (unknowns: ReadonlyArray<UnknownValue>): string =>
     ])
   )
 
-const renderPreview = (r: PreviewReport): string => {
+const renderPreview = (r: PreviewReport, forcing: boolean): string => {
   const lines = [
     `Dry run — nothing was written. ${r.target}.${r.column} (${r.kind})${r.fundId === null ? "" : `, fund ${r.fundId}`}: ` +
     `${int.format(r.rowsScanned)} rows scanned${r.stopped ? " (stopped early)" : ""}`,
@@ -79,6 +80,7 @@ const renderPreview = (r: PreviewReport): string => {
   }
   if (r.unknowns.length > 0) {
     lines.push(`Left unchanged by --apply (reported, never guessed):`, unknownTable(r.unknowns), "")
+    if (forcing) lines.push(...lookAlikeSection(r.unknowns.filter((u) => u.kind === "unknown-stage")))
   }
   lines.push(
     `${int.format(r.rowsToUpdate)} row(s) would be updated${r.rowsForced > 0 ? ` (${int.format(r.rowsForced)} forced)` : ""}, ${int.format(r.rowsUnchanged)} already canonical, ` +
@@ -191,7 +193,9 @@ const flags = {
   backupDir: Flag.String("backup-dir").pipe(Flag.withDescription("Where backups are"), Flag.withDefault("backups")),
   maxBackupAge: Flag.String("max-backup-age").pipe(Flag.withDescription("Oldest acceptable backup (24h, 90m, 2d)"), Flag.withDefault("24h")),
   forceUnknown: Flag.Boolean("force-unknown").pipe(
-    Flag.withDescription("Map unknown values to their only suggestion at edit distance 1 (and --map entries); dangerous: confirmed"),
+    Flag.withDescription(
+      "Map unknown values to their only suggestion at edit distance 1 (and --map entries); values with non-ASCII or invisible characters only when --map names them; dangerous: confirmed"
+    ),
     Flag.withDefault(false)
   ),
   map: Flag.String("map").pipe(
@@ -220,7 +224,7 @@ const cancel = Effect.fnUntraced(function*(f: MigrateFlags, url: string, spec: T
   )
 })
 
-/** Flags that only go with another one, refused before anything is read. */
+/** Flags that only go with another one, and batch sizes out of order: refused before anything is read. */
 const refuseLoneFlags = (f: MigrateFlags): Effect.Effect<void, CliInputError> => {
   const problem = Option.isSome(f.run)
     ? "--run only goes with --cancel"
@@ -232,7 +236,11 @@ const refuseLoneFlags = (f: MigrateFlags): Effect.Effect<void, CliInputError> =>
     ? "--map only goes with --force-unknown"
     : f.confirmForceUnknown && !f.forceUnknown
     ? "--confirm-force-unknown only goes with --force-unknown"
-    : undefined
+    : batchSizeProblem({
+      batchSize: f.batchSize,
+      minBatchSize: Option.getOrUndefined(f.minBatchSize),
+      maxBatchSize: Option.getOrUndefined(f.maxBatchSize)
+    })
   return problem === undefined ? Effect.void : Effect.fail(new CliInputError({ message: problem }))
 }
 
@@ -245,6 +253,11 @@ const forceUnknownOf = (f: MigrateFlags): Effect.Effect<ForceUnknownOptions | un
     Effect.map((map) => ({ editDistance: true, map })),
     Effect.mapError((e) => new CliInputError({ message: e.message }))
   )
+}
+
+const lookAlikeLines = (map: ForceUnknownOptions["map"]): string => {
+  const named = namedLookAlikes(map)
+  return named.length === 0 ? "" : `\nNamed in the map with non-ASCII or invisible characters (check each):\n${named.map((l) => `  ${l}`).join("\n")}`
 }
 
 /** The dry run: a read-only scan and the preview. */
@@ -268,7 +281,7 @@ const dryRun = Effect.fnUntraced(function*(
     })
   )
   yield* reporter.done
-  return yield* out(f.json ? JSON.stringify({ event: "Preview", ...report }) : renderPreview(report))
+  return yield* out(f.json ? JSON.stringify({ event: "Preview", ...report }) : renderPreview(report, forceUnknown !== undefined))
 })
 
 /** The runner's options from the flags (all but the target, the confirmation and the signals). */
@@ -312,7 +325,7 @@ const apply = Effect.fnUntraced(function*(
     flag: f.confirmForceUnknown,
     description: `maps unknown stage values of ${f.table}.${f.column} onto canonical stages` +
       (mapFile === undefined ? "" : ` — the ${Object.keys(forceUnknown.map ?? {}).length} mapping(s) of ${mapFile}, then`) +
-      " each value whose only suggestion is one edit away.",
+      " each value of printable ASCII whose only suggestion is one edit away." + lookAlikeLines(forceUnknown.map),
     terminal: processTerminal()
   })
   const summary = yield* withDatabase(

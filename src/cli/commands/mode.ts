@@ -26,10 +26,12 @@ import { diffViews, formatChange, renderDocument, renderHistory } from "../Rollo
 import { checkChangeText, type RolloutView } from "../RolloutSource.ts"
 import { openRolloutSource, sourceFlags } from "../RolloutSourceFlags.ts"
 import { targetFlags } from "../TargetFlags.ts"
+import { terminalJson } from "../TerminalJson.ts"
 
 const json = Flag.Boolean("json").pipe(Flag.withDescription("Print JSON (the mode API's shapes) instead of tables"), Flag.withDefault(false))
 
-const print = (value: unknown) => Console.log(JSON.stringify(value, null, 2))
+/** JSON with control and invisible format characters as `\uXXXX` escapes: the same values, safe on a terminal. */
+const print = (value: unknown) => Console.log(terminalJson(value, 2))
 
 const getCommand = Command.make(
   "get",

@@ -28,6 +28,7 @@ import { CliExitCode, CliInputError } from "../CliInputError.ts"
 import { optionalDatabaseUrlFlag } from "../CommandDatabase.ts"
 import { writeGateMetricsFile } from "../GateMetricsFile.ts"
 import { renderGateRows } from "../GateReport.ts"
+import { checkChangeText } from "../RolloutSource.ts"
 import { INT4_MAX, intFlag } from "../NumericFlags.ts"
 import { backfillLayer, DEFAULT_STORE_PREFIX, redisFailureMessage, requireSharedDocument, sharedStoreLayer } from "../SharedStore.ts"
 import { targetFlags } from "../TargetFlags.ts"
@@ -201,6 +202,10 @@ export const promoteCommand = Command.make(
     reason: Flag.String("reason").pipe(Flag.withDescription("Why (audit log)"), Flag.withDefault("promote via CLI"))
   },
   Effect.fnUntraced(function*(flags) {
+    // audited text is text: checked before anything is read (the --actor default is $USER)
+    const problem = checkChangeText("--actor", Option.getOrElse(flags.actor, () => process.env["USER"] ?? "cli")) ??
+      checkChangeText("--reason", flags.reason)
+    if (problem !== undefined) return yield* new CliInputError({ message: problem })
     const to = Option.getOrUndefined(flags.to)
     const windows = Option.getOrElse(flags.windows, () => DEFAULT_PROMOTION_POLICY.requiredPasses)
     const windowSeconds = Option.getOrElse(flags.windowSeconds, () => DEFAULT_PROMOTION_POLICY.windowSeconds)

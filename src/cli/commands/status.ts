@@ -27,6 +27,7 @@ import { renderStatus } from "../StatusReport.ts"
 import { gatherStatus } from "../StatusSections.ts"
 import { checkSvgPath, writeStatusTimeline } from "../StatusTimeline.ts"
 import { targetFlags } from "../TargetFlags.ts"
+import { terminalJson } from "../TerminalJson.ts"
 
 const UNITS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000 }
 
@@ -96,7 +97,7 @@ export const statusCommand = Command.make(
       timeout: `${flags.timeoutSeconds} seconds`,
       now: yield* Clock.currentTimeMillis
     })
-    yield* Console.log(flags.json ? JSON.stringify(report, null, 2) : renderStatus(report))
+    yield* Console.log(flags.json ? terminalJson(report, 2) : renderStatus(report))
     if (Option.isSome(svgPath)) {
       const drawn = yield* writeStatusTimeline({
         source,

@@ -21,6 +21,7 @@
  */
 import { Effect, Schema } from "effect"
 import { HttpServerRequest, type HttpServerResponse } from "effect/http"
+import { checkAuditText } from "../../rollout/AuditText.ts"
 import { encodeRolloutDocument, Mode } from "../../rollout/Config.ts"
 import type { BackfillNotVerifiedError } from "../../rollout/FinalisationGuard.ts"
 import { ModeStore } from "../../rollout/ModeStore.ts"
@@ -33,6 +34,12 @@ import { isJsonContentType, opsJson, parseJsonBody, readOpsRequest, rejectionRes
 const NonEmpty = Schema.String.pipe(
   Schema.check(Schema.makeFilter((s: string) => (s.trim().length > 0 && s.length <= 500 ? undefined : "must be 1–500 characters")))
 )
+
+/** `actor`/`reason` with control characters: 400 naming the field (audited text is text). */
+const auditTextResponse = (meta: { readonly actor?: string | undefined; readonly reason?: string | undefined }, requestId: string) => {
+  const error = checkAuditText({ actor: meta.actor ?? "toggle", reason: meta.reason ?? "toggle" })
+  return error === undefined ? undefined : opsJson(400, requestErrorBody("INVALID_BODY", error.message), requestId)
+}
 
 /**
  * Body of `PUT /_ops/stage-validation/mode`.
@@ -140,6 +147,8 @@ export const putModeHandler: Effect.Effect<
     return opsJson(400, requestErrorBody("INVALID_BODY", "expected { version, actor, reason, document, force? }"), requestId)
   }
   const change = decoded.value
+  const refused = auditTextResponse(change, requestId)
+  if (refused !== undefined) return refused
   const store = yield* ModeStore
   // an unsynced instance serves a capped boot document: merge over the shared one when it can
   if (!store.sync().synced) yield* Effect.ignore(store.refresh)
@@ -183,6 +192,8 @@ export const toggleHandler: Effect.Effect<
     return opsJson(400, requestErrorBody("INVALID_BODY", "expected { mode: \"off\" | \"warn\" | \"enforce\", actor?, reason? }"), requestId)
   }
   const toggle = decoded.value
+  const refused = auditTextResponse(toggle, requestId)
+  if (refused !== undefined) return refused
   const store = yield* ModeStore
   const result = yield* Effect.result(store.modify({
     update: (doc) => ({ ...doc, defaultMode: toggle.mode }),

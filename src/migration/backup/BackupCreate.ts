@@ -33,7 +33,7 @@ import { type BackupStatsTable, queryWith, type RunQuery, readServerInfo, resolv
 import { EmbeddedPostgres } from "../database/EmbeddedPostgres.ts"
 import { redactUrl } from "../database/Database.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
-import { BackupFailed, EmbeddedUnsupported } from "../MigrationErrorReason.ts"
+import { BackupFailed, EmbeddedUnsupported, InvalidOptions } from "../MigrationErrorReason.ts"
 import { findPgTools, type PgTool, spawnTool, toolConnection } from "./PgTools.ts"
 import { writeHashed } from "./StreamingHash.ts"
 import { isEmbeddedDatabase } from "../schema/TargetLock.ts"
@@ -164,6 +164,17 @@ const dumpWithPgDump = (
     return { digest, stats, dumpTool: { path: pgDump.path, version: pgDump.version } } satisfies Dumped as Dumped
   })
 
+/** A path that is not a directory one can create is bad input (exit 2), not a failed backup. */
+const BAD_PATH = new Set(["ENOTDIR", "EEXIST", "ENOENT", "EACCES", "EPERM", "EROFS", "ENAMETOOLONG", "ELOOP", "EISDIR"])
+
+const backupDirError = (dir: string) => (cause: unknown): MigrationError => {
+  const code = (cause as { readonly code?: unknown } | null)?.code
+  const detail = `cannot create the backup directory ${dir}: ${describeCause(cause)}`
+  return typeof code === "string" && BAD_PATH.has(code)
+    ? new MigrationError({ reason: new InvalidOptions({ detail: `${detail} (check --dir)`, cause }) })
+    : new MigrationError({ reason: new BackupFailed({ detail, cause }) })
+}
+
 /**
  * Back up the target tables (see the module header): the dump, its `.sha256` and the manifest.
  *
@@ -198,10 +209,7 @@ export const createBackup = Effect.fn("Migration.createBackup")(function*(option
   const stem = `${safe(server.name)}-${safe(tables[0]!.table)}${more}-${stamp(createdAt)}`
   const format = embedded === undefined ? "pg_dump-custom" : "pglite-datadir"
   const paths = backupPaths(dir, stem, format)
-  yield* Effect.tryPromise({
-    try: () => mkdir(dir, { recursive: true }),
-    catch: (cause) => new MigrationError({ reason: new BackupFailed({ detail: `cannot create ${dir}: ${describeCause(cause)}`, cause }) })
-  })
+  yield* Effect.tryPromise({ try: () => mkdir(dir, { recursive: true }), catch: backupDirError(dir) })
   const cleanup = Effect.promise(() =>
     Promise.all([rm(paths.dump, { force: true }), rm(paths.sha256, { force: true }), rm(paths.manifest, { force: true })])
   )

@@ -12,6 +12,11 @@
  *   away) and never "early stage" (nothing is close). Keys too short for a one-edit suggestion
  *   (under 3 characters) are never forced.
  *
+ * The edit-distance rule never forces a value with a character outside printable ASCII: a
+ * Cyrillic `е` in `sеed` or a zero-width space in `series-a` is one edit from a stage and looks
+ * exactly like it — such values are forced only when the mapping file names them (the CLI lists
+ * them separately, escaped, in the preview and the confirmation).
+ *
  * The file wins over the rule for its keys. Every forced row is audited with its reason
  * (`forced:map` or `forced:edit-distance-1`) and can be rolled back like any other.
  *
@@ -27,6 +32,7 @@ import { maxSuggestionDistance } from "../../normalizer/Suggestions.ts"
 import type { Vocabulary } from "../../normalizer/Vocabulary.ts"
 import { describeCause, MigrationError } from "../MigrationError.ts"
 import { InvalidMapping } from "../MigrationErrorReason.ts"
+import { duplicateJsonKeys } from "./JsonDuplicateKeys.ts"
 
 /**
  * How unknown values are forced (absent: never).
@@ -52,6 +58,38 @@ export interface ForcedMapping {
   /** The audit reason: `forced:map` or `forced:edit-distance-1`. */
   readonly reason: "forced:map" | "forced:edit-distance-1"
 }
+
+/**
+ * Whether a stored value holds a character outside printable ASCII (U+0020–U+007E): a look-alike
+ * letter, an invisible or control character, or any other non-ASCII text. `--force-unknown` maps
+ * such a value only when the mapping file names it.
+ *
+ * @example
+ * ```ts
+ * import { needsExplicitMapping } from "stage-normalization/migration"
+ * needsExplicitMapping("serie a") // => false
+ * needsExplicitMapping("s\u0435ed") // => true (Cyrillic е)
+ * needsExplicitMapping("series\u200b-a") // => true (zero-width space)
+ * ```
+ * @since 0.3.0
+ * @category forcing
+ */
+export const needsExplicitMapping = (value: string): boolean => !/^[\x20-\x7e]*$/.test(value)
+
+/**
+ * A stored value as an operator can read and compare it: JSON-quoted, every character outside
+ * printable ASCII as `\uXXXX`.
+ *
+ * @example
+ * ```ts
+ * import { visibleValue } from "stage-normalization/migration"
+ * visibleValue("s\u0435ed") // => '"s\\u0435ed"'
+ * ```
+ * @since 0.3.0
+ * @category forcing
+ */
+export const visibleValue = (value: string): string =>
+  JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
 
 /**
  * The one canonical stage within one edit of an unknown value, if exactly one is.
@@ -92,6 +130,7 @@ export const uniqueStageAtEditDistance1 = (
  * forcedStage("early stage", { map: { "early stage": "seed" } }) // => { stage: "seed", reason: "forced:map" }
  * forcedStage("serie a", {})                                     // => { stage: "series-a", reason: "forced:edit-distance-1" }
  * forcedStage("venture", {})                                     // => undefined
+ * forcedStage("s\u0435ed", {})                                   // => undefined (non-ASCII: only the map forces it)
  * ```
  *
  * @since 0.1.0
@@ -104,7 +143,7 @@ export const forcedStage = (
 ): ForcedMapping | undefined => {
   const mapped = options.map !== undefined && Object.hasOwn(options.map, value) ? options.map[value] : undefined
   if (mapped !== undefined) return { stage: mapped, reason: "forced:map" }
-  if (options.editDistance === false) return undefined
+  if (options.editDistance === false || needsExplicitMapping(value)) return undefined
   const stage = uniqueStageAtEditDistance1(value, vocabulary)
   return stage === undefined ? undefined : { stage, reason: "forced:edit-distance-1" }
 }
@@ -113,8 +152,8 @@ const invalid = (where: string, detail: string) =>
   new MigrationError({ reason: new InvalidMapping({ detail: `${where}: ${detail}` }) })
 
 /**
- * Validate a mapping file's text: a JSON object of stored value → canonical stage. Every problem
- * is reported, by key.
+ * Validate a mapping file's text: a JSON object of stored value → canonical stage, each key named
+ * once (`JSON.parse` would keep the last of two silently). Every problem is reported, by key.
  *
  * @example
  * ```ts
@@ -122,6 +161,7 @@ const invalid = (where: string, detail: string) =>
  * parseMapping('{ "early stage": "seed" }')  // => Result.succeed({ "early stage": "seed" })
  * parseMapping('{ "early stage": "Seed" }')  // => Result.fail(InvalidMapping: … not a canonical stage …)
  * parseMapping('{ "Series A": "seed" }')     // => Result.fail(InvalidMapping: … already normalised …)
+ * parseMapping('{ "bridge": "seed", "bridge": "series-a" }') // => Result.fail(InvalidMapping: "bridge" named more than once …)
  * ```
  *
  * @since 0.1.0
@@ -140,6 +180,10 @@ export const parseMapping = (
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     return Result.fail(invalid(source, `expected a JSON object {"<stored value>": "<canonical stage>"}, got ${Array.isArray(parsed) ? "an array" : parsed === null ? "null" : typeof parsed}`))
+  }
+  const duplicates = duplicateJsonKeys(text)
+  if (duplicates.length > 0) {
+    return Result.fail(invalid(source, `${duplicates.map((k) => JSON.stringify(k)).join(", ")} named more than once: which mapping is meant?`))
   }
   const entries = Object.entries(parsed as Record<string, unknown>)
   if (entries.length === 0) return Result.fail(invalid(source, "no mappings"))

@@ -121,15 +121,42 @@ const positiveInt = (name: string, value: number | undefined, fallback: number, 
     ? Effect.succeed(value)
     : Effect.fail(invalid(`${name} must be an integer ≥ ${min}, got ${value}`))
 
+/**
+ * What is wrong with the batch sizes a run is given (integers assumed), with the defaults filled
+ * in as {@link settingsOf} fills them; `undefined` when min ≤ batch size ≤ max.
+ *
+ * @example
+ * ```ts
+ * import { batchSizeProblem } from "./RunSettings.ts" // internal: not part of the package's API
+ * batchSizeProblem({ minBatchSize: 5000, maxBatchSize: 100 })
+ * // => "--min-batch-size 5000 is larger than --max-batch-size 100"
+ * batchSizeProblem({ batchSize: 200 }) // => undefined (min 100 ≤ 200 ≤ max 50,000)
+ * ```
+ * @since 0.3.0
+ * @category validation
+ */
+export const batchSizeProblem = (
+  options: Pick<MigrateOptions, "batchSize" | "minBatchSize" | "maxBatchSize">
+): string | undefined => {
+  const initial = options.batchSize ?? DEFAULT_BATCH_SIZING.initial
+  const min = options.minBatchSize ?? Math.min(DEFAULT_BATCH_SIZING.min, initial)
+  const max = options.maxBatchSize ?? Math.max(DEFAULT_BATCH_SIZING.max, initial)
+  if (min > max) return `--min-batch-size ${min} is larger than --max-batch-size ${max}`
+  if (min > initial || initial > max) {
+    return `batch sizes must satisfy min ≤ batch size ≤ max (got ${min} ≤ ${initial} ≤ ${max}): ` +
+      `give --batch-size within --min-batch-size..--max-batch-size`
+  }
+  return undefined
+}
+
 /** Validate and default the options (fails with `InvalidOptions`). */
 export const settingsOf = (options: MigrateOptions) =>
   Effect.gen(function*() {
     const initial = yield* positiveInt("--batch-size", options.batchSize, DEFAULT_BATCH_SIZING.initial)
     const min = yield* positiveInt("--min-batch-size", options.minBatchSize, Math.min(DEFAULT_BATCH_SIZING.min, initial))
     const max = yield* positiveInt("--max-batch-size", options.maxBatchSize, Math.max(DEFAULT_BATCH_SIZING.max, initial))
-    if (min > initial || initial > max) {
-      return yield* invalid(`batch sizes must satisfy min ≤ batch size ≤ max (got ${min} ≤ ${initial} ≤ ${max})`)
-    }
+    const sizes = batchSizeProblem({ batchSize: initial, minBatchSize: min, maxBatchSize: max })
+    if (sizes !== undefined) return yield* invalid(sizes)
     const health = options.health === false ? false : { ...DEFAULT_HEALTH_THRESHOLDS, ...options.health }
     return {
       sizing: {

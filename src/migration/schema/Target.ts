@@ -266,7 +266,8 @@ export const resolveTarget = Effect.fn("Migration.resolveTarget")(function*(spec
 })
 
 /**
- * Check that `fundId` is a value of the target's fund column type (and that it has one).
+ * Check that `fundId` is a value of the target's fund column type (and that it has one), and that
+ * the target has rows for that fund: an unknown fund id is refused, not migrated as an empty run.
  *
  * @example
  * ```ts
@@ -299,4 +300,16 @@ export const checkFundId = Effect.fn("Migration.checkFundId")(function*(target: 
       })
     )
   )
+  // a fund with no rows is a mistyped id far more often than an empty fund: refuse it before any run exists
+  const [found] = yield* sql.unsafe<{ found: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM ${target.sql} AS t WHERE t.${fund.sql} = $1::text::${fund.type}) AS found`,
+    [fundId]
+  ).pipe(Effect.mapError(queryFailed(`checking that fund ${JSON.stringify(fundId)} has rows in ${target.label}`)))
+  if (found?.found !== true) {
+    return yield* new MigrationError({
+      reason: new InvalidOptions({
+        detail: `no rows for fund ${JSON.stringify(fundId)} in ${target.label}.${fund.name}: check --fund-id (nothing was changed)`
+      })
+    })
+  }
 })
