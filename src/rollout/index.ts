@@ -49,7 +49,13 @@ export {
   StageValidationConfig
 } from "./Config.ts"
 export { getValidationDecision, type ValidationDecision, type ValidationRequest } from "./Decision.ts"
-export { DEFAULT_DOWNGRADE_COOLDOWN, downgrade, type DowngradeRequest, type DowngradeResult } from "./Downgrade.ts"
+export {
+  DEFAULT_DOWNGRADE_COOLDOWN,
+  DEFAULT_DOWNGRADE_STORE_TIMEOUT,
+  downgrade,
+  type DowngradeRequest,
+  type DowngradeResult
+} from "./Downgrade.ts"
 export {
   type EnvLoadResult,
   type EnvWarning,
