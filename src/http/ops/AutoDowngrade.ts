@@ -140,10 +140,13 @@ export const autoDowngradeHandler: Effect.Effect<
       opsJson(400, requestErrorBody("INVALID_PAYLOAD", "not an Alertmanager webhook payload (version 4)"), requestId)
     )
   }
-  const payload = decoded.value
+  return yield* deliver(decoded.value, idempotencyKey(decoded.value, request.webhookId), requestId)
+})
+
+/** Steps 4 and 5 for an authenticated, decoded payload: check → act → commit. */
+const deliver = Effect.fnUntraced(function*(payload: AlertmanagerPayload, key: string, requestId: string) {
   const config = yield* OpsConfig
   const dedup = yield* WebhookDeduplication
-  const key = idempotencyKey(payload, request.webhookId)
   const log = (event: string, annotations: Record<string, unknown>) =>
     Effect.annotateLogs({ event: "stage_validation.webhook", requestId, groupKey: payload.groupKey, ...annotations })(
       Effect.logInfo(`stage_validation.${event}`)
