@@ -159,6 +159,44 @@ describe("a slow Redis (replies 1.5 s late): three instances, Alertmanager-style
   }, 60_000)
 })
 
+describe("a slow Redis and an Alertmanager that gives up after 1 s", () => {
+  const prefix = uniquePrefix("http-slow-abort")
+  const proxy = new RedisProxy()
+  let fleet: Array<RunningService> = []
+
+  beforeAll(async () => {
+    await assertRedisReachable()
+    await proxy.start("forward")
+    fleet = await startFleet(prefix, proxy.url)
+    await ready(fleet)
+    await fleet[0]!.setDocument({ defaultMode: "enforce" })
+    await until(() => fleet.every((s) => s.store.current().defaultMode === "enforce"), 10_000, "fleet enforcing")
+  }, 60_000)
+  afterAll(async () => {
+    await Promise.all(fleet.map((s) => s.close()))
+    await proxy.stop()
+    await deleteRedisKeys(prefix)
+  })
+
+  it("a delivery whose caller hung up still downgrades; the retry is answered 200", async () => {
+    proxy.delayMs = 1_500
+    proxy.setMode("delay")
+    const body = firing("abort")
+    const aborted = await fetch(`${fleet[0]!.url}${PATH}`, {
+      method: "POST",
+      body,
+      headers: { ...bearer, "content-type": "application/json" },
+      signal: AbortSignal.timeout(1_000)
+    }).then((r) => `answered ${r.status}`, (e: Error) => e.name)
+    assert.strictEqual(aborted, "TimeoutError")
+    const ms = await until(() => fleet.every((s) => s.store.current().defaultMode === "warn"), 15_000, "fleet in warn")
+    console.log(`caller gone after 1 s: every instance in warn ${ms + 1_000} ms after the delivery`)
+    const retry = await request(`${fleet[1]!.url}${PATH}`, { method: "POST", body, headers: bearer })
+    assert.strictEqual(retry.status, 200, retry.text)
+    assert.oneOf(retry.json.outcome, ["duplicate", "already_downgraded"])
+  }, 60_000)
+})
+
 describe("a stored document this version cannot read: three instances", () => {
   const prefix = uniquePrefix("http-unreadable")
   let fleet: Array<RunningService> = []

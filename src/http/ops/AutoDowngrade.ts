@@ -22,7 +22,8 @@
  *    notification for it → audited, 200 `resolved`, never re-arms; other alerts → 200 `ignored`.
  *    If the downgrade does not get through, the answer is 503 (`unavailable`; Alertmanager
  *    retries), nothing is recorded as handled, and `stage_validation_downgrade_failures_total`
- *    counts it.
+ *    counts it. Steps 4–5 are uninterruptible: a caller that hangs up (Alertmanager's own
+ *    timeout) does not cancel a downgrade half-way.
  *
  * @since 0.1.0
  */
@@ -140,7 +141,9 @@ export const autoDowngradeHandler: Effect.Effect<
       opsJson(400, requestErrorBody("INVALID_PAYLOAD", "not an Alertmanager webhook payload (version 4)"), requestId)
     )
   }
-  return yield* deliver(decoded.value, idempotencyKey(decoded.value, request.webhookId), requestId)
+  // Uninterruptible: a caller that hangs up (Alertmanager's own timeout) must not cancel a
+  // downgrade half-way; every step is bounded by its store timeout.
+  return yield* Effect.uninterruptible(deliver(decoded.value, idempotencyKey(decoded.value, request.webhookId), requestId))
 })
 
 /** Steps 4 and 5 for an authenticated, decoded payload: check → act → commit. */
