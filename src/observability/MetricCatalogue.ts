@@ -6,6 +6,7 @@
  * @since 0.2.0
  */
 import { Effect, Metric } from "effect"
+import { DOWNGRADE_FAILURE_REASONS, downgradeFailuresTotal } from "./DowngradeMetrics.ts"
 import {
   enforcementPercentGauge,
   gateEvaluationsTotal,
@@ -47,6 +48,7 @@ export const METRIC_NAMES = [
   "stage_validation_mode_store_synced",
   "stage_validation_mode_changes_total",
   "stage_validation_webhook_total",
+  "stage_validation_downgrade_failures_total",
   "stage_migration_rows_total",
   "stage_migration_batches_total",
   "stage_validation_gate_evaluations_total",
@@ -67,6 +69,7 @@ export const CLOSED_LABEL_VALUES = {
   mode: ["off", "warn", "enforce"],
   source: ["cli", "api", "webhook", "env"],
   outcome: WEBHOOK_OUTCOME_LABELS,
+  reason: DOWNGRADE_FAILURE_REASONS,
   result: ["updated", "unchanged", "unknown", "failed"],
   status: ["completed", "failed", "retried", "split"],
   verdict: ["pass", "fail", "inconclusive"],
@@ -110,6 +113,7 @@ export const registerMetricCatalogue: Effect.Effect<void> = Effect.suspend(() =>
       ...labelled(validationModeGauge, "mode", CLOSED_LABEL_VALUES.mode),
       ...labelled(modeChangesTotal, "source", CLOSED_LABEL_VALUES.source),
       ...labelled(webhookTotal, "outcome", CLOSED_LABEL_VALUES.outcome),
+      ...labelled(downgradeFailuresTotal, "reason", CLOSED_LABEL_VALUES.reason),
       ...labelled(migrationRowsTotal, "result", CLOSED_LABEL_VALUES.result),
       ...labelled(migrationBatchesTotal, "status", CLOSED_LABEL_VALUES.status),
       ...labelled(gateEvaluationsTotal, "verdict", CLOSED_LABEL_VALUES.verdict),

@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+export { downgradeFailuresTotal } from "./DowngradeMetrics.ts"
 export {
   enforcementPercentGauge,
   gateEvaluationsTotal,

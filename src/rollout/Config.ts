@@ -10,6 +10,7 @@
  * @since 0.1.0
  */
 import { Effect, Schema } from "effect"
+import { documentBoundsViolation } from "./DocumentBounds.ts"
 import { HeaderName, IsoDate, Percent, RouteKey, RouteTemplate, Salt, Version } from "./internal/configFields.ts"
 
 /**
@@ -241,7 +242,7 @@ const StageValidationConfigFields = Schema.Struct({
  * warn, `endpointMode` {}, `enforceWriteOnly` false, `enforcementPercent` 100, `dryRun` false,
  * the seeds' operation overrides, murmur3 with separate enforcement / sampling salts, version 0)
  * and checks the cross-field rules: the two salts differ, the sunset is never before the
- * deprecation date.
+ * deprecation date; and the bounds (at most 256 endpoint and operation overrides, 64 KiB as JSON).
  *
  * @example
  * ```ts
@@ -267,7 +268,9 @@ export const StageValidationConfig = StageValidationConfigFields.pipe(
       }
       return undefined
     })
-  )
+  ),
+  // bounded documents: key counts and bytes as JSON (DocumentBounds.ts)
+  Schema.check(Schema.makeFilter((c: typeof StageValidationConfigFields.Type) => documentBoundsViolation(c)))
 )
 
 /**

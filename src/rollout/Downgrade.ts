@@ -17,14 +17,23 @@
  *
  * The cooldown is read from the shared audit history, so it holds across instances.
  *
+ * **Always gets through** (ARCHITECTURE: safer is always possible): each shared-store command
+ * may take up to `storeTimeout` (5 s by default, not the 100 ms of the background reads), so a
+ * slow store delays a downgrade instead of refusing it; a stored document this version cannot
+ * decode is replaced by the downgraded one (the store's `modify`); and every attempt that still
+ * fails is counted in `stage_validation_downgrade_failures_total{reason}` and logged
+ * (`stage_validation.downgrade_failed`), which the `StageValidationDowngradeFailing` alert watches.
+ *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect } from "effect"
+import { Clock, Duration, Effect, Metric } from "effect"
+import { DOWNGRADE_FAILURE_REASONS, downgradeFailuresTotal } from "../observability/DowngradeMetrics.ts"
 import type { AuditSource } from "./AuditLog.ts"
 import type { Mode, RolloutDocument } from "./Config.ts"
 import type { BackfillNotVerifiedError } from "./FinalisationGuard.ts"
 import { ModeStore } from "./ModeStore.ts"
 import type { ModeStoreError } from "./ModeStoreError.ts"
+import { withStoreTimeout } from "./internal/storeTimeout.ts"
 
 const soften = (mode: Mode): Mode => (mode === "enforce" ? "warn" : mode)
 
@@ -80,6 +89,8 @@ export interface DowngradeRequest {
   readonly actor?: string | undefined
   readonly signal?: "firing" | "resolved" | undefined
   readonly cooldown?: Duration.Input | undefined
+  /** how long each shared-store command may take; default {@link DEFAULT_DOWNGRADE_STORE_TIMEOUT} */
+  readonly storeTimeout?: Duration.Input | undefined
 }
 
 /**
@@ -102,7 +113,55 @@ export interface DowngradeResult {
 }
 
 /**
- * Applies the downgrade policy through the `ModeStore`.
+ * Default store timeout of a downgrade: 5 seconds per shared-store command (the store's own
+ * timeouts apply when they are longer). A safer action waits for a slow store instead of being
+ * refused by the 100 ms the background reads allow.
+ *
+ * @example
+ * ```ts
+ * import { Duration } from "effect"
+ * import { DEFAULT_DOWNGRADE_STORE_TIMEOUT } from "stage-normalization/rollout"
+ * Duration.toSeconds(DEFAULT_DOWNGRADE_STORE_TIMEOUT) // => 5
+ * ```
+ * @since 0.3.0
+ * @category constants
+ */
+export const DEFAULT_DOWNGRADE_STORE_TIMEOUT: Duration.Duration = Duration.seconds(5)
+
+const failureReason = (error: ModeStoreError | BackfillNotVerifiedError): DowngradeFailureReason => {
+  if (error._tag === "BackfillNotVerifiedError") return "refused"
+  switch (error.reason._tag) {
+    case "Unavailable":
+      return "unavailable"
+    case "VersionConflict":
+      return "conflict"
+    case "InvalidDocument":
+      return "invalid_document"
+  }
+}
+
+type DowngradeFailureReason = (typeof DOWNGRADE_FAILURE_REASONS)[number]
+
+const failureCounters = new Map<DowngradeFailureReason, Metric.Counter<number>>(
+  DOWNGRADE_FAILURE_REASONS.map((reason) => [reason, Metric.withAttributes(downgradeFailuresTotal, { reason })])
+)
+
+const countFailure = (error: ModeStoreError | BackfillNotVerifiedError) =>
+  Effect.andThen(
+    Metric.update(failureCounters.get(failureReason(error))!, 1),
+    Effect.logError({
+      event: "stage_validation.downgrade_failed",
+      message: "the downgrade did not get through; the caller should retry (Alertmanager does on a 5xx)",
+      reason: failureReason(error),
+      error: error.message
+    }).pipe(Effect.annotateLogs({ event: "stage_validation.downgrade_failed" }))
+  )
+
+/**
+ * Applies the downgrade policy through the `ModeStore`, every shared-store command allowed up to
+ * `storeTimeout` (default {@link DEFAULT_DOWNGRADE_STORE_TIMEOUT}). A stored document this
+ * version cannot read does not stop it: the store's `modify` replaces it with the downgraded
+ * document. Every failure is counted in `stage_validation_downgrade_failures_total{reason}`.
  *
  * @example
  * ```ts
@@ -115,6 +174,13 @@ export interface DowngradeResult {
 export const downgrade = Effect.fn("downgrade")(function*(
   request: DowngradeRequest
 ): Effect.fn.Return<DowngradeResult, ModeStoreError | BackfillNotVerifiedError, ModeStore> {
+  return yield* applyDowngrade(request).pipe(
+    withStoreTimeout(request.storeTimeout ?? DEFAULT_DOWNGRADE_STORE_TIMEOUT),
+    Effect.tapError(countFailure)
+  )
+})
+
+const applyDowngrade = Effect.fnUntraced(function*(request: DowngradeRequest) {
   const store = yield* ModeStore
   const meta = { actor: request.actor ?? request.source, reason: request.reason, source: request.source }
 
@@ -123,41 +189,35 @@ export const downgrade = Effect.fn("downgrade")(function*(
     return { outcome: "ignored", document: store.current() } satisfies DowngradeResult
   }
 
-  const current = yield* store.refresh
-  const target = downgradeDocument(current)
-  const nothingToDo = JSON.stringify(target) === JSON.stringify(current)
-
-  // Only a document with nothing left to downgrade makes a firing a duplicate. Within the cooldown
-  // a repeat is labelled as such, but a firing that meets enforcement again (a person re-armed it
-  // and the incident came back) always downgrades: the safety net is never switched off by a
-  // timer. Alertmanager's redeliveries of one notification are deduplicated before this, by the
-  // webhook's idempotency key.
-  if (nothingToDo) {
-    const cooldown = Duration.fromInputUnsafe(request.cooldown ?? DEFAULT_DOWNGRADE_COOLDOWN)
-    const now = yield* Clock.currentTimeMillis
-    const recent = yield* store.history(200).pipe(Effect.orElseSucceed(() => []))
-    const inCooldown = recent.some((entry) =>
-      entry.outcome === "applied" && entry.action === "downgrade" && entry.reason === request.reason &&
-      now - Date.parse(entry.at) < Duration.toMillis(cooldown)
-    )
-    const outcome = inCooldown ? "duplicate" : "already_downgraded"
-    yield* store.audit({
-      ...meta,
-      reason: `${request.reason} (${inCooldown ? "repeat within the cooldown" : "already downgraded: nothing is enforcing"})`,
-      action: "downgrade",
-      outcome
-    })
-    return { outcome, document: current } satisfies DowngradeResult
-  }
-
+  // `modify` reads the shared document (replacing one this version cannot decode) and writes the
+  // downgraded one; it changes nothing when nothing enforces any more
   const { document, entry } = yield* store.modify({ ...meta, action: "downgrade", update: downgradeDocument })
   if (entry !== undefined) return { outcome: "downgraded", document } satisfies DowngradeResult
-  // another writer downgraded first: nothing was left to do
+
+  // Nothing left to downgrade. Within the cooldown a repeat of the same reason is labelled a
+  // duplicate, but a firing that meets enforcement again (a person re-armed it and the incident
+  // came back) always downgrades above: the safety net is never switched off by a timer.
+  // Alertmanager's redeliveries of one notification are deduplicated before this, by the
+  // webhook's idempotency key.
+  const cooldown = Duration.fromInputUnsafe(request.cooldown ?? DEFAULT_DOWNGRADE_COOLDOWN)
+  const now = yield* Clock.currentTimeMillis
+  const recent = yield* store.history(200).pipe(Effect.orElseSucceed(() => []))
+  const inCooldown = recent.some((e) =>
+    e.outcome === "applied" && e.action === "downgrade" && e.reason === request.reason &&
+    now - Date.parse(e.at) < Duration.toMillis(cooldown)
+  )
+  const outcome = inCooldown ? "duplicate" : "already_downgraded"
+  // the fleet is safe whatever happens to this record: a store that cannot take it is logged,
+  // not a failed downgrade
   yield* store.audit({
     ...meta,
-    reason: `${request.reason} (already downgraded: nothing is enforcing)`,
+    reason: `${request.reason} (${inCooldown ? "repeat within the cooldown" : "already downgraded: nothing is enforcing"})`,
     action: "downgrade",
-    outcome: "already_downgraded"
-  })
-  return { outcome: "already_downgraded", document } satisfies DowngradeResult
+    outcome
+  }).pipe(
+    Effect.catch((error) =>
+      Effect.logWarning({ event: "stage_validation.downgrade_audit_failed", outcome, error: error.message })
+    )
+  )
+  return { outcome, document } satisfies DowngradeResult
 })

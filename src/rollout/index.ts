@@ -57,7 +57,19 @@ export {
   StageValidationConfig
 } from "./Config.ts"
 export { getValidationDecision, type ValidationDecision, type ValidationRequest } from "./Decision.ts"
-export { DEFAULT_DOWNGRADE_COOLDOWN, downgrade, type DowngradeRequest, type DowngradeResult } from "./Downgrade.ts"
+export {
+  documentBoundsViolation,
+  MAX_DOCUMENT_BYTES,
+  MAX_ENDPOINT_MODE_KEYS,
+  MAX_OPERATION_OVERRIDE_KEYS
+} from "./DocumentBounds.ts"
+export {
+  DEFAULT_DOWNGRADE_COOLDOWN,
+  DEFAULT_DOWNGRADE_STORE_TIMEOUT,
+  downgrade,
+  type DowngradeRequest,
+  type DowngradeResult
+} from "./Downgrade.ts"
 export {
   type EnvLoadResult,
   type EnvWarning,

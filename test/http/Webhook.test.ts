@@ -291,7 +291,7 @@ describe("production and stores", () => {
     }
   })
 
-  it("503 when the deduplication store is unreachable (Alertmanager retries)", async () => {
+  it("503 when the store is unreachable (Alertmanager retries), counted as a downgrade failure", async () => {
     // boot-document: the unreachable store's instance serves its boot document as given, so the
     // check below sees that the failed delivery changed nothing (cautious would serve it capped)
     const down = await startService({
@@ -306,6 +306,10 @@ describe("production and stores", () => {
       assert.strictEqual(r.json.error, "STORE_UNAVAILABLE")
       assert.strictEqual(down.store.current().defaultMode, "enforce")
       assert.strictEqual(down.store.current().version, 0)
+      // every failed downgrade is counted (the StageValidationDowngradeFailing alert's input)
+      const metrics = (await request(`${down.url}/metrics`)).text
+      assert.match(metrics, /^stage_validation_downgrade_failures_total\{reason="unavailable"\} [1-9]/m)
+      assert.match(metrics, /^stage_validation_downgrade_failures_total\{reason="conflict"\} 0$/m)
     } finally {
       await down.close()
     }

@@ -57,7 +57,7 @@ export const rawCommand = (...args: ReadonlyArray<string>): Promise<string> =>
     })
   })
 
-export type ProxyMode = "forward" | "blackhole" | "down"
+export type ProxyMode = "forward" | "blackhole" | "down" | "delay"
 
 interface Pair {
   readonly client: Socket
@@ -69,6 +69,8 @@ interface Pair {
 export class RedisProxy {
   private server: Server | undefined
   private mode: ProxyMode = "forward"
+  /** `delay` mode: how long every reply from Redis is held back (commands still reach Redis at once). */
+  delayMs = 1_500
   private readonly pairs = new Set<Pair>()
   port = 0
 
@@ -106,7 +108,10 @@ export class RedisProxy {
     upstream.on("error", () => client.destroy())
     upstream.on("close", () => client.destroy())
     upstream.on("data", (data) => {
-      if (!pair.blackholed) client.write(data)
+      if (pair.blackholed) return
+      // a slow Redis: the command runs now, its reply arrives `delayMs` later (in order)
+      if (this.mode === "delay") setTimeout(() => void (pair.blackholed || client.write(data)), this.delayMs)
+      else client.write(data)
     })
     client.on("data", (data) => {
       if (!pair.blackholed) upstream.write(data)
@@ -116,7 +121,8 @@ export class RedisProxy {
   /**
    * `forward`: relay traffic (existing black-holed connections are reset, as a healed partition
    * would); `blackhole`: stop answering on every connection, accept new ones silently;
-   * `down`: reset every connection and refuse new ones.
+   * `down`: reset every connection and refuse new ones; `delay`: relay, every reply from Redis
+   * held back `delayMs` (a slow Redis).
    */
   setMode(mode: ProxyMode): void {
     this.mode = mode

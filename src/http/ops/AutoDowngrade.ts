@@ -10,14 +10,20 @@
  * 3. `content-type` JSON, else 415; UTF-8 JSON decoding to the version-4 payload schema, else 400
  *    (`invalid`);
  * 4. idempotency: the delivery key (`groupKey|status|sorted(fingerprint:startsAt)`, plus the
- *    `webhook-id` when signed) is claimed in the deduplication store for the TTL; seen before →
- *    200 `duplicate`; store unreachable → 503 (`unavailable`, Alertmanager retries);
+ *    `webhook-id` when signed) recorded as handled within the TTL → 200 `duplicate`. The key is
+ *    recorded only **after** the downgrade committed (check → downgrade → commit, see
+ *    `WebhookDeduplication`), so a delivery that timed out or failed is never answered
+ *    `duplicate` on retry. A deduplication store that does not answer does not stop the
+ *    delivery: the downgrade is idempotent, so the webhook acts anyway (logged);
  * 5. a firing alert with the configured name → the rollout's `downgrade` (itself idempotent with
- *    a cooldown) → 200 `downgraded`; when nothing was enforcing any more, 200 `already_downgraded`
+ *    a cooldown; each store command may take up to 5 s, and an unreadable stored document is
+ *    replaced) → 200 `downgraded`; when nothing was enforcing any more, 200 `already_downgraded`
  *    for a new alert, or `duplicate` for a repeat of the same alert within the cooldown; a resolved
  *    notification for it → audited, 200 `resolved`, never re-arms; other alerts → 200 `ignored`.
- *    If the downgrade cannot reach the mode store, the claimed key is released and the answer is
- *    503, so the retry is not mistaken for a duplicate.
+ *    If the downgrade does not get through, the answer is 503 (`unavailable`; Alertmanager
+ *    retries), nothing is recorded as handled, and `stage_validation_downgrade_failures_total`
+ *    counts it. Steps 4–5 are uninterruptible: a caller that hangs up (Alertmanager's own
+ *    timeout) does not cancel a downgrade half-way.
  *
  * @since 0.1.0
  */
@@ -135,30 +141,43 @@ export const autoDowngradeHandler: Effect.Effect<
       opsJson(400, requestErrorBody("INVALID_PAYLOAD", "not an Alertmanager webhook payload (version 4)"), requestId)
     )
   }
-  const payload = decoded.value
+  // Uninterruptible: a caller that hangs up (Alertmanager's own timeout) must not cancel a
+  // downgrade half-way; every step is bounded by its store timeout.
+  return yield* Effect.uninterruptible(deliver(decoded.value, idempotencyKey(decoded.value, request.webhookId), requestId))
+})
+
+/** Steps 4 and 5 for an authenticated, decoded payload: check → act → commit. */
+const deliver = Effect.fnUntraced(function*(payload: AlertmanagerPayload, key: string, requestId: string) {
   const config = yield* OpsConfig
   const dedup = yield* WebhookDeduplication
-  const key = idempotencyKey(payload, request.webhookId)
-  const claimed = yield* Effect.result(dedup.claim(key, config.deduplicationTtlSeconds))
-  if (claimed._tag === "Failure") {
-    yield* Effect.logError("stage_validation.webhook_store_unavailable").pipe(
-      Effect.annotateLogs({ event: "stage_validation.webhook", requestId, cause: claimed.failure.message })
+  const log = (event: string, annotations: Record<string, unknown>) =>
+    Effect.annotateLogs({ event: "stage_validation.webhook", requestId, groupKey: payload.groupKey, ...annotations })(
+      Effect.logInfo(`stage_validation.${event}`)
     )
-    return yield* answer("unavailable", opsJson(503, requestErrorBody("STORE_UNAVAILABLE", claimed.failure.message), requestId))
-  }
-  if (!claimed.success) {
-    yield* Effect.logInfo("stage_validation.webhook_duplicate").pipe(
-      Effect.annotateLogs({ event: "stage_validation.webhook", outcome: "duplicate", groupKey: payload.groupKey, requestId })
+  const seen = yield* Effect.result(dedup.seen(key))
+  if (seen._tag === "Failure") {
+    yield* Effect.logWarning("stage_validation.webhook_dedup_unavailable").pipe(
+      Effect.annotateLogs({ event: "stage_validation.webhook", requestId, cause: seen.failure.message, action: "handled anyway" })
     )
+  } else if (seen.success) {
+    yield* log("webhook_duplicate", { outcome: "duplicate" })
     return yield* answer("duplicate", opsJson(200, { outcome: "duplicate" }, requestId))
   }
+  // recorded only once the delivery was handled; a store that cannot take it is logged (the
+  // redelivery then acts again, harmlessly)
+  const handled = dedup.commit(key, config.deduplicationTtlSeconds).pipe(
+    Effect.catch((error) =>
+      Effect.logWarning("stage_validation.webhook_dedup_commit_failed").pipe(
+        Effect.annotateLogs({ event: "stage_validation.webhook", requestId, cause: error.message })
+      )
+    )
+  )
 
   const firing = firingAlertsNamed(payload, config.alertName)
   const resolved = payload.alerts.some((a) => a.status === "resolved" && a.labels["alertname"] === config.alertName)
   if (firing.length === 0 && !resolved) {
-    yield* Effect.logInfo("stage_validation.webhook_ignored").pipe(
-      Effect.annotateLogs({ event: "stage_validation.webhook", outcome: "ignored", groupKey: payload.groupKey, requestId })
-    )
+    yield* handled
+    yield* log("webhook_ignored", { outcome: "ignored" })
     return yield* answer("ignored", opsJson(200, { outcome: "ignored", alertName: config.alertName }, requestId))
   }
   const signal = firing.length > 0 ? "firing" as const : "resolved" as const
@@ -169,16 +188,14 @@ export const autoDowngradeHandler: Effect.Effect<
     signal
   }))
   if (result._tag === "Failure") {
-    yield* Effect.ignore(dedup.release(key))
     yield* Effect.logError("stage_validation.webhook_downgrade_failed").pipe(
       Effect.annotateLogs({ event: "stage_validation.webhook", requestId, cause: result.failure.message })
     )
     return yield* answer("unavailable", opsJson(503, requestErrorBody("STORE_UNAVAILABLE", result.failure.message), requestId))
   }
+  yield* handled
   const outcome: WebhookOutcome = signal === "resolved" ? "resolved" : result.success.outcome
-  yield* Effect.logInfo(`stage_validation.webhook_${outcome}`).pipe(
-    Effect.annotateLogs({ event: "stage_validation.webhook", outcome, groupKey: payload.groupKey, requestId })
-  )
+  yield* log(`webhook_${outcome}`, { outcome })
   return yield* answer(outcome, opsJson(200, {
     outcome,
     mode: result.success.document.defaultMode,

@@ -12,10 +12,12 @@
  *   (a rejected stored document being repaired), the merge base is what it serves — send the
  *   whole document then. Audited with source `api`. 200 `{ version, document, changed }`, 409
  *   `VERSION_CONFLICT` (re-read and retry), 409 `BACKFILL_NOT_VERIFIED` (the finalisation guard;
- *   `force: true` overrides, audited), 400 for an invalid body or document, 503 when the shared
- *   store is unreachable;
- * - `POST /_ops/stage-validation/toggle` with `{ mode, actor?, reason? }`: the seeds' manual
- *   fallback, sets `defaultMode`; 403 when `NODE_ENV=production`.
+ *   `force: true` overrides, audited), 400 `DOCUMENT_TOO_LARGE` when the merged document exceeds
+ *   the bounds (`DocumentBounds`: 256 endpoint overrides, 64 KiB; the message names the limit),
+ *   400 for an invalid body or document, 503 when the shared store is unreachable;
+ * - `POST /_ops/stage-validation/toggle` with `{ mode, actor?, reason?, force? }`: the seeds'
+ *   manual fallback, sets `defaultMode`; guarded like PUT (409 `BACKFILL_NOT_VERIFIED` unless
+ *   `force: true`, audited as forced); 403 when `NODE_ENV=production`.
  *
  * @since 0.1.0
  */
@@ -23,6 +25,7 @@ import { Effect, Schema } from "effect"
 import { HttpServerRequest, type HttpServerResponse } from "effect/http"
 import { checkAuditText } from "../../rollout/AuditText.ts"
 import { encodeRolloutDocument, Mode } from "../../rollout/Config.ts"
+import { documentBoundsViolation } from "../../rollout/DocumentBounds.ts"
 import type { BackfillNotVerifiedError } from "../../rollout/FinalisationGuard.ts"
 import { ModeStore } from "../../rollout/ModeStore.ts"
 import type { ModeStoreError } from "../../rollout/ModeStoreError.ts"
@@ -64,7 +67,8 @@ export const ModeChangeBody = Schema.Struct({
 export const ToggleBody = Schema.Struct({
   mode: Mode,
   actor: Schema.optionalKey(NonEmpty),
-  reason: Schema.optionalKey(NonEmpty)
+  reason: Schema.optionalKey(NonEmpty),
+  force: Schema.optionalKey(Schema.Boolean)
 })
 
 const decodeChange = Schema.decodeUnknownExit(ModeChangeBody)
@@ -154,8 +158,11 @@ export const putModeHandler: Effect.Effect<
   if (!store.sync().synced) yield* Effect.ignore(store.refresh)
   const { version: _ignored, ...current } = encodeRolloutDocument(store.current()) as Record<string, unknown>
   const { version: _alsoIgnored, ...patch } = change.document
+  const document = { ...current, ...patch }
+  const tooLarge = documentBoundsViolation(document)
+  if (tooLarge !== undefined) return opsJson(400, requestErrorBody("DOCUMENT_TOO_LARGE", tooLarge), requestId)
   const result = yield* Effect.result(store.set({
-    document: { ...current, ...patch },
+    document,
     expectedVersion: change.version,
     actor: change.actor,
     reason: change.reason,
@@ -163,8 +170,8 @@ export const putModeHandler: Effect.Effect<
     force: change.force ?? false
   }))
   if (result._tag === "Failure") return storeErrorResponse(result.failure, requestId)
-  const { document, entry } = result.success
-  return opsJson(200, { version: document.version, document: encodeRolloutDocument(document), changed: entry !== undefined }, requestId)
+  const { document: written, entry } = result.success
+  return opsJson(200, { version: written.version, document: encodeRolloutDocument(written), changed: entry !== undefined }, requestId)
 })
 
 /**
@@ -189,7 +196,7 @@ export const toggleHandler: Effect.Effect<
   const requestId = body.requestId
   const decoded = decodeToggle(body.value)
   if (decoded._tag === "Failure") {
-    return opsJson(400, requestErrorBody("INVALID_BODY", "expected { mode: \"off\" | \"warn\" | \"enforce\", actor?, reason? }"), requestId)
+    return opsJson(400, requestErrorBody("INVALID_BODY", "expected { mode: \"off\" | \"warn\" | \"enforce\", actor?, reason?, force? }"), requestId)
   }
   const toggle = decoded.value
   const refused = auditTextResponse(toggle, requestId)
@@ -200,7 +207,8 @@ export const toggleHandler: Effect.Effect<
     actor: toggle.actor ?? "toggle",
     reason: toggle.reason ?? `manual toggle to ${toggle.mode}`,
     source: "api",
-    force: true
+    // the finalisation guard, exactly as for PUT: only an explicit force overrides it (audited)
+    force: toggle.force ?? false
   }))
   if (result._tag === "Failure") return storeErrorResponse(result.failure, requestId)
   return opsJson(200, { mode: result.success.document.defaultMode, version: result.success.document.version }, requestId)

@@ -1,15 +1,23 @@
 /**
- * `WebhookDeduplication`: the "seen this delivery" store of the Alertmanager webhook. `claim`
- * records a key for a TTL and says whether it was new; `release` forgets it again (used when
- * applying the downgrade failed, so that Alertmanager's retry is not mistaken for a duplicate).
+ * `WebhookDeduplication`: the "handled this delivery" store of the Alertmanager webhook.
+ *
+ * The protocol is **check → act → commit**: `seen` says whether a delivery key was recorded as
+ * handled; the webhook then acts (the downgrade) and only after the action committed does
+ * `commit` record the key for the TTL. Nothing is recorded before the action, so a delivery that
+ * timed out or failed half-way — even one whose Redis command landed after its client gave up —
+ * never makes the retry a `duplicate`: the retry acts again. That is safe because the action is
+ * idempotent (the downgrade changes nothing when nothing enforces, and labels a repeat within its
+ * cooldown); two instances receiving the same delivery at once both act, and one of them finds
+ * nothing left to do. (A claim taken before the action, as in 0.2, let a slow Redis record a key
+ * whose downgrade never happened, and every retry then answered `duplicate`.)
  *
  * - `layerMemory`: a map with expiry, for one process and tests;
- * - `layerRedis`: `SET <prefix><sha256(key)> 1 NX EX <ttl>` on the shared Redis, so several
- *   instances behind a load balancer apply a delivery once. Keys are hashed, so an arbitrarily
- *   long `groupKey` costs a fixed 64 characters;
+ * - `layerRedis`: `EXISTS` / `SET <prefix><sha256(key)> 1 EX <ttl>` on the shared Redis, so
+ *   several instances behind a load balancer recognise a delivery another one handled. Keys are
+ *   hashed, so an arbitrarily long `groupKey` costs a fixed 64 characters;
  * - `layerRedisUrl`: the same over its own connection, made in the background and retried: the
- *   layer never fails, and until Redis answers `claim` fails (the webhook answers 503 and
- *   Alertmanager retries).
+ *   layer never fails, and until Redis answers `seen` and `commit` fail (the webhook then acts
+ *   anyway: see `AutoDowngrade`).
  *
  * The TTL (default 600 s) must exceed the signature tolerance (300 s): a replay inside the
  * tolerance window must still find its key.
@@ -23,7 +31,7 @@ import { connectInBackground, type RedisHolder } from "../../rollout/RedisConnec
 import type { MissingPeerDependencyError } from "../../shared/PeerDependency.ts"
 
 /**
- * Default TTL of a claimed key, seconds.
+ * Default TTL of a committed key, seconds.
  *
  * @since 0.1.0
  * @category constants
@@ -31,7 +39,7 @@ import type { MissingPeerDependencyError } from "../../shared/PeerDependency.ts"
 export const DEFAULT_DEDUPLICATION_TTL_SECONDS = 600
 
 /**
- * The store could not be reached; the webhook answers 503 so that Alertmanager retries.
+ * The store could not be reached (or not in time).
  *
  * @since 0.1.0
  * @category errors
@@ -50,19 +58,21 @@ export class DeduplicationUnavailable extends Schema.TaggedError<DeduplicationUn
  * import { WebhookDeduplication } from "stage-normalization/http"
  * const program = Effect.gen(function*() {
  *   const dedup = yield* WebhookDeduplication
- *   const first = yield* dedup.claim("g|firing|a:t1", 600)
- *   const second = yield* dedup.claim("g|firing|a:t1", 600)
- *   return [first, second]
+ *   const before = yield* dedup.seen("g|firing|a:t1")
+ *   yield* dedup.commit("g|firing|a:t1", 600) // after the delivery was handled
+ *   const after = yield* dedup.seen("g|firing|a:t1")
+ *   return [before, after]
  * }).pipe(Effect.provide(WebhookDeduplication.layerMemory))
- * // Effect.runPromise(program) => [true, false]
+ * // Effect.runPromise(program) => [false, true]
  * ```
  * @since 0.1.0
  * @category services
  */
 export class WebhookDeduplication extends Context.Service<WebhookDeduplication, {
-  /** true when the key was not seen within its TTL (and is now recorded) */
-  readonly claim: (key: string, ttlSeconds: number) => Effect.Effect<boolean, DeduplicationUnavailable>
-  readonly release: (key: string) => Effect.Effect<void, DeduplicationUnavailable>
+  /** true when the key was committed as handled within its TTL */
+  readonly seen: (key: string) => Effect.Effect<boolean, DeduplicationUnavailable>
+  /** records the key as handled for `ttlSeconds`; call it only after the action committed */
+  readonly commit: (key: string, ttlSeconds: number) => Effect.Effect<void, DeduplicationUnavailable>
 }>()("stage-normalization/http/WebhookDeduplication") {
   /**
    * In-process store (one instance; tests).
@@ -71,21 +81,29 @@ export class WebhookDeduplication extends Context.Service<WebhookDeduplication, 
    * @category layers
    */
   static readonly layerMemory: Layer.Layer<WebhookDeduplication> = Layer.sync(WebhookDeduplication, () => {
-    const seen = new Map<string, number>()
+    // bounded: expired keys are swept, and past 10,000 live keys the oldest are forgotten (a
+    // forgotten key only means a redelivery acts again, which is idempotent)
+    const handled = new Map<string, number>()
     const sweep = (now: number) => {
-      if (seen.size < 1024) return
-      for (const [k, expires] of seen) if (expires <= now) seen.delete(k)
+      if (handled.size < 1024) return
+      for (const [k, expires] of handled) if (expires <= now) handled.delete(k)
+      for (const k of handled.keys()) {
+        if (handled.size < 10_000) break
+        handled.delete(k)
+      }
     }
     return WebhookDeduplication.of({
-      claim: (key, ttlSeconds) =>
+      seen: (key) =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          const expires = handled.get(key)
+          return expires !== undefined && expires > now
+        }),
+      commit: (key, ttlSeconds) =>
         Effect.map(Clock.currentTimeMillis, (now) => {
           sweep(now)
-          const expires = seen.get(key)
-          if (expires !== undefined && expires > now) return false
-          seen.set(key, now + ttlSeconds * 1000)
-          return true
-        }),
-      release: (key) => Effect.sync(() => void seen.delete(key))
+          handled.delete(key) // re-inserted last: the newest
+          handled.set(key, now + ttlSeconds * 1000)
+        })
     })
   })
 
@@ -148,10 +166,9 @@ const makeRedisDeduplication = (
       )
     })
   return WebhookDeduplication.of({
-    claim: (key, ttlSeconds) =>
-      run((redis) =>
-        redis.send<string | null>("SET", keyOf(key), "1", "NX", "EX", String(Math.max(1, Math.ceil(ttlSeconds))))
-      ).pipe(Effect.map((reply) => reply === "OK")),
-    release: (key) => run((redis) => redis.send<number>("DEL", keyOf(key))).pipe(Effect.asVoid)
+    seen: (key) => run((redis) => redis.send<number>("EXISTS", keyOf(key))).pipe(Effect.map((n) => n === 1)),
+    commit: (key, ttlSeconds) =>
+      run((redis) => redis.send<string | null>("SET", keyOf(key), "1", "EX", String(Math.max(1, Math.ceil(ttlSeconds)))))
+        .pipe(Effect.asVoid)
   })
 }

@@ -23,6 +23,7 @@ import { now } from "../../shared/WallClock.ts"
 import type { Backend, CasResult, Loaded } from "./core.ts"
 import { acceptDocument, type LocalState, markSynced } from "./localState.ts"
 import { type RedisHolder, retryInBackground } from "../RedisConnection.ts"
+import { effectiveTimeout } from "./storeTimeout.ts"
 import {
   agreedVersionOf,
   decodeDocument,
@@ -121,13 +122,13 @@ export const makeRedisBackend = (
     timeout: Duration.Duration,
     f: (redis: Redis.Redis["Service"]) => Effect.Effect<A, Redis.RedisError | ModeStoreError>
   ): Effect.Effect<A, ModeStoreError> =>
-    Effect.suspend(() => {
+    Effect.flatMap(effectiveTimeout(timeout), (wait) => {
       const redis = holder.redis
       if (redis === undefined) return Effect.fail(unavailable("not connected to Redis"))
       return f(redis).pipe(
         Effect.timeoutOrElse({
-          duration: timeout,
-          orElse: () => Effect.fail(unavailable(`Redis did not answer within ${Duration.format(timeout)}`))
+          duration: wait,
+          orElse: () => Effect.fail(unavailable(`Redis did not answer within ${Duration.format(wait)}`))
         }),
         Effect.catchTag("RedisError", (error) => Effect.fail(unavailable(String(error.cause), error.cause)))
       )
