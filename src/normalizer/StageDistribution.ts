@@ -8,8 +8,14 @@
  * A distribution is valid when it has no issues and its weights sum to 1 within
  * {@link SUM_TOLERANCE}.
  *
+ * Bounded by construction: a distribution of more than {@link MAX_DISTRIBUTION_ENTRIES} entries
+ * is refused with one `TooManyEntries` issue before any entry is read, a stage longer than
+ * `MAX_INPUT_LENGTH` is unknown without being folded or suggested for, and messages quote at
+ * most the first `MAX_INPUT_LENGTH` characters of what they echo.
+ *
  * @since 0.1.0
  */
+import { MAX_INPUT_LENGTH } from "./KeyFolding.ts"
 import { normalizeStage } from "./NormalizeStage.ts"
 import type { CanonicalStage } from "./Stages.ts"
 import { stageVocabulary } from "./StageVocabulary.ts"
@@ -22,6 +28,16 @@ import type { Vocabulary } from "./Vocabulary.ts"
  * @category constants
  */
 export const SUM_TOLERANCE = 1e-6
+
+/**
+ * Most entries a distribution may have (array elements or object keys). A stage appears once
+ * per canonical value in a tidy distribution; 64 leaves room for spelling variants to merge.
+ * Larger distributions are refused with a `TooManyEntries` issue, without reading any entry.
+ *
+ * @since 0.4.0
+ * @category constants
+ */
+export const MAX_DISTRIBUTION_ENTRIES = 64
 
 /**
  * Why a weight was refused.
@@ -43,6 +59,14 @@ export type DistributionIssue<C extends string = CanonicalStage> =
     readonly _tag: "NotADistribution"
     readonly path: ReadonlyArray<PropertyKey>
     readonly received: string
+    readonly message: string
+  }
+  | {
+    readonly _tag: "TooManyEntries"
+    readonly path: ReadonlyArray<PropertyKey>
+    /** entries counted (for the object form, counting stops at `max + 1`) */
+    readonly count: number
+    readonly max: number
     readonly message: string
   }
   | { readonly _tag: "InvalidEntry"; readonly path: ReadonlyArray<PropertyKey>; readonly message: string }
@@ -102,6 +126,19 @@ const weightProblem = (weight: unknown): WeightProblem | undefined => {
   return undefined
 }
 
+/** An input string as messages quote it: JSON, at most `MAX_INPUT_LENGTH` characters of it. */
+const quote = (stage: string): string =>
+  JSON.stringify(stage.length > MAX_INPUT_LENGTH ? stage.slice(0, MAX_INPUT_LENGTH) + "…" : stage)
+
+/** Own enumerable keys of a plain object, counted up to `max + 1` and no further. */
+const countKeys = (o: Record<string, unknown>, max: number): number => {
+  let n = 0
+  for (const key in o) {
+    if (Object.hasOwn(o, key) && ++n > max) break
+  }
+  return n
+}
+
 const describeWeight = (weight: unknown): string => {
   if (typeof weight === "number") return String(weight)
   if (typeof weight === "string") return JSON.stringify(weight.length > 32 ? weight.slice(0, 32) + "…" : weight)
@@ -126,8 +163,9 @@ class Problems<C extends string> {
       path,
       input: stage,
       suggestions,
-      message: `unknown stage ${JSON.stringify(stage)}` +
-        (suggestions.length > 0 ? `; did you mean ${suggestions.join(", ")}?` : "")
+      message: stage.length > MAX_INPUT_LENGTH
+        ? `unknown stage ${quote(stage)}: longer than ${MAX_INPUT_LENGTH} characters (${stage.length})`
+        : `unknown stage ${quote(stage)}` + (suggestions.length > 0 ? `; did you mean ${suggestions.join(", ")}?` : "")
     })
   }
 
@@ -137,7 +175,7 @@ class Problems<C extends string> {
       path,
       input: stage,
       reason: problem,
-      message: `weight of ${JSON.stringify(stage)} is ${problem}${
+      message: `weight of ${quote(stage)} is ${problem}${
         problem === "missing" ? "" : ` (${describeWeight(weight)})`
       }; expected a finite number ≥ 0`
     })
@@ -208,6 +246,15 @@ export const parseStageDistribution: {
         path: [],
         received,
         message: `expected an array of { stage, weight } or an object of stage → weight, got ${received}`
+      })
+    } else if ((isArray ? input.length : countKeys(input, MAX_DISTRIBUTION_ENTRIES)) > MAX_DISTRIBUTION_ENTRIES) {
+      const count = isArray ? input.length : MAX_DISTRIBUTION_ENTRIES + 1
+      issue({
+        _tag: "TooManyEntries",
+        path: [],
+        count,
+        max: MAX_DISTRIBUTION_ENTRIES,
+        message: `a distribution has at most ${MAX_DISTRIBUTION_ENTRIES} entries, got ${isArray ? count : `more than ${MAX_DISTRIBUTION_ENTRIES}`}`
       })
     } else {
       const keys = isArray ? undefined : Object.keys(input)
