@@ -5,7 +5,7 @@
  * a fixed overhead; when either bound would be exceeded the memo starts over (a clear is O(1)
  * amortised and keeps the hot path free of eviction bookkeeping).
  *
- * @since 0.4.0
+ * @since 0.3.0
  */
 import { MAX_INPUT_LENGTH } from "./KeyFolding.ts"
 import type { StageResult } from "./StageResult.ts"
@@ -14,7 +14,7 @@ import type { StageResult } from "./StageResult.ts"
  * Bytes charged per memo entry on top of its key's characters (2 bytes each): the map slot, the
  * frozen result object and its header. An estimate, deliberately on the high side.
  *
- * @since 0.4.0
+ * @since 0.3.0
  * @category constants
  */
 export const CACHE_ENTRY_OVERHEAD_BYTES = 96
@@ -22,7 +22,7 @@ export const CACHE_ENTRY_OVERHEAD_BYTES = 96
 /**
  * Default byte bound of a vocabulary's memo: 512 KiB.
  *
- * @since 0.4.0
+ * @since 0.3.0
  * @category constants
  */
 export const DEFAULT_CACHE_MAX_BYTES = 512 * 1024
@@ -32,16 +32,14 @@ export const DEFAULT_CACHE_MAX_BYTES = 512 * 1024
  *
  * @example
  * ```ts
- * import { ResultCache } from "stage-normalization/normalizer"
- * const cache = new ResultCache(2, 1024)
- * cache.set("Seed ", { _tag: "Canonical", input: "Seed ", stage: "seed", deprecated: true })
- * cache.size  // => 1
- * cache.bytes // => 106
- * cache.set("x".repeat(65), { _tag: "Unknown", input: "x".repeat(65), suggestions: [] })
- * cache.size  // => 1 (longer than MAX_INPUT_LENGTH: never stored)
+ * import { normalizeStage, stageVocabulary } from "stage-normalization/normalizer"
+ * normalizeStage("SERIES   b")      // folded once, then memoised
+ * normalizeStage("x".repeat(1e6))   // unknown at once, never memoised
+ * stageVocabulary.cache.size <= stageVocabulary.cacheSize       // => true
+ * stageVocabulary.cache.bytes <= stageVocabulary.cacheMaxBytes  // => true
  * ```
  *
- * @since 0.4.0
+ * @since 0.3.0
  * @category models
  */
 export class ResultCache<C extends string = string> {

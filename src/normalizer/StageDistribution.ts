@@ -34,7 +34,7 @@ export const SUM_TOLERANCE = 1e-6
  * per canonical value in a tidy distribution; 64 leaves room for spelling variants to merge.
  * Larger distributions are refused with a `TooManyEntries` issue, without reading any entry.
  *
- * @since 0.4.0
+ * @since 0.3.0
  * @category constants
  */
 export const MAX_DISTRIBUTION_ENTRIES = 64
