@@ -16,6 +16,7 @@ export { STAGE_ALIASES } from "./StageAliases.ts"
 export {
   type DistributionIssue,
   MAX_DISTRIBUTION_ENTRIES,
+  type ParseDistributionOptions,
   parseStageDistribution,
   type StageDistributionResult,
   SUM_TOLERANCE,
