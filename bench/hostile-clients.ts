@@ -59,6 +59,9 @@ const hostileBody = (seed: number, entries: number, length: number): Buffer => {
   return Buffer.from(`{"fundId":1,"runs":10,"stageDistribution":[${parts.join(",")}]}`)
 }
 
+/** Entries of an `oversized` body: ≈ 7.6 MiB of JSON, under the old 8 MiB limit as in the issue. */
+const OVERSIZED_ENTRIES = 204_000
+
 const VICTIM_BODY = JSON.stringify({
   fundId: 1,
   runs: 100,
@@ -72,7 +75,7 @@ const VICTIM_BODY = JSON.stringify({
 const runHostile = async (mode: Mode, url: string, seconds: number): Promise<void> => {
   const bodies = mode === "largest-accepted"
     ? Array.from({ length: 64 }, (_, k) => hostileBody(k, 64, 64))
-    : Array.from({ length: 4 }, (_, k) => hostileBody(k, 270_000, 8)) // ≈ 7.6 MiB each
+    : Array.from({ length: 4 }, (_, k) => hostileBody(k, OVERSIZED_ENTRIES, 8))
   const until = performance.now() + seconds * 1000
   const counts: Record<string, number> = {}
   let sent = 0
