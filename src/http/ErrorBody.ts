@@ -11,11 +11,15 @@
  * (`"error": "INVALID_STAGE"` for a single stage field or query parameter.) Two additions appear
  * only when they carry information, so the common case is exactly the contract: `details.issues`
  * (path + message) when the input is invalid for another reason than an unknown stage (a bad
- * weight, a sum off 1, a stage that is not a string), and `details.truncated: true` when the
- * lists were cut to their bounds (100 invalid values of at most 256 characters, 20 issues).
+ * weight, a sum off 1, a stage that is not a string, a distribution over 64 entries),
+ * `details.reasons` (listed value → why it is invalid beyond being unknown: `"longer than 64
+ * characters (4194304)"` for a value the normaliser never looks at), and `details.truncated:
+ * true` when the lists were cut to their bounds (100 invalid values of at most 256 characters,
+ * 20 issues). So the body stays a few KiB whatever the request held.
  *
  * @since 0.1.0
  */
+import { MAX_INPUT_LENGTH } from "../normalizer/KeyFolding.ts"
 import { CANONICAL_STAGES, type CanonicalStage } from "../normalizer/Stages.ts"
 
 /**
@@ -50,6 +54,8 @@ export interface InvalidStageBody {
     readonly suggestions: Readonly<Record<string, ReadonlyArray<CanonicalStage>>>
     readonly validStages: ReadonlyArray<CanonicalStage>
     readonly issues?: ReadonlyArray<StageIssue>
+    /** listed value (as listed in `invalid`) → why it is invalid, for values too long to be a stage */
+    readonly reasons?: Readonly<Record<string, string>>
     readonly truncated?: true
   }
 }
@@ -80,6 +86,12 @@ const MAX_ISSUES_LISTED = 20
 
 const cut = (s: string): string => (s.length > MAX_INVALID_LENGTH ? s.slice(0, MAX_INVALID_LENGTH) + "…" : s)
 
+/** Sets `record[key]` as an ordinary own property, `"__proto__"` included. */
+const put = <V>(record: Record<string, V>, key: string, value: V): void => {
+  if (key === "__proto__") Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true })
+  else record[key] = value
+}
+
 /**
  * Builds the contract body. `invalid` and `suggestions` come straight from the normaliser;
  * `issues` are the other problems (pass an empty list when there are none).
@@ -103,6 +115,7 @@ export const invalidStageBody = (
   let truncated = invalid.length > MAX_INVALID_LISTED || issues.length > MAX_ISSUES_LISTED
   const listed: Array<string> = []
   const listedSuggestions: Record<string, ReadonlyArray<CanonicalStage>> = {}
+  let reasons: Record<string, string> | undefined
   const n = Math.min(invalid.length, MAX_INVALID_LISTED)
   for (let i = 0; i < n; i++) {
     const raw = invalid[i]!
@@ -112,14 +125,15 @@ export const invalidStageBody = (
     // spread, not `slice()`: slicing a frozen array (the normaliser's lists) takes V8's slow path
     const found = suggestions[raw]
     const listedFor = found === undefined ? [] : [...found]
-    if (shown === "__proto__") Object.defineProperty(listedSuggestions, shown, { value: listedFor, enumerable: true, writable: true, configurable: true })
-    else listedSuggestions[shown] = listedFor
+    put(listedSuggestions, shown, listedFor)
+    if (raw.length > MAX_INPUT_LENGTH) put((reasons ??= {}), shown, `longer than ${MAX_INPUT_LENGTH} characters (${raw.length})`)
   }
   const details: {
     invalid: ReadonlyArray<string>
     suggestions: Readonly<Record<string, ReadonlyArray<CanonicalStage>>>
     validStages: ReadonlyArray<CanonicalStage>
     issues?: ReadonlyArray<StageIssue>
+    reasons?: Readonly<Record<string, string>>
     truncated?: true
   } = {
     invalid: listed,
@@ -132,6 +146,7 @@ export const invalidStageBody = (
     validStages: [...CANONICAL_STAGES]
   }
   if (issues.length > 0) details.issues = issues.slice(0, MAX_ISSUES_LISTED)
+  if (reasons !== undefined) details.reasons = reasons
   if (truncated) details.truncated = true
   return { error, details }
 }

@@ -12,18 +12,20 @@
  * - invalid input otherwise (warn, off, or outside the enforced percentage) → `invalid`;
  * - valid input that used alias spellings → `normalized`; valid canonical input → `ok`.
  *
- * "Invalid" means: an unknown stage; for a distribution also a bad weight, a malformed entry or
- * weights not summing to 1 (±1e-6); for a single stage also a value that is not a string.
+ * "Invalid" means: an unknown stage (a value over 64 characters always is); for a distribution
+ * also a bad weight, a malformed entry, more entries than the location allows (64 by default)
+ * or weights not summing to 1 (±1e-6); for a single stage also a value that is not a string.
  *
  * @since 0.1.0
  */
 import { normalizeStage } from "../normalizer/NormalizeStage.ts"
 import { parseStageDistribution, type StageDistributionResult } from "../normalizer/StageDistribution.ts"
+import { stageVocabulary } from "../normalizer/StageVocabulary.ts"
 import type { CanonicalStage } from "../normalizer/Stages.ts"
 import { invalidStageBody, type InvalidStageBody, type StageIssue } from "./ErrorBody.ts"
 import type { PreparedHeaders } from "./PreparedHeaders.ts"
 import { type HeaderSettings, prepareStageHeaders } from "./StageHeaders.ts"
-import type { StageLocation } from "./StageLocation.ts"
+import { BOUNDARY_MAX_DISTRIBUTION_ENTRIES, type StageLocation } from "./StageLocation.ts"
 
 /**
  * The `result` label of `stage_validation_validations_total`.
@@ -206,11 +208,11 @@ const unrecognizedEntries = (value: unknown, invalid: ReadonlyArray<string>): Re
   return out
 }
 
-const distributionIssues = (field: string, value: unknown): {
+const distributionIssues = (field: string, value: unknown, maxEntries: number): {
   readonly result: StageDistributionResult<CanonicalStage>
   readonly issues: ReadonlyArray<StageIssue>
 } => {
-  const result = parseStageDistribution(value)
+  const result = parseStageDistribution(value, stageVocabulary, { maxEntries })
   if (result.isValid) return { result, issues: EMPTY }
   const issues: Array<StageIssue> = []
   for (const issue of result.issues) {
@@ -255,7 +257,7 @@ export const evaluateStages = <D extends BoundaryDecision>(
   let rewrite: (body: unknown) => unknown
   switch (location._tag) {
     case "BodyDistribution": {
-      const parsed = distributionIssues(location.field, value)
+      const parsed = distributionIssues(location.field, value, location.maxEntries ?? BOUNDARY_MAX_DISTRIBUTION_ENTRIES)
       const r = parsed.result
       invalid = !r.isValid
       unknownStages = r.invalidInputs

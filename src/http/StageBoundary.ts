@@ -14,20 +14,22 @@ import type { OffenderLogSink } from "../observability/OffenderLog.ts"
 import type { BoundaryOptions } from "./BoundaryEngine.ts"
 
 /**
- * Default request-body limit of validated routes: 8 MiB (a 100,000-entry distribution is about
- * 3 MB of JSON).
+ * Default request-body limit of validated routes: 1 MiB. A distribution has at most
+ * `MAX_DISTRIBUTION_ENTRIES` (64) entries and a stage at most `MAX_INPUT_LENGTH` (64)
+ * characters, so the stage data itself needs a few KiB; the rest is the host's own payload.
+ * A route can set its own (`StageRoute.maxBodyBytes`); the reference service uses 64 KiB.
  *
  * @since 0.1.0
  * @category constants
  */
-export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 /**
  * @since 0.1.0
  * @category models
  */
 export interface StageBoundaryOptions extends BoundaryOptions {
-  /** request-body limit of validated routes, bytes (default 8 MiB); larger bodies get a 413 */
+  /** request-body limit of validated routes, bytes (default 1 MiB); larger bodies get a 413 */
   readonly maxBodyBytes?: number | undefined
 }
 

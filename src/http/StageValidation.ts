@@ -11,8 +11,8 @@
  *
  * For each request it resolves the request id (a sane `x-request-id`, else a UUID; always
  * echoed; for correlation only — the percentage rollout buckets on the route's `bucketKey`, the
- * document's stickiness header or a server-generated key, never on the id a client sends), reads and parses the JSON body once (body locations; limit from `StageBoundary`,
- * 413 above it, 400 `INVALID_JSON` for malformed JSON), runs the boundary pipeline (decision from
+ * document's stickiness header or a server-generated key, never on the id a client sends), reads and parses the JSON body once (body locations; limit
+ * from the route, else `StageBoundary`; 413 above it, 400 `INVALID_JSON` for malformed JSON), runs the boundary pipeline (decision from
  * the in-process rollout document, normalisation, headers, metrics, sampled offender log), then
  * either answers the contract's 400 or runs the handler with {@link NormalizedStages} provided
  * and adds the stage headers to its response. A request without the stage field is not
@@ -70,6 +70,8 @@ export interface StageRoute<RK = never> {
   readonly bucketKey?:
     | ((request: HttpServerRequest.HttpServerRequest, context: Context.Context<RK>) => string | undefined)
     | undefined
+  /** this route's request-body limit, bytes (default: the `StageBoundary`'s, 1 MiB); larger bodies get a 413 */
+  readonly maxBodyBytes?: number | undefined
 }
 
 const ABSENT_STAGES = Object.freeze({ _tag: "Absent" as const })
@@ -218,13 +220,19 @@ export const withStageValidation = <RK = never>(route: StageRoute<RK>) => {
         const params = Context.get(context, HttpServerRequest.ParsedSearchParams)
         return proceed(extractFromQuery(location.param, params), undefined)
       }
+      const maxBodyBytes = route.maxBodyBytes ?? boundary.maxBodyBytes
+      const tooLarge = () => errorResponse(413, "PAYLOAD_TOO_LARGE", `the request body exceeds ${maxBodyBytes} bytes`, requestId)
+      // A declared length over the limit is refused before a byte is read (the rest is discarded
+      // by the server, never buffered); an undeclared one is counted while reading.
+      const declared = Number(headers["content-length"])
+      if (declared > maxBodyBytes) return Effect.succeed(tooLarge())
       return request.text.pipe(
-        Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(boundary.maxBodyBytes)),
+        Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBodyBytes)),
         Effect.matchEffect({
           onFailure: (error) =>
             Effect.succeed(
               error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
-                ? errorResponse(413, "PAYLOAD_TOO_LARGE", `the request body exceeds ${boundary.maxBodyBytes} bytes`, requestId)
+                ? tooLarge()
                 : errorResponse(400, "INVALID_REQUEST_BODY", "the request body could not be read", requestId)
             ),
           onSuccess: (text) => {

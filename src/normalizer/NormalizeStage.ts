@@ -4,11 +4,13 @@
  *
  * Hot path, plain synchronous code: exact spellings (canonical or listed alias) are one `Map`
  * lookup returning a shared frozen result; other spellings are folded once and memoised in a
- * bounded per-vocabulary cache, so repeated messy input costs two lookups.
+ * per-vocabulary cache bounded in entries and bytes, so repeated messy input costs two lookups.
+ * Input longer than `MAX_INPUT_LENGTH` is unknown at once: never folded, scanned, copied or
+ * memoised, and never suggested for, so its cost does not depend on its length.
  *
  * @since 0.1.0
  */
-import { foldKey, trimAsciiWhitespace } from "./KeyFolding.ts"
+import { foldKey, MAX_INPUT_LENGTH, trimAsciiWhitespace } from "./KeyFolding.ts"
 import type { CanonicalStage } from "./Stages.ts"
 import type { StageResult } from "./StageResult.ts"
 import { stageVocabulary } from "./StageVocabulary.ts"
@@ -61,13 +63,13 @@ export const normalizeStage: {
   if (typeof input !== "string") {
     return Object.freeze({ _tag: "Unknown", input: describe(input), suggestions: noSuggestions })
   }
+  // Long input before the memo: V8 hashes a string over 16,383 characters by its length alone, so
+  // distinct long strings of one length would collide there and be compared character by character.
+  if (input.length > MAX_INPUT_LENGTH) return Object.freeze({ _tag: "Unknown", input, suggestions: noSuggestions })
   const cache = vocab.cache
   const cached = cache.get(input)
   if (cached !== undefined) return cached
   const result = compute(input, vocab)
-  if (vocab.cacheSize > 0) {
-    if (cache.size >= vocab.cacheSize) cache.clear()
-    cache.set(input, result)
-  }
+  cache.set(input, result)
   return result
 }

@@ -8,8 +8,14 @@
  * A distribution is valid when it has no issues and its weights sum to 1 within
  * {@link SUM_TOLERANCE}.
  *
+ * Bounded by construction: a distribution of more than `maxEntries` (default
+ * {@link MAX_DISTRIBUTION_ENTRIES}) entries is refused with one `TooManyEntries` issue before any entry is read, a stage longer than
+ * `MAX_INPUT_LENGTH` is unknown without being folded or suggested for, and messages quote at
+ * most the first `MAX_INPUT_LENGTH` characters of what they echo.
+ *
  * @since 0.1.0
  */
+import { MAX_INPUT_LENGTH } from "./KeyFolding.ts"
 import { normalizeStage } from "./NormalizeStage.ts"
 import type { CanonicalStage } from "./Stages.ts"
 import { stageVocabulary } from "./StageVocabulary.ts"
@@ -22,6 +28,26 @@ import type { Vocabulary } from "./Vocabulary.ts"
  * @category constants
  */
 export const SUM_TOLERANCE = 1e-6
+
+/**
+ * Default for the most entries a distribution may have (array elements or object keys):
+ * 10,000, twice the largest size the seeds budget for (5,000 entries in 25 ms). Larger
+ * distributions are refused with a `TooManyEntries` issue, without reading any entry. Pass
+ * `{ maxEntries }` for a tighter bound; the HTTP boundary uses 64 per route by default.
+ *
+ * @since 0.3.0
+ * @category constants
+ */
+export const MAX_DISTRIBUTION_ENTRIES = 10_000
+
+/**
+ * @since 0.3.0
+ * @category models
+ */
+export interface ParseDistributionOptions {
+  /** most entries accepted (default {@link MAX_DISTRIBUTION_ENTRIES}); more is one `TooManyEntries` issue */
+  readonly maxEntries?: number | undefined
+}
 
 /**
  * Why a weight was refused.
@@ -43,6 +69,14 @@ export type DistributionIssue<C extends string = CanonicalStage> =
     readonly _tag: "NotADistribution"
     readonly path: ReadonlyArray<PropertyKey>
     readonly received: string
+    readonly message: string
+  }
+  | {
+    readonly _tag: "TooManyEntries"
+    readonly path: ReadonlyArray<PropertyKey>
+    /** entries counted (for the object form, counting stops at `max + 1`) */
+    readonly count: number
+    readonly max: number
     readonly message: string
   }
   | { readonly _tag: "InvalidEntry"; readonly path: ReadonlyArray<PropertyKey>; readonly message: string }
@@ -102,6 +136,19 @@ const weightProblem = (weight: unknown): WeightProblem | undefined => {
   return undefined
 }
 
+/** An input string as messages quote it: JSON, at most `MAX_INPUT_LENGTH` characters of it. */
+const quote = (stage: string): string =>
+  JSON.stringify(stage.length > MAX_INPUT_LENGTH ? stage.slice(0, MAX_INPUT_LENGTH) + "…" : stage)
+
+/** Own enumerable keys of a plain object, counted up to `max + 1` and no further. */
+const countKeys = (o: Record<string, unknown>, max: number): number => {
+  let n = 0
+  for (const key in o) {
+    if (Object.hasOwn(o, key) && ++n > max) break
+  }
+  return n
+}
+
 const describeWeight = (weight: unknown): string => {
   if (typeof weight === "number") return String(weight)
   if (typeof weight === "string") return JSON.stringify(weight.length > 32 ? weight.slice(0, 32) + "…" : weight)
@@ -126,8 +173,9 @@ class Problems<C extends string> {
       path,
       input: stage,
       suggestions,
-      message: `unknown stage ${JSON.stringify(stage)}` +
-        (suggestions.length > 0 ? `; did you mean ${suggestions.join(", ")}?` : "")
+      message: stage.length > MAX_INPUT_LENGTH
+        ? `unknown stage ${quote(stage)}: longer than ${MAX_INPUT_LENGTH} characters (${stage.length})`
+        : `unknown stage ${quote(stage)}` + (suggestions.length > 0 ? `; did you mean ${suggestions.join(", ")}?` : "")
     })
   }
 
@@ -137,7 +185,7 @@ class Problems<C extends string> {
       path,
       input: stage,
       reason: problem,
-      message: `weight of ${JSON.stringify(stage)} is ${problem}${
+      message: `weight of ${quote(stage)} is ${problem}${
         problem === "missing" ? "" : ` (${describeWeight(weight)})`
       }; expected a finite number ≥ 0`
     })
@@ -184,9 +232,10 @@ const addDeprecated = (list: Array<string>, seen: Set<string> | undefined, stage
  */
 export const parseStageDistribution: {
   (input: unknown): StageDistributionResult<CanonicalStage>
-  <C extends string>(input: unknown, vocabulary: Vocabulary<C>): StageDistributionResult<C>
-} = <C extends string>(input: unknown, vocabulary?: Vocabulary<C>): StageDistributionResult<C> => {
+  <C extends string>(input: unknown, vocabulary: Vocabulary<C>, options?: ParseDistributionOptions): StageDistributionResult<C>
+} = <C extends string>(input: unknown, vocabulary?: Vocabulary<C>, options?: ParseDistributionOptions): StageDistributionResult<C> => {
   const vocab = vocabulary ?? (stageVocabulary as unknown as Vocabulary<C>)
+  const maxEntries = options?.maxEntries ?? MAX_DISTRIBUTION_ENTRIES
   const canonical = vocab.canonical
   const count = canonical.length
   // A plain array, not a Float64Array: typed-array allocation costs more than the whole parse of a
@@ -208,6 +257,15 @@ export const parseStageDistribution: {
         path: [],
         received,
         message: `expected an array of { stage, weight } or an object of stage → weight, got ${received}`
+      })
+    } else if ((isArray ? input.length : countKeys(input, maxEntries)) > maxEntries) {
+      const count = isArray ? input.length : maxEntries + 1
+      issue({
+        _tag: "TooManyEntries",
+        path: [],
+        count,
+        max: maxEntries,
+        message: `a distribution has at most ${maxEntries} entries, got ${isArray ? count : `more than ${maxEntries}`}`
       })
     } else {
       const keys = isArray ? undefined : Object.keys(input)

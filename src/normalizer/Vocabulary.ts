@@ -11,7 +11,8 @@
  */
 import { Effect, Result, Schema } from "effect"
 import { foldKey, isFoldedKey, MAX_INPUT_LENGTH } from "./KeyFolding.ts"
-import type { Canonical, StageResult } from "./StageResult.ts"
+import { DEFAULT_CACHE_MAX_BYTES, ResultCache } from "./ResultCache.ts"
+import type { Canonical } from "./StageResult.ts"
 
 /**
  * @since 0.1.0
@@ -43,6 +44,11 @@ export interface VocabularyOptions<C extends string> {
   readonly aliases?: ReadonlyArray<AliasEntry<C>>
   /** Entries kept in the bounded memo of folded results (default 2,048; 0 disables it). */
   readonly cacheSize?: number
+  /**
+   * Bytes the memo may hold (default 512 KiB): each entry is charged its key's UTF-16 size
+   * plus a fixed overhead. Inputs longer than `MAX_INPUT_LENGTH` are never memoised.
+   */
+  readonly cacheMaxBytes?: number
 }
 
 /**
@@ -69,9 +75,12 @@ export interface Vocabulary<C extends string = string> {
   readonly exact: ReadonlyMap<string, Canonical<C>>
   /** @internal distinct (key, canonical index) pairs scanned for suggestions. */
   readonly suggestionKeys: ReadonlyArray<readonly [key: string, index: number]>
-  /** @internal bounded memo of folded results for spellings not in `exact`. */
-  readonly cache: Map<string, StageResult<C>>
+  /** @internal memo of folded results for spellings not in `exact`, bounded in entries and bytes. */
+  readonly cache: ResultCache<C>
+  /** Most entries of the memo. */
   readonly cacheSize: number
+  /** Most bytes of the memo. */
+  readonly cacheMaxBytes: number
 }
 
 /**
@@ -248,6 +257,8 @@ export const makeResult = <const C extends string>(
   }
   const suggestionKeys = Array.from(table, ([key, value]) => [key, order.get(value)!] as const)
   const keys = Array.from(table, ([key, value]) => `${key}=${value}`).sort()
+  const cacheSize = Math.max(0, options.cacheSize ?? 2048)
+  const cacheMaxBytes = Math.max(0, options.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES)
   return Result.succeed({
     [TypeId]: TypeId,
     name,
@@ -258,8 +269,9 @@ export const makeResult = <const C extends string>(
     order,
     exact,
     suggestionKeys,
-    cache: new Map(),
-    cacheSize: options.cacheSize ?? 2048
+    cache: new ResultCache<C>(cacheSize, cacheMaxBytes),
+    cacheSize,
+    cacheMaxBytes
   })
 }
 

@@ -9,11 +9,14 @@
  */
 export { foldKey, KEY_FOLDING_STEPS, MAX_INPUT_LENGTH } from "./KeyFolding.ts"
 export { normalizeStage } from "./NormalizeStage.ts"
+export { CACHE_ENTRY_OVERHEAD_BYTES, DEFAULT_CACHE_MAX_BYTES, ResultCache } from "./ResultCache.ts"
 export { makeDistributionSchema, makeStageSchema, type SchemaOptions, Stage, StageDistribution } from "./Schemas.ts"
 export { makeSqlTwin, makeSqlTwinResult, type SqlTwin, SqlTwinError, type SqlTwinOptions } from "./SqlTwin.ts"
 export { STAGE_ALIASES } from "./StageAliases.ts"
 export {
   type DistributionIssue,
+  MAX_DISTRIBUTION_ENTRIES,
+  type ParseDistributionOptions,
   parseStageDistribution,
   type StageDistributionResult,
   SUM_TOLERANCE,

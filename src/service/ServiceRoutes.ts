@@ -41,16 +41,33 @@ import {
 } from "./Handlers.ts"
 
 /**
+ * Request-body limit of the service's stage routes: 64 KiB. Their bodies are a few small fields
+ * plus a stage (at most 64 characters) or a distribution (at most 64 entries), a few KiB at most.
+ *
+ * @since 0.3.0
+ * @category constants
+ */
+export const SERVICE_MAX_BODY_BYTES = 64 * 1024
+
+/**
  * The stage declarations of the service's routes.
  *
  * @since 0.1.0
  * @category constants
  */
 export const SERVICE_STAGE_ROUTES = {
-  simulate: { endpoint: "/api/monte-carlo/simulate", location: StageLocation.bodyDistribution("stageDistribution") },
-  strategies: { endpoint: "/api/portfolio/strategies", location: StageLocation.bodyDistribution("stageDistribution") },
+  simulate: {
+    endpoint: "/api/monte-carlo/simulate",
+    location: StageLocation.bodyDistribution("stageDistribution"),
+    maxBodyBytes: SERVICE_MAX_BODY_BYTES
+  },
+  strategies: {
+    endpoint: "/api/portfolio/strategies",
+    location: StageLocation.bodyDistribution("stageDistribution"),
+    maxBodyBytes: SERVICE_MAX_BODY_BYTES
+  },
   companies: { endpoint: "/api/funds/:fundId/companies", location: StageLocation.queryStage("stage") },
-  allocations: { endpoint: "/api/allocations", location: StageLocation.bodyStage("stage") }
+  allocations: { endpoint: "/api/allocations", location: StageLocation.bodyStage("stage"), maxBodyBytes: SERVICE_MAX_BODY_BYTES }
 } as const satisfies Record<string, StageRoute>
 
 /**

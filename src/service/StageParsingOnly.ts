@@ -59,7 +59,7 @@ export const withStageParsingOnly = (route: StageRoute) =>
       return run(extractFromQuery(location.param, Context.get(context, HttpServerRequest.ParsedSearchParams)), undefined)
     }
     return request.text.pipe(
-      Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(DEFAULT_MAX_BODY_BYTES)),
+      Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)),
       Effect.matchEffect({
         onFailure: () => Effect.succeed(HttpServerResponse.jsonUnsafe({ error: "INVALID_REQUEST_BODY" }, { status: 400 })),
         onSuccess: (text) => {

@@ -101,11 +101,38 @@ describe("evaluateStages", () => {
   })
 
   it("bounds the 400 body", () => {
-    const many = Array.from({ length: 500 }, (_, i) => ({ stage: `zz-${i}-${"q".repeat(300)}`, weight: 0.002 }))
-    const body = evaluateStages(distribution, many, enforce, {}).errorBody!
-    assert.strictEqual(body.details.invalid.length, 100)
+    const long = Array.from({ length: 64 }, (_, i) => ({ stage: `zz-${i}-${"q".repeat(300)}`, weight: 1 / 64 }))
+    const body = evaluateStages(distribution, long, enforce, {}).errorBody!
+    assert.strictEqual(body.details.invalid.length, 64)
     assert.isTrue(body.details.truncated)
     assert.isAtMost(body.details.invalid[0]!.length, 257)
+    assert.strictEqual(body.details.reasons?.[body.details.invalid[0]!], `longer than 64 characters (${long[0]!.stage.length})`)
+    const repeated = Array.from({ length: 500 }, (_, i) => `zz-${i}`)
+    const query = evaluateStages(StageLocation.queryStage("stage"), repeated, enforce, {}).errorBody!
+    assert.strictEqual(query.details.invalid.length, 100)
+    assert.isTrue(query.details.truncated)
+    assert.isUndefined(query.details.reasons)
+  })
+
+  it("refuses a distribution over 64 entries with one issue, listing none of its stages (issue 25)", () => {
+    const many = Array.from({ length: 500 }, (_, i) => ({ stage: `zz-${i}-${"q".repeat(300)}`, weight: 0.002 }))
+    const e = evaluateStages(distribution, many, enforce, {})
+    assert.strictEqual(e.result, "rejected")
+    assert.deepStrictEqual(e.errorBody!.details.invalid, [])
+    assert.deepStrictEqual(e.errorBody!.details.issues, [
+      { path: ["stageDistribution"], message: "a distribution has at most 64 entries, got 500" }
+    ])
+  })
+
+  it("a 4 MiB stage: 400 with the reason, a body of a few hundred bytes (issue 25)", () => {
+    const huge = "seed".padEnd(4 * 1024 * 1024, "x")
+    const e = evaluateStages(StageLocation.bodyStage(), huge, enforce, {})
+    const body = e.errorBody!
+    assert.strictEqual(body.error, "INVALID_STAGE")
+    assert.strictEqual(body.details.invalid[0], huge.slice(0, 256) + "…")
+    assert.deepStrictEqual(body.details.reasons, { [huge.slice(0, 256) + "…"]: `longer than 64 characters (${huge.length})` })
+    assert.isTrue(body.details.truncated)
+    assert.isBelow(JSON.stringify(body).length, 1_000)
   })
 
   it("extracts own properties only", () => {

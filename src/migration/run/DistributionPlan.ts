@@ -110,6 +110,8 @@ export const planDistribution = (value: unknown, vocabulary: Vocabulary<string> 
           return { kind: "invalid-entry" as const, value: issue.message }
         case "NotADistribution":
           return { kind: "not-a-distribution" as const, value: issue.received }
+        case "TooManyEntries":
+          return { kind: "not-a-distribution" as const, value: issue.message }
       }
     })
     return { _tag: "Skipped", issues }
