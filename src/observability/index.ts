@@ -18,6 +18,7 @@ export {
   modeChangesTotal,
   modeDocumentsRejectedTotal,
   modeFetchFailuresTotal,
+  modeLineageChangesTotal,
   modeStoreSyncedGauge,
   VALIDATION_DURATION_BOUNDARIES,
   validationDurationSeconds,

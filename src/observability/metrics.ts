@@ -240,6 +240,27 @@ export const modeChangesTotal: Metric.Counter<number> = incrementalCounter(
 )
 
 /**
+ * `stage_validation_mode_lineage_changes_total{outcome}`: times this instance found the shared
+ * rollout document lost and re-created — `adopted` (it took the store's document of another
+ * lineage, or an older version of its own, as the truth) or `restored` (it wrote its newest agreed
+ * document back into an empty store or over an untouched boot seed). Any increase means the
+ * shared store lost its document (see the runbook, "Redis: when the shared document is lost").
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { modeLineageChangesTotal } from "stage-normalization/observability"
+ * const adopted = Metric.value(Metric.withAttributes(modeLineageChangesTotal, { outcome: "adopted" }))
+ * ```
+ * @since 0.4.0
+ * @category metrics
+ */
+export const modeLineageChangesTotal: Metric.Counter<number> = incrementalCounter(
+  "stage_validation_mode_lineage_changes_total",
+  "Shared rollout document lineage changes seen by this instance (adopted or restored)"
+)
+
+/**
  * The values of the `outcome` label of `stage_validation_webhook_total`: `downgraded` (enforce →
  * warn applied), `already_downgraded` (a new firing alert, but nothing was enforcing any more),
  * `duplicate` (a redelivery, or a repeat of the same alert within the cooldown), `resolved`,

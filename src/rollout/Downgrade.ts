@@ -123,9 +123,12 @@ export const downgrade = Effect.fn("downgrade")(function*(
     return { outcome: "ignored", document: store.current() } satisfies DowngradeResult
   }
 
-  const current = yield* store.refresh
-  const target = downgradeDocument(current)
-  const nothingToDo = JSON.stringify(target) === JSON.stringify(current)
+  // a stored document this version cannot read never blocks the downgrade: `modify` replaces it
+  // (audited, the unreadable original kept in the entry) with the downgraded last agreed document
+  const current = yield* store.refresh.pipe(
+    Effect.catchIf((error) => error.reason._tag === "InvalidDocument", () => Effect.succeed(undefined))
+  )
+  const nothingToDo = current !== undefined && JSON.stringify(downgradeDocument(current)) === JSON.stringify(current)
 
   // Only a document with nothing left to downgrade makes a firing a duplicate. Within the cooldown
   // a repeat is labelled as such, but a firing that meets enforcement again (a person re-armed it

@@ -24,6 +24,7 @@ import type { BackfillStatus } from "./BackfillStatus.ts"
 import { type RolloutDocument, type StageValidationConfig, StageValidationConfig as ConfigSchema } from "./Config.ts"
 import { loadStageValidationEnv } from "./EnvConfig.ts"
 import { makeCore } from "./internal/core.ts"
+import { makeLineage } from "./internal/lineage.ts"
 import { makeLocalState } from "./internal/localState.ts"
 import { makeMemoryBackend } from "./internal/memory.ts"
 import { makeRedisBackend, redisKeys, startSync } from "./internal/redisBackend.ts"
@@ -141,9 +142,10 @@ const makeRedisStore = Effect.fnUntraced(function*<E>(
   const holder: RedisHolder = { redis: undefined, connected: yield* Deferred.make<Redis.Redis["Service"]>() }
   const rejections = makeRejections(settings.keys.channel)
   const backend = makeRedisBackend(holder, settings, rejections)
-  const service = yield* makeCore(local, backend)
+  const lineage = makeLineage(local, backend, settings)
+  const service = yield* makeCore(local, backend, lineage)
   yield* connect(holder)
-  yield* startSync(local, backend, holder, settings, rejections)
+  yield* startSync(local, backend, holder, settings, rejections, lineage)
   return service
 })
 

@@ -1,0 +1,190 @@
+/**
+ * The lineage of the shared rollout document: what an instance does when the store's document is
+ * not a newer version of its own — the store was lost (Redis restarted without persistence, failed
+ * over to an empty or stale replica) and re-created.
+ *
+ * Every document carries the `lineage` id created when an empty store was seeded (absent: the
+ * legacy lineage of documents written before lineages existed); a boot seed is marked
+ * `seeded: "boot"` until someone changes it. An instance that holds an agreed document and sees
+ * the store hold another lineage, or an older version of its own, reads the store again and then
+ *
+ * - **restores** its document into the store when the store holds only an untouched boot seed (or
+ *   nothing at all): the newest agreed document wins over a boot default;
+ * - otherwise **adopts** the store's document, whatever its version: the store is the truth.
+ *
+ * Both are counted in `stage_validation_mode_lineage_changes_total{outcome}`, logged
+ * (`stage_validation.mode_lineage_changed`) and audited (`restore` / `adopt`, actor `mode-store`).
+ *
+ * @internal
+ */
+import { Effect, Metric, Semaphore } from "effect"
+import { type AuditAction, type AuditEntry, logAuditEntry, makeAuditEntry } from "../AuditLog.ts"
+import type { RolloutDocument } from "../Config.ts"
+import { modeLineageChangesTotal } from "../../observability/metrics.ts"
+import { now } from "../../shared/WallClock.ts"
+import type { Backend } from "./core.ts"
+import { acceptDocument, type LocalState, markSynced, recordGauges } from "./localState.ts"
+
+/** The lineage of a document; `""` for the legacy lineage (no `lineage` key). @internal */
+export const lineageOf = (doc: RolloutDocument): string => doc.lineage ?? ""
+
+/** What a compare-and-set expects the stored document to be. @internal */
+export interface Expected {
+  readonly version: number
+  /** `""`: the legacy lineage */
+  readonly lineage: string
+}
+
+/** @internal */
+export const expectedOf = (doc: RolloutDocument): Expected => ({ version: doc.version, lineage: lineageOf(doc) })
+
+/** A fresh lineage id. @internal */
+export const newLineageId = (): string => globalThis.crypto.randomUUID()
+
+/** A change's next document keeps the lineage it continues and is no longer an untouched seed. @internal */
+export const continueLineage = (from: RolloutDocument, to: RolloutDocument, version: number): RolloutDocument => {
+  const { lineage: _lineage, seeded: _seeded, ...rest } = to
+  return from.lineage === undefined ? { ...rest, version } : { ...rest, version, lineage: from.lineage }
+}
+
+const STORE_META = { actor: "mode-store", source: "env" } as const
+
+/**
+ * The lineage protocol over one local state and one backend. `observe` takes every valid document
+ * the store shows (a read, a published change, a lost compare-and-set) and returns the document
+ * this instance holds afterwards; `onMissing` handles an empty store (restore or boot seed).
+ *
+ * @internal
+ */
+export const makeLineage = (local: LocalState, backend: Backend, options: { readonly seedIfEmpty: boolean }) => {
+  const lock = Semaphore.makeUnsafe(1)
+
+  const announce = Effect.fnUntraced(function*(
+    outcome: "adopted" | "restored" | "seeded",
+    entry: AuditEntry,
+    store: RolloutDocument | null,
+    held: RolloutDocument
+  ) {
+    if (outcome !== "seeded") yield* Metric.update(Metric.withAttributes(modeLineageChangesTotal, { outcome }), 1)
+    if (outcome !== "seeded") {
+      yield* Effect.logWarning({
+        event: "stage_validation.mode_lineage_changed",
+        message: outcome === "adopted"
+          ? "the shared rollout document is not a newer version of this instance's: the store was lost and " +
+            "re-created; adopted the store's document"
+          : "the shared rollout document was lost (empty, or an untouched boot seed): restored this instance's " +
+            "newest agreed document into the store",
+        outcome,
+        storeLineage: store === null ? null : lineageOf(store),
+        storeVersion: store?.version ?? null,
+        storeSeeded: store?.seeded ?? null,
+        heldLineage: lineageOf(held),
+        heldVersion: held.version,
+        nowLineage: lineageOf(local.current),
+        nowVersion: local.current.version,
+        nowDefaultMode: local.current.defaultMode
+      }).pipe(Effect.annotateLogs({ event: "stage_validation.mode_lineage_changed" }))
+    }
+    yield* logAuditEntry(entry)
+  })
+
+  const entryOf = Effect.fnUntraced(function*(
+    from: RolloutDocument | null,
+    to: RolloutDocument,
+    action: AuditAction,
+    reason: string
+  ) {
+    const at = yield* now
+    const meta = { ...STORE_META, actor: action === "seed" ? "boot" : STORE_META.actor, reason }
+    return makeAuditEntry({ from, to, meta, action, outcome: "applied", forced: false, at })
+  })
+
+  /** Writes `held` back into a store that holds `store` (an untouched boot seed) or nothing. */
+  const restore = Effect.fnUntraced(function*(held: RolloutDocument, store: RolloutDocument | null) {
+    const restored: RolloutDocument = held
+    const entry = yield* entryOf(
+      store,
+      restored,
+      "restore",
+      store === null
+        ? "the shared rollout document was lost: restore this instance's newest agreed document"
+        : "the shared rollout document was lost and re-seeded from a boot configuration nobody changed: " +
+          "restore this instance's newest agreed document"
+    )
+    // an empty store matches only when the expected version is the missing one (-1 never is stored)
+    const expected = store === null ? { version: -1, lineage: lineageOf(held) } : expectedOf(store)
+    const result = yield* Effect.result(backend.compareAndSet(expected, -1, restored, entry))
+    // lost the race (another instance restored or someone changed it) or the store did not
+    // answer: the winner's publish or the next read decides
+    if (result._tag === "Failure" || !result.success.ok) return local.current
+    yield* markSynced(local, true)
+    yield* announce("restored", entry, store, held)
+    return local.current
+  })
+
+  const adopt = Effect.fnUntraced(function*(held: RolloutDocument, store: RolloutDocument) {
+    local.replace(store)
+    yield* markSynced(local)
+    yield* recordGauges(local)
+    const entry = yield* entryOf(
+      held,
+      store,
+      "adopt",
+      "the shared rollout document is of another lineage (or an older version of this one): the store was " +
+        "lost and re-created; this instance adopts the store's document"
+    )
+    yield* backend.append(entry).pipe(Effect.ignore)
+    yield* announce("adopted", entry, store, held)
+    return local.current
+  })
+
+  /** The store's document, read again, against the one this instance holds (under the lock). */
+  const reconcile = Effect.gen(function*() {
+    const loaded = yield* Effect.result(backend.load)
+    if (loaded._tag === "Failure" || loaded.success._tag !== "Valid") return local.current
+    const store = loaded.success.document
+    const held = local.current
+    if (!local.agreed) {
+      local.replace(store)
+      yield* markSynced(local, true)
+      return store
+    }
+    if (lineageOf(store) === lineageOf(held) && store.version >= held.version) {
+      yield* acceptDocument(local, store)
+      return local.current
+    }
+    if (store.seeded === "boot" && held.seeded !== "boot") return yield* restore(held, store)
+    return yield* adopt(held, store)
+  })
+
+  const observe = (doc: RolloutDocument): Effect.Effect<RolloutDocument> =>
+    Effect.suspend(() => {
+      const held = local.current
+      if (local.agreed && lineageOf(doc) === lineageOf(held) && doc.version >= held.version) {
+        return Effect.as(acceptDocument(local, doc), local.current)
+      }
+      if (!local.agreed && doc.version > held.version) return Effect.as(acceptDocument(local, doc), local.current)
+      return lock.withPermit(reconcile)
+    })
+
+  const seed = Effect.gen(function*() {
+    const boot = local.current
+    const next: RolloutDocument = { ...boot, version: boot.version + 1, lineage: newLineageId(), seeded: "boot" }
+    const entry = yield* entryOf(null, next, "seed", "seed the empty shared rollout document from the boot configuration")
+    const result = yield* backend.compareAndSet(expectedOf(boot), boot.version, next, entry)
+    if (result.ok) {
+      yield* acceptDocument(local, next)
+      yield* announce("seeded", entry, null, boot)
+    } else if (result.current !== undefined) {
+      yield* observe(result.current)
+    }
+  })
+
+  /** Nothing stored: an instance holding an agreed document restores it; a booting one seeds. */
+  const onMissing: Effect.Effect<void, unknown> = lock.withPermit(Effect.suspend(() => {
+    if (!options.seedIfEmpty) return markSynced(local)
+    return local.agreed ? Effect.asVoid(restore(local.current, null)) : seed
+  }))
+
+  return { observe, onMissing }
+}
