@@ -65,7 +65,6 @@ export const makeLineage = (local: LocalState, backend: Backend, options: { read
     store: RolloutDocument | null,
     held: RolloutDocument
   ) {
-    if (outcome !== "seeded") yield* Metric.update(Metric.withAttributes(modeLineageChangesTotal, { outcome }), 1)
     if (outcome !== "seeded") {
       yield* Effect.logWarning({
         event: "stage_validation.mode_lineage_changed",
@@ -117,15 +116,13 @@ export const makeLineage = (local: LocalState, backend: Backend, options: { read
     // lost the race (another instance restored or someone changed it) or the store did not
     // answer: the winner's publish or the next read decides
     if (result._tag === "Failure" || !result.success.ok) return local.current
+    yield* Metric.update(Metric.withAttributes(modeLineageChangesTotal, { outcome: "restored" }), 1)
     yield* markSynced(local, true)
     yield* announce("restored", entry, store, held)
     return local.current
   })
 
   const adopt = Effect.fnUntraced(function*(held: RolloutDocument, store: RolloutDocument) {
-    local.replace(store)
-    yield* markSynced(local)
-    yield* recordGauges(local)
     const entry = yield* entryOf(
       held,
       store,
@@ -133,6 +130,10 @@ export const makeLineage = (local: LocalState, backend: Backend, options: { read
       "the shared rollout document is of another lineage (or an older version of this one): the store was " +
         "lost and re-created; this instance adopts the store's document"
     )
+    yield* Metric.update(Metric.withAttributes(modeLineageChangesTotal, { outcome: "adopted" }), 1)
+    local.replace(store)
+    yield* markSynced(local)
+    yield* recordGauges(local)
     yield* backend.append(entry).pipe(Effect.ignore)
     yield* announce("adopted", entry, store, held)
     return local.current
