@@ -240,12 +240,8 @@ export const modeChangesTotal: Metric.Counter<number> = incrementalCounter(
 )
 
 /**
- * `stage_validation_mode_lineage_changes_total{outcome}`: times this instance found the shared
- * rollout document lost and re-created — `adopted` (it took the store's document of another
- * lineage, or an older version of its own, as the truth) or `restored` (it wrote its newest agreed
- * document back into an empty store or over an untouched boot seed). Any increase means the
- * shared store lost its document (see the runbook, "Redis: when the shared document is lost").
- *
+ * `stage_validation_mode_lineage_changes_total{outcome}`: the shared document was lost and re-created;
+ * this instance `adopted` the store's document (another lineage, an older version) or `restored` its own.
  * @example
  * ```ts
  * import { Metric } from "effect"
@@ -256,9 +252,7 @@ export const modeChangesTotal: Metric.Counter<number> = incrementalCounter(
  * @category metrics
  */
 export const modeLineageChangesTotal: Metric.Counter<number> = incrementalCounter(
-  "stage_validation_mode_lineage_changes_total",
-  "Shared rollout document lineage changes seen by this instance (adopted or restored)"
-)
+  "stage_validation_mode_lineage_changes_total", "Shared rollout document lost: adopted or restored by this instance")
 
 /**
  * The values of the `outcome` label of `stage_validation_webhook_total`: `downgraded` (enforce →

@@ -22,18 +22,11 @@ import { type AuditAction, type AuditEntry, logAuditEntry, makeAuditEntry } from
 import type { RolloutDocument } from "../Config.ts"
 import { modeLineageChangesTotal } from "../../observability/metrics.ts"
 import { now } from "../../shared/WallClock.ts"
-import type { Backend } from "./core.ts"
+import type { Backend, Expected } from "./backend.ts"
 import { acceptDocument, type LocalState, markSynced, recordGauges } from "./localState.ts"
 
 /** The lineage of a document; `""` for the legacy lineage (no `lineage` key). @internal */
 export const lineageOf = (doc: RolloutDocument): string => doc.lineage ?? ""
-
-/** What a compare-and-set expects the stored document to be. @internal */
-export interface Expected {
-  readonly version: number
-  /** `""`: the legacy lineage */
-  readonly lineage: string
-}
 
 /** @internal */
 export const expectedOf = (doc: RolloutDocument): Expected => ({ version: doc.version, lineage: lineageOf(doc) })
@@ -173,19 +166,23 @@ export const makeLineage = (local: LocalState, backend: Backend, options: { read
     const next: RolloutDocument = { ...boot, version: boot.version + 1, lineage: newLineageId(), seeded: "boot" }
     const entry = yield* entryOf(null, next, "seed", "seed the empty shared rollout document from the boot configuration")
     const result = yield* backend.compareAndSet(expectedOf(boot), boot.version, next, entry)
-    if (result.ok) {
-      yield* acceptDocument(local, next)
-      yield* announce("seeded", entry, null, boot)
-    } else if (result.current !== undefined) {
-      yield* observe(result.current)
-    }
+    if (!result.ok) return result.current
+    yield* acceptDocument(local, next)
+    yield* announce("seeded", entry, null, boot)
+    return undefined
   })
 
-  /** Nothing stored: an instance holding an agreed document restores it; a booting one seeds. */
-  const onMissing: Effect.Effect<void, unknown> = lock.withPermit(Effect.suspend(() => {
-    if (!options.seedIfEmpty) return markSynced(local)
-    return local.agreed ? Effect.asVoid(restore(local.current, null)) : seed
-  }))
+  /**
+   * Nothing stored: an instance holding an agreed document restores it; a booting one seeds. A
+   * seed that lost the race observes the winner's document (outside the lock, which is not re-entrant).
+   */
+  const onMissing: Effect.Effect<void, unknown> = Effect.flatMap(
+    lock.withPermit(Effect.suspend((): Effect.Effect<RolloutDocument | undefined, unknown> => {
+      if (!options.seedIfEmpty) return Effect.as(markSynced(local), undefined)
+      return local.agreed ? Effect.as(restore(local.current, null), undefined) : seed
+    })),
+    (winner) => (winner === undefined ? Effect.void : Effect.asVoid(observe(winner)))
+  )
 
   return { observe, onMissing }
 }

@@ -5,7 +5,7 @@
  */
 import { Effect } from "effect"
 import { AUDIT_HISTORY_LIMIT, type AuditEntry, AuditRing } from "../AuditLog.ts"
-import type { Backend } from "./core.ts"
+import type { Backend } from "./backend.ts"
 import { lineageOf } from "./lineage.ts"
 import type { LocalState } from "./localState.ts"
 
