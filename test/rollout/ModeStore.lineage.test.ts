@@ -248,3 +248,52 @@ describe("an unreadable stored document never blocks a downgrade", () => {
       }).pipe(Effect.provide(Logger.layer([])), isolated))
   }
 })
+
+describe("lineage bookkeeping", () => {
+  it.effect("a change keeps the store's lineage and drops the seed mark: lineage and seeded in a request are ignored", () =>
+    Effect.gen(function*() {
+      const store = yield* ModeStore
+      const { document } = yield* store.set({
+        ...meta,
+        document: { ...store.current(), lineage: "someone-else", seeded: "boot", enforcementPercent: 40 },
+        expectedVersion: 0
+      })
+      assert.strictEqual(document.version, 1)
+      assert.isUndefined(document.lineage, "a memory store stays in the legacy lineage")
+      assert.isUndefined(document.seeded)
+      // a document read back from GET …/mode and sent again changes nothing
+      const again = yield* store.set({ ...meta, document: { ...document }, expectedVersion: 1 })
+      assert.isUndefined(again.entry)
+    }).pipe(Effect.provide(
+      ModeStore.layerMemory(DEFAULT_DOCUMENT).pipe(Layer.provide(BackfillStatus.layerMemory(BACKFILL_VERIFIED)))
+    )))
+
+  it.live("a legacy stored document (no lineage) is the legacy lineage: adopted as before, changes keep it lineage-less", () =>
+    Effect.gen(function*() {
+      const prefix = uniquePrefix("lineage-legacy")
+      yield* Effect.promise(assertRedisReachable)
+      yield* Effect.promise(() => rawCommand("SET", `${prefix}:document`, JSON.stringify({ ...ENFORCE, version: 7 })))
+      const a = yield* redisStore({ prefix })
+      const b = yield* redisStore({ prefix })
+      yield* waitUntil(converged([a, b]), 5_000, "both read the legacy document")
+      assert.strictEqual(a.current().version, 7)
+      assert.isUndefined(a.current().lineage)
+      const { document } = yield* b.set({ ...meta, document: { enforcementPercent: 50 }, expectedVersion: 7 })
+      assert.isUndefined(document.lineage)
+      yield* waitUntil(() => a.current().version === 8, 2_000, "A follows")
+      assert.strictEqual(yield* lineageChanges("adopted"), 0)
+      assert.notInclude(yield* Effect.promise(() => rawCommand("GET", `${prefix}:document`)), "lineage")
+      yield* cleanup(prefix)
+    }).pipe(Effect.provide(Logger.layer([])), isolated))
+
+  it.live("a change into an empty store from an instance that never read one starts a lineage (not seeded)", () =>
+    Effect.gen(function*() {
+      const prefix = uniquePrefix("lineage-first-change")
+      const a = yield* redisStore({ prefix, seedIfEmpty: false })
+      yield* waitUntil(() => a.sync().synced, 5_000, "the empty store answered")
+      const { document } = yield* a.set({ ...meta, document: { enforcementPercent: 20 }, expectedVersion: 0 })
+      assert.isString(document.lineage)
+      assert.isUndefined(document.seeded)
+      yield* cleanup(prefix)
+    }).pipe(Effect.provide(Logger.layer([])), isolated))
+})

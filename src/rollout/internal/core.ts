@@ -24,7 +24,7 @@ import { ModeStoreError } from "../ModeStoreError.ts"
 import type { ChangeResult, ModeStoreService, ModifyRequest, RecordRequest, SetRequest } from "../ModeStoreService.ts"
 import { modeChangesTotal, modeDocumentsRejectedTotal, modeFetchFailuresTotal } from "../../observability/metrics.ts"
 import type { Backend } from "./backend.ts"
-import { continueLineage, expectedOf, makeLineage } from "./lineage.ts"
+import { continueLineage, expectedOf, makeLineage, newLineageId } from "./lineage.ts"
 import { type LocalState, markSynced, recordGauges } from "./localState.ts"
 import { now } from "../../shared/WallClock.ts"
 
@@ -154,7 +154,9 @@ export const makeCore = Effect.fnUntraced(function*(
   const fresh = Effect.flatMap(backend.load, (loaded) => {
     switch (loaded._tag) {
       case "Missing":
-        return Effect.succeed(local.current)
+        // a change into an empty store: the document this instance agreed on continues its lineage;
+        // a boot document starts a new one
+        return Effect.succeed(local.agreed ? local.current : { ...local.current, lineage: newLineageId() })
       case "Valid":
         return lineage.observe(loaded.document)
       case "Rejected": {
