@@ -297,3 +297,31 @@ describe("lineage bookkeeping", () => {
       yield* cleanup(prefix)
     }).pipe(Effect.provide(Logger.layer([])), isolated))
 })
+
+describe("an instance that has not read the store yet", () => {
+  it.live("refresh returns the stored document (not the boot one), so its first downgrade acts on it", () =>
+    Effect.gen(function*() {
+      const prefix = uniquePrefix("lineage-first-read")
+      yield* Effect.promise(assertRedisReachable)
+      yield* Effect.promise(() => rawCommand("SET", `${prefix}:document`, JSON.stringify({ ...ENFORCE, version: 3 })))
+      const proxy = yield* proxied
+      proxy.setMode("down")
+      const a = yield* redisStore({ prefix, redis: { url: proxy.url }, seedIfEmpty: false })
+      proxy.setMode("forward")
+      // the first refresh that reaches Redis (the background read may or may not have come first)
+      let refreshed: RolloutDocument | undefined
+      yield* waitFor(
+        Effect.map(Effect.result(a.refresh), (r) => {
+          if (r._tag === "Success") refreshed = r.success
+          return r._tag === "Success"
+        }),
+        5_000,
+        "Redis answers"
+      )
+      assert.strictEqual(refreshed?.version, 3)
+      const result = yield* downgrade({ reason: "first read", source: "webhook" }).pipe(Effect.provideService(ModeStore, a))
+      assert.strictEqual(result.outcome, "downgraded")
+      assert.strictEqual(result.document.version, 4)
+      yield* cleanup(prefix)
+    }).pipe(Effect.provide(Logger.layer([])), isolated))
+})

@@ -151,13 +151,16 @@ export const makeLineage = (local: LocalState, backend: Backend, options: { read
     return yield* adopt(held, store)
   })
 
+  // read after the effect ran, never when it is built
+  const current = (): RolloutDocument => local.current
+
   const observe = (doc: RolloutDocument): Effect.Effect<RolloutDocument> =>
     Effect.suspend(() => {
       const held = local.current
       if (local.agreed && lineageOf(doc) === lineageOf(held) && doc.version >= held.version) {
-        return Effect.as(acceptDocument(local, doc), local.current)
+        return Effect.map(acceptDocument(local, doc), current)
       }
-      if (!local.agreed && doc.version > held.version) return Effect.as(acceptDocument(local, doc), local.current)
+      if (!local.agreed && doc.version > held.version) return Effect.map(acceptDocument(local, doc), current)
       return lock.withPermit(reconcile)
     })
 
