@@ -219,8 +219,11 @@ export interface StageValidationConfig {
    * absent: the legacy lineage (documents written before 0.4.0). Set by the `ModeStore`, never by a change
    */
   readonly lineage?: string
-  /** `"boot"`: this document is a boot seed of an empty store that nobody has changed since */
-  readonly seeded?: "boot"
+  /**
+   * set by the `ModeStore` until someone changes the document: `"boot"`, the boot seed of an empty
+   * store; `"restore"`, a document an instance restored after the store lost it
+   */
+  readonly seeded?: "boot" | "restore"
 }
 
 const withDefault = <S extends Schema.Top>(schema: S, value: S["Encoded"]) =>
@@ -242,7 +245,7 @@ const StageValidationConfigFields = Schema.Struct({
   docsUrl: withDefault(Schema.NonEmptyString, DEFAULT_DOCS_URL),
   version: withDefault(Version, 0),
   lineage: Schema.optionalKey(LineageId),
-  seeded: Schema.optionalKey(Schema.Literal("boot"))
+  seeded: Schema.optionalKey(Schema.Literals(["boot", "restore"]))
 })
 
 /**

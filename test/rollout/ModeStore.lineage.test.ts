@@ -63,6 +63,8 @@ const lineageChanges = (outcome: "adopted" | "restored") =>
 
 /** The document's identity: lineage, version and content. */
 const same = (a: RolloutDocument, b: RolloutDocument) => JSON.stringify(a) === JSON.stringify(b)
+/** `held`, restored: the same document marked `seeded: "restore"`. */
+const restoredFrom = (doc: RolloutDocument, held: RolloutDocument) => same(doc, { ...held, seeded: "restore" })
 const converged = (stores: ReadonlyArray<ModeStore["Service"]>) => () =>
   stores.every((s) => s.sync().synced && same(s.current(), stores[0]!.current()))
 
@@ -177,7 +179,7 @@ describe("the shared document's lineage (three instances, one prefix)", () => {
       proxyB.setMode("forward")
       const elapsed = yield* waitUntil(converged([a, b, c]), CONVERGENCE_BOUND_MS, "all follow the restored document")
       console.log(`lineage restore: converged ${elapsed} ms after the partition healed (refresh interval ${REFRESH_MS} ms)`)
-      assert.isTrue(same(c.current(), agreed), "the previous lineage's newest document, not the boot default")
+      assert.isTrue(restoredFrom(c.current(), agreed), "the previous lineage's newest document, not the boot default")
       assert.isFalse(rejects(a) || rejects(b) || rejects(c))
       assert.strictEqual(yield* lineageChanges("restored"), 1, "one instance restores; the other finds it restored")
       assert.strictEqual(yield* lineageChanges("adopted"), 1, "the seeding instance adopts it")
@@ -188,8 +190,30 @@ describe("the shared document's lineage (three instances, one prefix)", () => {
 
       const { document } = yield* c.set({ ...meta, document: { ...c.current(), dryRun: true }, expectedVersion: c.current().version })
       assert.strictEqual(document.version, agreed.version + 1)
+      assert.isUndefined(document.seeded, "a change drops the restore mark")
       yield* waitUntil(converged([a, b, c]), 2_000, "a change through C reaches A and B")
       assert.isTrue(a.current().dryRun && b.current().dryRun)
+      yield* cleanup(prefix)
+    }).pipe(Effect.provide(Logger.layer([])), isolated))
+
+  it.live("two old instances restore different versions: the newest restore wins, whoever came first", () =>
+    Effect.gen(function*() {
+      const prefix = uniquePrefix("lineage-restore-race")
+      const { a, b, proxyA, proxyB } = yield* enforcingPair(prefix)
+      proxyB.setMode("blackhole") // B stays at version 4
+      yield* a.set({ ...meta, document: { ...a.current(), enforcementPercent: 50 }, expectedVersion: 4 })
+      const newest = a.current()
+      proxyA.setMode("blackhole")
+      yield* Effect.promise(() => rawCommand("DEL", `${prefix}:document`, `${prefix}:history`))
+      const c = yield* redisStore({ prefix, initial: DEFAULT_DOCUMENT })
+      yield* waitUntil(() => c.sync().synced && c.current().seeded === "boot", 5_000, "C seeds")
+
+      proxyB.setMode("forward") // the older instance heals first and restores version 4
+      yield* waitUntil(() => c.current().version === 4 && c.current().seeded === "restore", CONVERGENCE_BOUND_MS, "B restores 4")
+      proxyA.setMode("forward") // the newer one restores over that untouched restore
+      yield* waitUntil(converged([a, b, c]), CONVERGENCE_BOUND_MS, "all on the newest document")
+      assert.isTrue(restoredFrom(a.current(), newest))
+      assert.strictEqual(b.current().enforcementPercent, 50)
       yield* cleanup(prefix)
     }).pipe(Effect.provide(Logger.layer([])), isolated))
 
@@ -206,7 +230,7 @@ describe("the shared document's lineage (three instances, one prefix)", () => {
       )
       const c = yield* redisStore({ prefix, initial: DEFAULT_DOCUMENT })
       yield* waitUntil(converged([a, b, c]), 5_000, "all on one document")
-      assert.isTrue(same(c.current(), agreed))
+      assert.isTrue(restoredFrom(c.current(), agreed))
       assert.isTrue(rejects(c))
       assert.strictEqual((yield* c.history(1))[0]?.action, "restore")
       yield* cleanup(prefix)

@@ -9,7 +9,8 @@
  * the store hold another lineage, or an older version of its own, reads the store again and then
  *
  * - **restores** its document into the store when the store holds only an untouched boot seed (or
- *   nothing at all): the newest agreed document wins over a boot default;
+ *   nothing at all), or an untouched restore of an older version of the same lineage: the newest
+ *   agreed document wins over a boot default (a restored document is marked `seeded: "restore"`);
  * - otherwise **adopts** the store's document, whatever its version: the store is the truth.
  *
  * Both are counted in `stage_validation_mode_lineage_changes_total{outcome}`, logged
@@ -39,6 +40,9 @@ export const continueLineage = (from: RolloutDocument, to: RolloutDocument, vers
   const { lineage: _lineage, seeded: _seeded, ...rest } = to
   return from.lineage === undefined ? { ...rest, version } : { ...rest, version, lineage: from.lineage }
 }
+
+const sameBut = (a: RolloutDocument, b: RolloutDocument): boolean =>
+  JSON.stringify({ ...a, seeded: undefined }) === JSON.stringify({ ...b, seeded: undefined })
 
 const STORE_META = { actor: "mode-store", source: "env" } as const
 
@@ -93,7 +97,7 @@ export const makeLineage = (local: LocalState, backend: Backend, options: { read
 
   /** Writes `held` back into a store that holds `store` (an untouched boot seed) or nothing. */
   const restore = Effect.fnUntraced(function*(held: RolloutDocument, store: RolloutDocument | null) {
-    const restored: RolloutDocument = held
+    const restored: RolloutDocument = held.seeded === undefined ? { ...held, seeded: "restore" } : held
     const entry = yield* entryOf(
       store,
       restored,
@@ -110,6 +114,7 @@ export const makeLineage = (local: LocalState, backend: Backend, options: { read
     // answer: the winner's publish or the next read decides
     if (result._tag === "Failure" || !result.success.ok) return local.current
     yield* Metric.update(Metric.withAttributes(modeLineageChangesTotal, { outcome: "restored" }), 1)
+    local.replace(restored)
     yield* markSynced(local, true)
     yield* announce("restored", entry, store, held)
     return local.current
@@ -143,11 +148,19 @@ export const makeLineage = (local: LocalState, backend: Backend, options: { read
       yield* markSynced(local, true)
       return store
     }
-    if (lineageOf(store) === lineageOf(held) && store.version >= held.version) {
+    const sameLineage = lineageOf(store) === lineageOf(held)
+    if (sameLineage && store.version > held.version) {
       yield* acceptDocument(local, store)
       return local.current
     }
-    if (store.seeded === "boot" && held.seeded !== "boot") return yield* restore(held, store)
+    if (sameLineage && store.version === held.version) {
+      // the same document, but for its mark (a restore of it): take the store's
+      if (sameBut(store, held)) local.replace(store)
+      else yield* adopt(held, store)
+      return local.current
+    }
+    const overwritable = store.seeded === "boot" || (store.seeded === "restore" && sameLineage)
+    if (overwritable && held.seeded !== "boot") return yield* restore(held, store)
     return yield* adopt(held, store)
   })
 
@@ -157,7 +170,10 @@ export const makeLineage = (local: LocalState, backend: Backend, options: { read
   const observe = (doc: RolloutDocument): Effect.Effect<RolloutDocument> =>
     Effect.suspend(() => {
       const held = local.current
-      if (local.agreed && lineageOf(doc) === lineageOf(held) && doc.version >= held.version) {
+      if (
+        local.agreed && lineageOf(doc) === lineageOf(held) &&
+        (doc.version > held.version || (doc.version === held.version && doc.seeded === held.seeded))
+      ) {
         return Effect.map(acceptDocument(local, doc), current)
       }
       if (!local.agreed && doc.version > held.version) return Effect.map(acceptDocument(local, doc), current)
