@@ -19,6 +19,7 @@ export {
   modeChangesTotal,
   modeDocumentsRejectedTotal,
   modeFetchFailuresTotal,
+  modeLineageChangesTotal,
   modeStoreSyncedGauge,
   VALIDATION_DURATION_BOUNDARIES,
   validationDurationSeconds,

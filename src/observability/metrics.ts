@@ -240,6 +240,21 @@ export const modeChangesTotal: Metric.Counter<number> = incrementalCounter(
 )
 
 /**
+ * `stage_validation_mode_lineage_changes_total{outcome}`: the shared document was lost and re-created;
+ * this instance `adopted` the store's document (another lineage, an older version) or `restored` its own.
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { modeLineageChangesTotal } from "stage-normalization/observability"
+ * const adopted = Metric.value(Metric.withAttributes(modeLineageChangesTotal, { outcome: "adopted" }))
+ * ```
+ * @since 0.4.0
+ * @category metrics
+ */
+export const modeLineageChangesTotal: Metric.Counter<number> = incrementalCounter(
+  "stage_validation_mode_lineage_changes_total", "Shared rollout document lost: adopted or restored by this instance")
+
+/**
  * The values of the `outcome` label of `stage_validation_webhook_total`: `downgraded` (enforce →
  * warn applied), `already_downgraded` (a new firing alert, but nothing was enforcing any more),
  * `duplicate` (a redelivery, or a repeat of the same alert within the cooldown), `resolved`,

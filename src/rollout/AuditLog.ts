@@ -39,7 +39,9 @@ export type AuditSource = typeof AuditSource.Type
 
 /**
  * What kind of change: a direct `set`, a `promote` step, a `downgrade`, a `resolved` alert signal,
- * or the `seed` of an empty shared store from the boot (env / preset) document.
+ * the `seed` of an empty shared store from the boot (env / preset) document, the `restore` of the
+ * newest document an instance holds into a lost (empty or boot-seeded) store, or an instance's
+ * `adopt`ion of a shared document of another lineage (after the store was lost and re-created).
  *
  * @example
  * ```ts
@@ -50,7 +52,7 @@ export type AuditSource = typeof AuditSource.Type
  * @since 0.1.0
  * @category schemas
  */
-export const AuditAction = Schema.Literals(["set", "promote", "downgrade", "resolved", "seed"])
+export const AuditAction = Schema.Literals(["set", "promote", "downgrade", "resolved", "seed", "restore", "adopt"])
 
 /**
  * @example
@@ -147,7 +149,9 @@ export const AuditEntry = Schema.Struct({
   action: AuditAction,
   outcome: AuditOutcome,
   forced: Schema.Boolean,
-  gate: Schema.optionalKey(GateDecision)
+  gate: Schema.optionalKey(GateDecision),
+  /** the unreadable stored value this change replaced (at most 8 KiB of it), kept for the record */
+  replaced: Schema.optionalKey(Schema.String)
 })
 
 /**
@@ -282,6 +286,7 @@ export const makeAuditEntry = (options: {
   readonly outcome: AuditOutcome
   readonly forced: boolean
   readonly at: Date
+  readonly replaced?: string | undefined
 }): AuditEntry => ({
   from: options.from,
   to: options.to,
@@ -294,7 +299,8 @@ export const makeAuditEntry = (options: {
   action: options.action,
   outcome: options.outcome,
   forced: options.forced,
-  ...(options.meta.gate !== undefined ? { gate: options.meta.gate } : {})
+  ...(options.meta.gate !== undefined ? { gate: options.meta.gate } : {}),
+  ...(options.replaced !== undefined ? { replaced: options.replaced.slice(0, 8_192) } : {})
 })
 
 /**

@@ -11,7 +11,7 @@
  */
 import { Effect, Schema } from "effect"
 import { documentBoundsViolation } from "./DocumentBounds.ts"
-import { HeaderName, IsoDate, Percent, RouteKey, RouteTemplate, Salt, Version } from "./internal/configFields.ts"
+import { HeaderName, IsoDate, LineageId, Percent, RouteKey, RouteTemplate, Salt, Version } from "./internal/configFields.ts"
 
 /**
  * What stage validation does on a route: `off` observes only, `warn` validates and emits headers,
@@ -215,6 +215,16 @@ export interface StageValidationConfig {
   readonly docsUrl?: string
   /** document version, incremented by every change in the `ModeStore`; default 0 */
   readonly version?: number
+  /**
+   * the shared document's lineage, created when an empty store is seeded and kept by every change;
+   * absent: the legacy lineage (documents written before 0.4.0). Set by the `ModeStore`, never by a change
+   */
+  readonly lineage?: string
+  /**
+   * set by the `ModeStore` until someone changes the document: `"boot"`, the boot seed of an empty
+   * store; `"restore"`, a document an instance restored after the store lost it
+   */
+  readonly seeded?: "boot" | "restore"
 }
 
 const withDefault = <S extends Schema.Top>(schema: S, value: S["Encoded"]) =>
@@ -234,7 +244,9 @@ const StageValidationConfigFields = Schema.Struct({
   deprecationDate: Schema.optionalKey(IsoDate),
   sunsetDate: Schema.optionalKey(IsoDate),
   docsUrl: withDefault(Schema.NonEmptyString, DEFAULT_DOCS_URL),
-  version: withDefault(Version, 0)
+  version: withDefault(Version, 0),
+  lineage: Schema.optionalKey(LineageId),
+  seeded: Schema.optionalKey(Schema.Literals(["boot", "restore"]))
 })
 
 /**

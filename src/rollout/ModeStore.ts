@@ -10,6 +10,10 @@
  * - `changes`: a `Stream` of documents (the current one first).
  * - `history`: the bounded audit history, newest first.
  *
+ * The shared document carries a lineage: after Redis lost it, an instance restores its newest agreed
+ * document over an empty store or an untouched boot seed, and otherwise adopts the store's document
+ * whatever its version (see `internal/lineage.ts`), so every instance converges on one document.
+ *
  * Layers: {@link ModeStore.layerMemory} (one process, tests), {@link ModeStore.layerRedis} (its own
  * Redis connection, made in the background), {@link ModeStore.layerRedisFrom} (an existing
  * `Redis` service), {@link ModeStore.layerRedisConfig} (boot document from the environment).
@@ -24,6 +28,7 @@ import type { BackfillStatus } from "./BackfillStatus.ts"
 import { type RolloutDocument, type StageValidationConfig, StageValidationConfig as ConfigSchema } from "./Config.ts"
 import { loadStageValidationEnv } from "./EnvConfig.ts"
 import { makeCore } from "./internal/core.ts"
+import { makeLineage } from "./internal/lineage.ts"
 import { makeLocalState } from "./internal/localState.ts"
 import { makeMemoryBackend } from "./internal/memory.ts"
 import { makeRedisBackend, redisKeys, startSync } from "./internal/redisBackend.ts"
@@ -59,7 +64,11 @@ export interface RedisModeStoreOptions {
   readonly writeTimeout?: Duration.Input | undefined
   /** Audit history cap. Default 1,000. */
   readonly historyLimit?: number | undefined
-  /** Write the boot document when Redis holds none (audited, source `env`). Default true. */
+  /**
+   * When Redis holds no document: seed the boot document as a new lineage (audited `seed`, source
+   * `env`, marked `seeded: "boot"`), or — an instance that holds an agreed document — restore that
+   * one (audited `restore`). Default true; false writes nothing into an empty store.
+   */
   readonly seedIfEmpty?: boolean | undefined
   /**
    * What the instance decides before it has read the shared document once (Redis unreachable at
@@ -141,9 +150,10 @@ const makeRedisStore = Effect.fnUntraced(function*<E>(
   const holder: RedisHolder = { redis: undefined, connected: yield* Deferred.make<Redis.Redis["Service"]>() }
   const rejections = makeRejections(settings.keys.channel)
   const backend = makeRedisBackend(holder, settings, rejections)
-  const service = yield* makeCore(local, backend)
+  const lineage = makeLineage(local, backend, settings)
+  const service = yield* makeCore(local, backend, lineage)
   yield* connect(holder)
-  yield* startSync(local, backend, holder, settings, rejections)
+  yield* startSync(local, backend, holder, settings, rejections, lineage)
   return service
 })
 

@@ -137,3 +137,19 @@ export const Percent = Schema.Finite.pipe(
 export const Version = Schema.Int.pipe(
   Schema.check(Schema.isBetween({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, { message: "version must be an integer ≥ 0" }))
 )
+
+/**
+ * The document's lineage id: 1 to 64 characters of `[A-Za-z0-9._:-]`, created when an empty
+ * shared store is seeded.
+ *
+ * @since 0.4.0
+ * @category schemas
+ * @internal
+ */
+export const LineageId = Schema.String.pipe(
+  Schema.check(
+    Schema.makeFilter((s: string) =>
+      /^[A-Za-z0-9._:-]{1,64}$/.test(s) ? undefined : `expected a lineage id of 1-64 characters [A-Za-z0-9._:-], got ${JSON.stringify(s.slice(0, 80))}`
+    )
+  )
+)

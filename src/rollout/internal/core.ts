@@ -23,56 +23,17 @@ import { checkFinalisation, enforcesReads } from "../FinalisationGuard.ts"
 import { ModeStoreError } from "../ModeStoreError.ts"
 import type { ChangeResult, ModeStoreService, ModifyRequest, RecordRequest, SetRequest } from "../ModeStoreService.ts"
 import { modeChangesTotal, modeDocumentsRejectedTotal, modeFetchFailuresTotal } from "../../observability/metrics.ts"
-import { acceptDocument, type LocalState, markSynced, recordGauges } from "./localState.ts"
+import type { Backend } from "./backend.ts"
+import { continueLineage, expectedOf, makeLineage, newLineageId } from "./lineage.ts"
+import { type LocalState, markSynced, recordGauges } from "./localState.ts"
 import { now } from "../../shared/WallClock.ts"
-
-/** @internal */
-export type CasResult =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly current: RolloutDocument | undefined }
-
-/**
- * A read of the shared document: nothing stored, a document that decoded, or one that did not
- * (rejected whole: neither its content nor its version is ever adopted). `raw` is what was stored,
- * so that a repair compare-and-sets against exactly that value; `agreedVersion` is the newest
- * version the shared audit history records as applied (the version a repair continues from).
- *
- * @internal
- */
-export type Loaded =
-  | { readonly _tag: "Missing" }
-  | { readonly _tag: "Valid"; readonly document: RolloutDocument }
-  | {
-    readonly _tag: "Rejected"
-    readonly raw: string
-    readonly error: ModeStoreError
-    readonly agreedVersion: number | undefined
-  }
-
-/** @internal */
-export interface Backend {
-  /** A fresh read of the shared document. Fails only when the store cannot be read. */
-  readonly load: Effect.Effect<Loaded, ModeStoreError>
-  /**
-   * Stores `next` and appends `entry` iff the shared version is `expected` (missing counts as
-   * `missingVersion`; so does the stored value `replacing`, a rejected document being repaired).
-   */
-  readonly compareAndSet: (
-    expected: number,
-    missingVersion: number,
-    next: RolloutDocument,
-    entry: AuditEntry,
-    replacing?: string | undefined
-  ) => Effect.Effect<CasResult, ModeStoreError>
-  readonly append: (entry: AuditEntry) => Effect.Effect<void, ModeStoreError>
-  readonly history: (limit: number) => Effect.Effect<ReadonlyArray<AuditEntry>, ModeStoreError>
-}
 
 const conflict = (expected: number, actual: number) =>
   new ModeStoreError({ reason: { _tag: "VersionConflict", expected, actual } })
 
+// `seeded` only marks a boot seed nobody changed: a change that changes nothing else keeps it
 const sameContent = (a: RolloutDocument, b: RolloutDocument): boolean =>
-  JSON.stringify({ ...a, version: 0 }) === JSON.stringify({ ...b, version: 0 })
+  JSON.stringify({ ...a, version: 0, seeded: undefined }) === JSON.stringify({ ...b, version: 0, seeded: undefined })
 
 /**
  * Builds the service from a local state and a backend. Logs one structured warning when the boot
@@ -81,7 +42,11 @@ const sameContent = (a: RolloutDocument, b: RolloutDocument): boolean =>
  *
  * @internal
  */
-export const makeCore = Effect.fnUntraced(function*(local: LocalState, backend: Backend) {
+export const makeCore = Effect.fnUntraced(function*(
+  local: LocalState,
+  backend: Backend,
+  lineage: ReturnType<typeof makeLineage> = makeLineage(local, backend, { seedIfEmpty: false })
+) {
   const backfill = yield* BackfillStatus
   const withBackfill = <A, E>(effect: Effect.Effect<A, E, BackfillStatus>) =>
     Effect.provideService(effect, BackfillStatus, backfill)
@@ -142,10 +107,11 @@ export const makeCore = Effect.fnUntraced(function*(local: LocalState, backend: 
         )
       )
     )
-    const entry = makeAuditEntry({ from, to, meta, action, outcome: "applied", forced: force || guard.forced, at })
-    const result = yield* backend.compareAndSet(from.version, from.version, to, entry, placeholders.get(from))
+    const replacing = placeholders.get(from)
+    const entry = makeAuditEntry({ from, to, meta, action, outcome: "applied", forced: force || guard.forced, at, replaced: replacing })
+    const result = yield* backend.compareAndSet(expectedOf(from), from.version, to, entry, replacing)
     if (!result.ok) {
-      if (result.current !== undefined) yield* acceptDocument(local, result.current)
+      if (result.current !== undefined) yield* lineage.observe(result.current)
       return yield* conflict(from.version, result.current?.version ?? -1)
     }
     local.accept(to) // no-op when the backend already did
@@ -165,7 +131,7 @@ export const makeCore = Effect.fnUntraced(function*(local: LocalState, backend: 
       case "Missing":
         return Effect.succeed(local.current)
       case "Valid":
-        return Effect.as(acceptDocument(local, loaded.document), loaded.document)
+        return lineage.observe(loaded.document)
       case "Rejected":
         return Effect.fail(loaded.error)
     }
@@ -188,9 +154,11 @@ export const makeCore = Effect.fnUntraced(function*(local: LocalState, backend: 
   const fresh = Effect.flatMap(backend.load, (loaded) => {
     switch (loaded._tag) {
       case "Missing":
-        return Effect.succeed(local.current)
+        // a change into an empty store: the document this instance agreed on continues its lineage;
+        // a boot document starts a new one
+        return Effect.succeed(local.agreed ? local.current : { ...local.current, lineage: newLineageId() })
       case "Valid":
-        return Effect.as(acceptDocument(local, loaded.document), loaded.document)
+        return lineage.observe(loaded.document)
       case "Rejected": {
         const version = Math.max(local.current.version, loaded.agreedVersion ?? 0)
         const from: RolloutDocument = { ...local.current, version }
@@ -214,7 +182,7 @@ export const makeCore = Effect.fnUntraced(function*(local: LocalState, backend: 
     )
     const from = yield* fresh
     if (from.version !== request.expectedVersion) return yield* conflict(request.expectedVersion, from.version)
-    const to: RolloutDocument = { ...decoded, version: from.version + 1 }
+    const to = continueLineage(from, decoded, from.version + 1)
     if (unchanged(from, to)) return { document: from, entry: undefined } satisfies ChangeResult
     return yield* commit(from, to, request, request.action ?? "set", request.force === true)
   })
@@ -226,7 +194,7 @@ export const makeCore = Effect.fnUntraced(function*(local: LocalState, backend: 
       const decoded = yield* decodeRolloutDocument(proposed).pipe(
         Effect.mapError((error) => new ModeStoreError({ reason: { _tag: "InvalidDocument", message: error.message } }))
       )
-      const to: RolloutDocument = { ...decoded, version: from.version + 1 }
+      const to = continueLineage(from, decoded, from.version + 1)
       if (unchanged(from, to)) return { document: from, entry: undefined } satisfies ChangeResult
       const result = yield* Effect.result(commit(from, to, request, request.action ?? "set", request.force === true))
       if (result._tag === "Success") return result.success

@@ -44,12 +44,14 @@ export class LocalState {
   private view: RolloutDocument
   private synced: boolean
   private why: string | undefined
+  private fromStore: boolean
   readonly policy: UnsyncedPolicy
   readonly pubsub: PubSub.PubSub<RolloutDocument>
 
   constructor(initial: RolloutDocument, pubsub: PubSub.PubSub<RolloutDocument>, options: LocalStateOptions) {
     this.value = initial
     this.synced = options.synced
+    this.fromStore = options.synced
     this.policy = options.policy
     this.why = options.synced ? undefined : "the shared rollout document has not been read yet"
     this.view = this.viewOf(initial)
@@ -82,13 +84,31 @@ export class LocalState {
     if (!this.synced) this.why = reason
   }
 
+  /**
+   * Whether `current` is a document the shared store held (read, written or restored), as opposed
+   * to the boot document of an instance that has not read one yet.
+   */
+  get agreed(): boolean {
+    return this.fromStore
+  }
+
   /** Replaces the value when `doc` is newer; returns whether it did. */
   accept(doc: RolloutDocument): boolean {
     if (doc.version <= this.value.version) return false
+    this.replace(doc)
+    return true
+  }
+
+  /**
+   * Replaces the value whatever its version: the shared store's document of another lineage (or
+   * one the store went back to), which the store says is the truth.
+   */
+  replace(doc: RolloutDocument): void {
+    this.fromStore = true
+    if (doc === this.value) return
     this.value = doc
     this.view = this.viewOf(doc)
     PubSub.publishUnsafe(this.pubsub, doc)
-    return true
   }
 
   /** Marks the shared document as read; returns whether this was the first time. */

@@ -5,7 +5,8 @@
  */
 import { Effect } from "effect"
 import { AUDIT_HISTORY_LIMIT, type AuditEntry, AuditRing } from "../AuditLog.ts"
-import type { Backend } from "./core.ts"
+import type { Backend } from "./backend.ts"
+import { lineageOf } from "./lineage.ts"
 import type { LocalState } from "./localState.ts"
 
 /** @internal */
@@ -15,7 +16,10 @@ export const makeMemoryBackend = (local: LocalState, historyLimit: number = AUDI
     load: Effect.sync(() => ({ _tag: "Valid", document: local.current } as const)),
     compareAndSet: (expected, _missingVersion, next, entry) =>
       Effect.sync(() => {
-        if (local.current.version !== expected) return { ok: false, current: local.current } as const
+        const current = local.current
+        if (current.version !== expected.version || lineageOf(current) !== expected.lineage) {
+          return { ok: false, current } as const
+        }
         // compare and set in one synchronous step: no other fiber can interleave
         local.accept(next)
         ring.push(entry)

@@ -15,13 +15,12 @@
  */
 import { Deferred, Duration, Effect, Metric, Queue, Schedule } from "effect"
 import { Redis } from "effect/persistence"
-import { type AuditEntry, decodeAuditEntry, encodeAuditEntry, makeAuditEntry } from "../AuditLog.ts"
-import type { RolloutDocument } from "../Config.ts"
+import { decodeAuditEntry, encodeAuditEntry } from "../AuditLog.ts"
 import { ModeStoreError } from "../ModeStoreError.ts"
 import { modeFetchFailuresTotal } from "../../observability/metrics.ts"
-import { now } from "../../shared/WallClock.ts"
-import type { Backend, CasResult, Loaded } from "./core.ts"
-import { acceptDocument, type LocalState, markSynced } from "./localState.ts"
+import type { Backend, CasResult, Loaded } from "./backend.ts"
+import type { makeLineage } from "./lineage.ts"
+import type { LocalState } from "./localState.ts"
 import { type RedisHolder, retryInBackground } from "../RedisConnection.ts"
 import { effectiveTimeout } from "./storeTimeout.ts"
 import {
@@ -58,9 +57,11 @@ export interface RedisSettings {
 }
 
 // KEYS: document, history. ARGV: expected version, next document, audit entry, history limit,
-// version assumed when the document is missing or unreadable, channel, and the stored value being
+// version assumed when the document is missing or unreadable, channel, the stored value being
 // repaired ('' for none): a rejected document the client saw, which counts as `missingVersion`
-// whatever `version` it claims (a rejected document's version is never trusted).
+// whatever `version` it claims (a rejected document's version is never trusted), and the
+// expected lineage ('' for the legacy lineage: a document without one; a missing or repaired
+// document counts as the expected lineage).
 const casScript = Redis.script(
   (
     documentKey: string,
@@ -71,18 +72,23 @@ const casScript = Redis.script(
     limit: number,
     missingVersion: number,
     channel: string,
-    replacing: string
-  ) => [documentKey, historyKey, expected, next, entry, limit, missingVersion, channel, replacing],
+    replacing: string,
+    lineage: string
+  ) => [documentKey, historyKey, expected, next, entry, limit, missingVersion, channel, replacing, lineage],
   {
     numberOfKeys: 2,
     lua: `
 local cur = redis.call('GET', KEYS[1])
 local v = tonumber(ARGV[5])
+local lineage = ARGV[8]
 if cur and not (ARGV[7] ~= '' and cur == ARGV[7]) then
   local ok, decoded = pcall(cjson.decode, cur)
-  if ok and type(decoded) == 'table' and type(decoded.version) == 'number' then v = decoded.version end
+  if ok and type(decoded) == 'table' and type(decoded.version) == 'number' then
+    v = decoded.version
+    if type(decoded.lineage) == 'string' then lineage = decoded.lineage else lineage = '' end
+  end
 end
-if v ~= tonumber(ARGV[1]) then
+if v ~= tonumber(ARGV[1]) or lineage ~= ARGV[8] then
   if cur then return {0, cur} end
   return {0}
 end
@@ -155,13 +161,14 @@ export const makeRedisBackend = (
           redis.eval(casScript)(
             keys.document,
             keys.history,
-            expected,
+            expected.version,
             encodeDocument(next),
             encodeAuditEntry(entry),
             settings.historyLimit,
             missingVersion,
             keys.channel,
-            replacing ?? ""
+            replacing ?? "",
+            expected.lineage
           ),
           (reply): Effect.Effect<CasResult> => {
             if (reply[0] === 1) return Effect.succeed({ ok: true } as const)
@@ -201,33 +208,10 @@ export const startSync = Effect.fnUntraced(function*(
   backend: Backend,
   holder: RedisHolder,
   settings: RedisSettings,
-  rejections: ReturnType<typeof makeRejections>
+  rejections: ReturnType<typeof makeRejections>,
+  lineage: ReturnType<typeof makeLineage>
 ) {
   let consecutiveFailures = 0
-
-  const seed = Effect.gen(function*() {
-    const at = yield* now
-    const boot = local.current
-    const next: RolloutDocument = { ...boot, version: boot.version + 1 }
-    const entry: AuditEntry = makeAuditEntry({
-      from: null,
-      to: next,
-      meta: { actor: "boot", reason: "seed the empty shared rollout document from the boot configuration", source: "env" },
-      action: "seed",
-      outcome: "applied",
-      forced: false,
-      at
-    })
-    const result = yield* backend.compareAndSet(boot.version, boot.version, next, entry)
-    if (result.ok) {
-      yield* acceptDocument(local, next)
-      yield* Effect.logInfo({ event: "stage_validation.audit", ...entry }).pipe(
-        Effect.annotateLogs({ event: "stage_validation.audit", outcome: "applied", action: "seed" })
-      )
-    } else if (result.current !== undefined) {
-      yield* acceptDocument(local, result.current)
-    }
-  })
 
   const refreshOnce = Effect.gen(function*() {
     const result = yield* Effect.result(backend.load)
@@ -261,13 +245,13 @@ export const startSync = Effect.fnUntraced(function*(
     const loaded = result.success
     switch (loaded._tag) {
       case "Valid":
-        yield* acceptDocument(local, loaded.document)
+        yield* lineage.observe(loaded.document)
         break
       case "Missing":
-        // nothing stored: seed it from the boot document, or (not seeding) the boot document is
-        // what every instance serves; either way the store answered
-        if (settings.seedIfEmpty) yield* seed.pipe(Effect.ignore)
-        else yield* markSynced(local)
+        // nothing stored: an instance holding an agreed document restores it, a booting one seeds
+        // the boot document (a new lineage), or (not seeding) the boot document is what every
+        // instance serves; either way the store answered
+        yield* lineage.onMissing.pipe(Effect.ignore)
         break
       case "Rejected":
         // counted and logged by the backend; nothing adopted, the version does not move
@@ -290,7 +274,7 @@ export const startSync = Effect.fnUntraced(function*(
       const doc = yield* Effect.result(decodeDocument(message.message))
       if (doc._tag === "Success") {
         rejections.accepted()
-        yield* acceptDocument(local, doc.success)
+        yield* lineage.observe(doc.success)
       } else {
         yield* rejections.rejected(message.message, doc.failure, "publish")
       }
