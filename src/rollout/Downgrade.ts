@@ -29,6 +29,7 @@
 import { Clock, Duration, Effect, Metric } from "effect"
 import { DOWNGRADE_FAILURE_REASONS, downgradeFailuresTotal } from "../observability/DowngradeMetrics.ts"
 import type { AuditSource } from "./AuditLog.ts"
+import { AUDIT_TEXT_MAX_LENGTH, escapeAuditText } from "./AuditText.ts"
 import type { Mode, RolloutDocument } from "./Config.ts"
 import type { BackfillNotVerifiedError } from "./FinalisationGuard.ts"
 import { ModeStore } from "./ModeStore.ts"
@@ -180,9 +181,16 @@ export const downgrade = Effect.fn("downgrade")(function*(
   )
 })
 
+const safeText = (text: string): string => {
+  const escaped = escapeAuditText(text).slice(0, AUDIT_TEXT_MAX_LENGTH)
+  return escaped.trim().length > 0 ? escaped : "(blank)"
+}
+
 const applyDowngrade = Effect.fnUntraced(function*(request: DowngradeRequest) {
   const store = yield* ModeStore
-  const meta = { actor: request.actor ?? request.source, reason: request.reason, source: request.source }
+  // The reason may quote the alert's payload (its groupKey): escaped and bounded here, so the
+  // store's audit-text check can never refuse the one change that makes the rollout safer
+  const meta = { actor: safeText(request.actor ?? request.source), reason: safeText(request.reason), source: request.source }
 
   if (request.signal === "resolved") {
     yield* store.audit({ ...meta, action: "resolved", outcome: "ignored" })
@@ -203,7 +211,7 @@ const applyDowngrade = Effect.fnUntraced(function*(request: DowngradeRequest) {
   const now = yield* Clock.currentTimeMillis
   const recent = yield* store.history(200).pipe(Effect.orElseSucceed(() => []))
   const inCooldown = recent.some((e) =>
-    e.outcome === "applied" && e.action === "downgrade" && e.reason === request.reason &&
+    e.outcome === "applied" && e.action === "downgrade" && e.reason === meta.reason &&
     now - Date.parse(e.at) < Duration.toMillis(cooldown)
   )
   const outcome = inCooldown ? "duplicate" : "already_downgraded"
@@ -211,7 +219,7 @@ const applyDowngrade = Effect.fnUntraced(function*(request: DowngradeRequest) {
   // not a failed downgrade
   yield* store.audit({
     ...meta,
-    reason: `${request.reason} (${inCooldown ? "repeat within the cooldown" : "already downgraded: nothing is enforcing"})`,
+    reason: safeText(`${request.reason} (${inCooldown ? "repeat within the cooldown" : "already downgraded: nothing is enforcing"})`),
     action: "downgrade",
     outcome
   }).pipe(

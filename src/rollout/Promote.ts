@@ -11,6 +11,7 @@
  */
 import { Clock, Effect, Metric } from "effect"
 import type { ChangeMeta } from "./AuditLog.ts"
+import { escapeAuditText } from "./AuditText.ts"
 import type { RolloutDocument } from "./Config.ts"
 import { type GateDecision, makeGateDecision } from "./GateDecision.ts"
 import { MetricsSource } from "./MetricsSource.ts"
@@ -201,7 +202,8 @@ export const promote = Effect.fn("promote")(function*(request: PromoteRequest) {
       windows: []
     }
   const force = request.force === true
-  const gateNote = `gate ${evaluation.verdict}: ${evaluation.reasons.join("; ")}`
+  // escaped: the reasons may quote a metrics backend's error text
+  const gateNote = escapeAuditText(`gate ${evaluation.verdict}: ${evaluation.reasons.join("; ")}`)
   yield* recordGateMetrics(evaluation.verdict, evaluation.table)
   const decisionOf = (decision: GateDecision["decision"]) =>
     makeGateDecision({

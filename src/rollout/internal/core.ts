@@ -17,6 +17,7 @@ import {
   logAuditEntry,
   makeAuditEntry
 } from "../AuditLog.ts"
+import { auditTextProblem, hasUnsafeAuditCharacter } from "../AuditText.ts"
 import { BackfillStatus } from "../BackfillStatus.ts"
 import { decodeRolloutDocument, type RolloutDocument } from "../Config.ts"
 import { checkFinalisation, enforcesReads } from "../FinalisationGuard.ts"
@@ -34,6 +35,20 @@ const conflict = (expected: number, actual: number) =>
 // `seeded` only marks a boot seed nobody changed: a change that changes nothing else keeps it
 const sameContent = (a: RolloutDocument, b: RolloutDocument): boolean =>
   JSON.stringify({ ...a, version: 0, seeded: undefined }) === JSON.stringify({ ...b, version: 0, seeded: undefined })
+
+// Audited text is text: a change whose actor or reason holds control or invisible characters is
+// refused before anything is read or written (the HTTP and CLI entry points refuse it earlier,
+// with their own 400 / exit 2, and bound its length; this is the library caller's typed error).
+// Text the library composes itself (gate notes, alert reasons) is escaped where it is composed.
+const refuseUnsafeText = (meta: { readonly actor: string; readonly reason: string }) => {
+  for (const field of ["actor", "reason"] as const) {
+    if (hasUnsafeAuditCharacter(meta[field])) {
+      const message = auditTextProblem(field, meta[field]) ?? `${field} must not contain control characters`
+      return Effect.fail(new ModeStoreError({ reason: { _tag: "InvalidDocument", message } }))
+    }
+  }
+  return Effect.void
+}
 
 /**
  * Builds the service from a local state and a backend. Logs one structured warning when the boot
@@ -177,6 +192,7 @@ export const makeCore = Effect.fnUntraced(function*(
   })
 
   const set = Effect.fn("ModeStore.set")(function*(request: SetRequest) {
+    yield* refuseUnsafeText(request)
     const decoded = yield* decodeRolloutDocument(request.document).pipe(
       Effect.mapError((error) => new ModeStoreError({ reason: { _tag: "InvalidDocument", message: error.message } }))
     )
@@ -188,6 +204,7 @@ export const makeCore = Effect.fnUntraced(function*(
   })
 
   const modify = Effect.fn("ModeStore.modify")(function*(request: ModifyRequest) {
+    yield* refuseUnsafeText(request)
     for (let attempt = 0;; attempt++) {
       const from = yield* fresh
       const proposed = request.update(from)
@@ -205,6 +222,7 @@ export const makeCore = Effect.fnUntraced(function*(
   })
 
   const audit = Effect.fn("ModeStore.audit")(function*(request: RecordRequest) {
+    yield* refuseUnsafeText(request)
     const current = local.current
     const at = yield* now
     const outcome: AuditOutcome = request.outcome
