@@ -10,6 +10,9 @@ import { assert, describe, it, layer, type Vitest } from "@effect/vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { rollback } from "../../src/migration/rollback/Rollback.ts"
+import { readDistributionJson } from "../../src/migration/run/DistributionJson.ts"
+import { planDistributionJson } from "../../src/migration/run/DistributionPlan.ts"
+import { sumExact } from "../../src/migration/run/DistributionSum.ts"
 import { migrate, type MigrateOptions } from "../../src/migration/run/Runner.ts"
 import { verify } from "../../src/migration/verify/Verify.ts"
 import { layerScratchEmbedded, layerScratchPostgres, requirePostgres, uniqueName } from "./support/Databases.ts"
@@ -63,6 +66,29 @@ const texts = (table: string) =>
     const rows = yield* sql.unsafe<{ id: string; v: string }>(`SELECT id::text AS id, mix::text AS v FROM ${table} ORDER BY id`)
     return rows.map((r) => `${r.id} ${r.v}`)
   })
+
+/**
+ * Real PostgreSQL only: the embedded database (PGlite) does not store jsonb nested 6,000 deep
+ * (the query returns no row), and shallower values do not reach JSON.stringify's recursion limit.
+ */
+const deepSuite = (it: Vitest.MethodsNonLive<SqlClient.SqlClient>) => {
+  it.effect("an extra field nested deeper than JSON.stringify recurses is carried through exactly", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const table = uniqueName("exact_deep")
+      const depth = 6_000
+      const nested = `${"[".repeat(depth)}${BIG}${"]".repeat(depth)}`
+      yield* sql.unsafe(`CREATE TABLE ${table} (id bigint PRIMARY KEY, mix jsonb)`).unprepared
+      yield* sql.unsafe(`INSERT INTO ${table} VALUES (1, $1::jsonb)`, [`[{"stage": "Series A", "weight": 1, "deep": ${nested}}]`])
+      const run = yield* migrate({ table, column: "mix", ...fast })
+      assert.deepStrictEqual([run.status, run.totals.updated], ["succeeded", 1])
+      const rows = yield* sql.unsafe<{ same: boolean }>(
+        `SELECT mix = $1::jsonb AS same FROM ${table} WHERE id = 1`,
+        [`[{"stage": "series-a", "weight": 1, "deep": ${nested}}]`]
+      )
+      assert.isTrue(rows[0]!.same)
+    }))
+}
 
 const suite = (it: Vitest.MethodsNonLive<SqlClient.SqlClient>) => {
   it.effect("migrate keeps every number's exact text (merged weights summed as numeric); rollback restores every byte", () =>
@@ -157,8 +183,42 @@ const suite = (it: Vitest.MethodsNonLive<SqlClient.SqlClient>) => {
     }))
 }
 
+describe("exact JSON text (pure)", () => {
+  it("sums like numeric; keeps a single term; refuses what is not a number", () => {
+    assert.strictEqual(sumExact(["0.1", "0.2"]), "0.3")
+    assert.strictEqual(sumExact(["0.10", "0.2"]), "0.30")
+    assert.strictEqual(sumExact([TINY, "0.5"]), `0.5${"0".repeat(398)}1`)
+    assert.strictEqual(sumExact([BIG, ID]), "12354686100489308883")
+    assert.strictEqual(sumExact(["1E+3", "1e-3"]), "1000.001")
+    assert.strictEqual(sumExact(["-0.0", "0"]), "0.0")
+    assert.strictEqual(sumExact([TINY]), TINY)
+    assert.isUndefined(sumExact(["1e999999999", "1"]))
+    assert.isUndefined(sumExact(["\"1\"", "1"]))
+  })
+
+  it("reads only as deep as it must, whatever the spacing; duplicate fields read as JSON.parse does", () => {
+    const nested = String.raw`{"a": [1, "]}\\\"", {}]}`
+    const doc = readDistributionJson(` [ {"stage" : "Seed" ,"weight":${THIRD}, "x": ${nested}} , "s", 2 ] `)
+    assert.strictEqual(doc._tag, "Array")
+    if (doc._tag !== "Array") return
+    assert.deepStrictEqual(doc.items[0], {
+      _tag: "Fields",
+      fields: [["stage", { _tag: "Raw", text: "\"Seed\"" }], ["weight", { _tag: "Raw", text: THIRD }], ["x", { _tag: "Raw", text: nested }]]
+    })
+    assert.deepStrictEqual(doc.items.slice(1), [{ _tag: "Raw", text: "\"s\"" }, { _tag: "Raw", text: "2" }])
+    const dup = planDistributionJson(`{"Seed": 1, "Seed": ${BIG}}`)
+    assert.strictEqual(dup._tag === "Changed" ? dup.json : "", `{"seed":${BIG}}`)
+    const proto = planDistributionJson(`[{"stage": "Seed", "weight": 1, "__proto__": ${BIG}}]`)
+    assert.strictEqual(proto._tag === "Changed" ? proto.json : "", `[{"stage":"seed","weight":1,"__proto__":${BIG}}]`)
+    assert.deepStrictEqual(planDistributionJson("{not json"), { _tag: "Skipped", issues: [{ kind: "not-a-distribution", value: "invalid JSON" }] })
+  })
+})
+
 describe("exact numbers in JSONB", () => {
   it.effect("the real PostgreSQL is reachable (required)", () => requirePostgres)
-  layer(layerScratchPostgres("exact"), { timeout: "60 seconds", excludeTestServices: true })("real PostgreSQL", suite)
+  layer(layerScratchPostgres("exact"), { timeout: "60 seconds", excludeTestServices: true })("real PostgreSQL", (it) => {
+    suite(it)
+    deepSuite(it)
+  })
   layer(layerScratchEmbedded, { timeout: "120 seconds", excludeTestServices: true })("embedded database", suite)
 })
