@@ -13,7 +13,7 @@
  * - anything else: the whole value.
  *
  * A row set to NULL counts as changed; a deleted row is counted (a warning: the row-count and
- * audit checks own deletions). A row the application changed since the run fails too — run
+ * audit checks own deletions; not with a fund filter, as its fund is gone with it). A row the application changed since the run fails too — run
  * `verify` right after the migration. Skipped for scalar targets (the stage is the whole value).
  *
  * @since 0.4.0
@@ -58,11 +58,13 @@ export const checkNonStageContent = (ctx: VerifyContext) =>
     const p = params()
     const run = p.bind(ctx.run.runId, "bigint")
     const id = ctx.target.id.sql
+    // one fund: rows of that fund only (a deleted row's fund is unknown, so it is not counted)
+    const fund = fundFilter(ctx, p.bind)
     const rows = `WITH a AS (
   SELECT l.pk, l.log_id, l.old_json AS o, t.${ctx.target.column.sql} AS c, t.${id} IS NULL AS gone
   FROM stage_normalization_log l LEFT JOIN ${ctx.target.sql} AS t ON t.${id} = l.pk::${ctx.target.id.type}
   WHERE l.run_id = ${run} AND l.old_json IS NOT NULL AND l.reverts_log_id IS NULL
-    AND (t.${id} IS NULL OR ${fundFilter(ctx, p.bind)})
+    AND ${fund === "TRUE" ? "TRUE" : fund}
 ), d AS (
   SELECT pk, log_id, o, c, gone, NOT gone AND NOT coalesce(${sameOutsideStages("o", "c")}, false) AS differs FROM a
 )`
