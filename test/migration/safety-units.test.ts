@@ -149,7 +149,7 @@ describe("verification report schema", () => {
     }
     const decoded = Schema.decodeUnknownSync(Schema.fromJsonString(VerifyReportSchema))(yield* encodeReport(report))
     assert.deepStrictEqual(decoded, report)
-    const invalid = yield* Effect.flip(encodeReport({ ...report, checks: [{ ...report.checks[0]!, id: 9 }] }))
+    const invalid = yield* Effect.flip(encodeReport({ ...report, checks: [{ ...report.checks[0]!, id: 10 }] }))
     assert.strictEqual(invalid._tag, "SchemaError")
   }))
 })

@@ -1,6 +1,6 @@
 /**
  * `verify` in process, on the real PostgreSQL and on the embedded database: a clean run passes
- * all eight checks and is marked verified (BackfillStatus then says verified); each kind of damage
+ * all nine checks and is marked verified (BackfillStatus then says verified); each kind of damage
  * fails or warns the check that owns it — a value damaged by hand, values the run reported as
  * unknown (a warning, failing under strict), a new NULL, a deleted or inserted row, audit rows
  * missing or doubled, an audit row the TypeScript normaliser disagrees with, a distribution whose
@@ -40,7 +40,8 @@ const suite = (it: Vitest.MethodsNonLive<SqlClient.SqlClient>) => {
         audit: "pass",
         sample: "pass",
         funds: "pass",
-        distributions: "skipped"
+        distributions: "skipped",
+        "non-stage-content": "skipped"
       }, JSON.stringify(report.checks, null, 1))
       assert.isTrue(report.summary.ok)
       assert.isTrue(report.summary.markedVerified)
@@ -153,7 +154,8 @@ const suite = (it: Vitest.MethodsNonLive<SqlClient.SqlClient>) => {
         audit: "pass",
         sample: "pass",
         funds: "pass",
-        distributions: "pass"
+        distributions: "pass",
+        "non-stage-content": "pass"
       }, JSON.stringify(clean.checks, null, 1))
       yield* sql.unsafe(`UPDATE ${table} SET mix = '{"seed": 0.5, "series-a": 0.4}' WHERE id = 3`).unprepared
       const offOne = yield* verify({ target: { table, column: "mix" } })

@@ -1,8 +1,9 @@
 /**
  * The executor of a distribution target (a JSONB column of stage weights): each batch reads its
  * range, normalises every value in TypeScript (`DistributionPlan`: canonical stages, merged
- * duplicates, weights kept), writes the changed values back conditionally on the row still holding
- * what was read, re-reads the rows a concurrent writer changed meanwhile (up to three more rounds)
+ * duplicates summed exactly, every other value kept as its exact stored text — the stored JSON
+ * text is never round-tripped through `JSON.parse`/`JSON.stringify`), writes the changed values
+ * back conditionally on the row still holding what was read, re-reads the rows a concurrent writer changed meanwhile (up to three more rounds)
  * and records the values it could not normalise — all in one transaction.
  *
  * @since 0.2.0
@@ -15,7 +16,7 @@ import { exec } from "../sql/BoundStatement.ts"
 import { nextBatchSize } from "./AdaptiveBatchSize.ts"
 import type { BatchExecutor, ClaimedBatch, ExecutedBatch } from "./BatchDriver.ts"
 import { batchTimeouts, recordUnknowns } from "./BatchStatements.ts"
-import { planForcedDistribution } from "./DistributionPlan.ts"
+import { planForcedDistributionJson } from "./DistributionPlan.ts"
 import { readDistributions, writeDistributions } from "./DistributionStatements.ts"
 import { commitBatch, splitAt, targetPlanner } from "./RangeClaims.ts"
 import { renewLease, type WorkerIdentity } from "./RangeLeases.ts"
@@ -45,11 +46,11 @@ const planRound = (
     if (pending !== undefined && !pending.has(row.id)) continue
     plan.scanned++
     if (row.value === null) continue
-    const planned = planForcedDistribution(JSON.parse(row.value) as unknown, settings.force, settings.vocabulary)
+    const planned = planForcedDistributionJson(row.value, settings.force, settings.vocabulary)
     if (planned._tag === "Changed") {
       plan.ids.push(row.id)
       plan.olds.push(row.value)
-      plan.news.push(JSON.stringify(planned.value))
+      plan.news.push(planned.json)
       plan.reasons.push(planned.reason)
     } else if (planned._tag === "Skipped") {
       plan.skipped++

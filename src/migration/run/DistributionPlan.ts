@@ -1,5 +1,5 @@
 /**
- * What the migration does with one stored distribution (a JSON value), decided in TypeScript with
+ * What the migration does with one stored distribution (its JSON text), decided in TypeScript with
  * `parseStageDistribution` semantics:
  *
  * - **Unchanged** when every stage is spelt canonically and appears once (weights are not this
@@ -7,8 +7,11 @@
  * - **Changed** otherwise, when every stage is known and every weight valid: stages canonical,
  *   duplicates merged by summing. An array keeps its order and any extra fields of its entries
  *   when nothing has to be merged; a merged array is `[{ stage, weight }]` in canonical order; an
- *   object becomes `{ stage: weight }` in canonical order. The weight sum is preserved to a
- *   relative 1e-9, or the row is skipped;
+ *   object becomes `{ stage: weight }` in canonical order. The new JSON text is assembled from
+ *   the stored one (`DistributionJson`): every value the migration does not change — weights,
+ *   extra fields, nested values, numbers of any size or precision — keeps its exact text, and
+ *   merged weights are exact `numeric` sums (`DistributionSum`). The weight sum is therefore
+ *   preserved (a guard still skips a row whose float sum would move by a relative 1e-9);
  * - **Skipped** (left as it is and reported) when a stage is unknown, a weight or entry invalid,
  *   the value is not a distribution, or merging would drop extra fields.
  *
@@ -18,6 +21,8 @@ import { normalizeStage } from "../../normalizer/NormalizeStage.ts"
 import { parseStageDistribution } from "../../normalizer/StageDistribution.ts"
 import { stageVocabulary } from "../../normalizer/StageVocabulary.ts"
 import type { Vocabulary } from "../../normalizer/Vocabulary.ts"
+import { type DistributionJson, fieldText, readDistributionJson, renderObject, withStage } from "./DistributionJson.ts"
+import { sumExact } from "./DistributionSum.ts"
 import { forcedStage, type ForceUnknownOptions } from "./ForceUnknown.ts"
 
 /**
@@ -40,7 +45,15 @@ type SkipKind =
  */
 export type DistributionPlan =
   | { readonly _tag: "Unchanged" }
-  | { readonly _tag: "Changed"; readonly value: unknown; readonly oldSum: number; readonly newSum: number }
+  | {
+    readonly _tag: "Changed"
+    /** The new value (as `JSON.parse` reads `json`: for display and comparisons). */
+    readonly value: unknown
+    /** The new value's JSON text: what is written (every unchanged value exactly as stored). */
+    readonly json: string
+    readonly oldSum: number
+    readonly newSum: number
+  }
   | { readonly _tag: "Skipped"; readonly issues: ReadonlyArray<{ readonly kind: SkipKind; readonly value: string }> }
 
 /**
@@ -78,22 +91,91 @@ const sumOf = (weights: ReadonlyArray<number>): number => {
   return s
 }
 
-/**
- * Decide what to do with one stored distribution.
- *
- * @example
- * ```ts
- * import { planDistribution } from "./DistributionPlan.ts" // internal: not part of the package's API
- * planDistribution([{ stage: "Series A", weight: 0.4 }, { stage: "series_a", weight: 0.6 }])
- * // => { _tag: "Changed", value: [{ stage: "series-a", weight: 1 }], oldSum: 1, newSum: 1 }
- * planDistribution({ seed: 1 })          // => { _tag: "Unchanged" }
- * planDistribution({ "serie x": 1 })._tag // => "Skipped"
- * ```
- *
- * @since 0.1.0
- * @category distributions
- */
-export const planDistribution = (value: unknown, vocabulary: Vocabulary<string> = stageVocabulary): DistributionPlan => {
+const weightsSum = (v: unknown): number =>
+  Array.isArray(v)
+    ? sumOf(v.map((e) => (e as Record<string, number>)["weight"] ?? 0))
+    : sumOf(Object.values(v as Record<string, number>))
+
+const canonicalOf = (stage: string, vocabulary: Vocabulary<string>): string => {
+  const r = normalizeStage(stage, vocabulary)
+  return r._tag === "Canonical" ? r.stage : stage
+}
+
+type Plan = DistributionPlan
+
+const notExact = (stage: string): Plan => ({ _tag: "Skipped", issues: [{ kind: "invalid-weight", value: stage }] })
+
+/** A change, unless merging moved the weight sum (it cannot with exact sums: a guard). */
+const changed = (json: string, oldSum: number): Plan => {
+  const value = JSON.parse(json) as unknown
+  const newSum = weightsSum(value)
+  if (Math.abs(newSum - oldSum) > ROUNDING_SLACK * Math.abs(oldSum)) {
+    return { _tag: "Skipped", issues: [{ kind: "weight-sum-drift", value: `${oldSum} → ${newSum}` }] }
+  }
+  return { _tag: "Changed", value, json, oldSum, newSum }
+}
+
+/** Merge groups `{ stage: [weight texts] }` in canonical order into `[stage, exact sum]` pairs. */
+const mergeGroups = (
+  order: ReadonlyArray<{ readonly stage: string }>,
+  groups: ReadonlyMap<string, ReadonlyArray<string>>
+): ReadonlyArray<readonly [string, string]> | string => {
+  const out: Array<readonly [string, string]> = []
+  for (const { stage } of order) {
+    const sum = sumExact(groups.get(stage) ?? [])
+    if (sum === undefined) return stage
+    out.push([stage, sum])
+  }
+  return out
+}
+
+const planArray = (
+  doc: DistributionJson,
+  entries: ReadonlyArray<Record<string, unknown>>,
+  normalized: ReadonlyArray<{ readonly stage: string }>,
+  vocabulary: Vocabulary<string>
+): Plan => {
+  const items = doc._tag === "Array" ? doc.items : []
+  const fields = items.flatMap((item) => (item._tag === "Fields" ? [item] : []))
+  if (fields.length !== entries.length) return { _tag: "Skipped", issues: [{ kind: "invalid-entry", value: "not an object" }] }
+  const oldSum = sumOf(entries.map((e) => e["weight"] as number))
+  const stages = entries.map((e) => canonicalOf(e["stage"] as string, vocabulary))
+  if (new Set(stages).size === stages.length) {
+    return changed(`[${fields.map((entry, i) => withStage(entry, stages[i]!)).join(",")}]`, oldSum)
+  }
+  const extra = entries.flatMap((e) => Object.keys(e).filter((k) => k !== "stage" && k !== "weight"))
+  if (extra.length > 0) return { _tag: "Skipped", issues: [{ kind: "extra-fields", value: extra[0]! }] }
+  const groups = new Map<string, Array<string>>()
+  fields.forEach((entry, i) => {
+    const group = groups.get(stages[i]!) ?? []
+    group.push(fieldText(entry, "weight") ?? "")
+    groups.set(stages[i]!, group)
+  })
+  const merged = mergeGroups(normalized, groups)
+  if (typeof merged === "string") return notExact(merged)
+  return changed(`[${merged.map(([stage, w]) => renderObject([["stage", JSON.stringify(stage)], ["weight", w]])).join(",")}]`, oldSum)
+}
+
+const planObject = (
+  doc: DistributionJson,
+  object: Record<string, unknown>,
+  normalized: ReadonlyArray<{ readonly stage: string }>,
+  vocabulary: Vocabulary<string>
+): Plan => {
+  const texts = new Map<string, string>(doc._tag === "Fields" ? doc.fields.map(([k, v]) => [k, v.text] as const) : [])
+  const groups = new Map<string, Array<string>>()
+  for (const key of Object.keys(object)) {
+    const stage = canonicalOf(key, vocabulary)
+    const group = groups.get(stage) ?? []
+    group.push(texts.get(key) ?? "")
+    groups.set(stage, group)
+  }
+  const merged = mergeGroups(normalized, groups)
+  if (typeof merged === "string") return notExact(merged)
+  return changed(renderObject(merged), sumOf(Object.keys(object).map((k) => object[k] as number)))
+}
+
+const planParsed = (text: string, value: unknown, vocabulary: Vocabulary<string>): Plan => {
   if (!Array.isArray(value) && !isPlainObject(value)) {
     return { _tag: "Skipped", issues: [{ kind: "not-a-distribution", value: value === null ? "null" : typeof value }] }
   }
@@ -116,50 +198,64 @@ export const planDistribution = (value: unknown, vocabulary: Vocabulary<string> 
     })
     return { _tag: "Skipped", issues }
   }
-  let next: unknown
-  let oldWeights: Array<number>
-  let newWeights: Array<number>
-  if (Array.isArray(value)) {
-    const entries = value as ReadonlyArray<Record<string, unknown>>
-    oldWeights = entries.map((e) => e["weight"] as number)
-    const stages = entries.map((e) => {
-      const r = normalizeStage(e["stage"] as string, vocabulary)
-      return r._tag === "Canonical" ? r.stage : (e["stage"] as string)
-    })
-    if (new Set(stages).size === stages.length) {
-      next = entries.map((e, i) => {
-        // prototype-free: an extra field named "__proto__" stays an ordinary field
-        const out: Record<string, unknown> = Object.create(null)
-        for (const key of Object.keys(e)) out[key] = key === "stage" ? stages[i] : e[key]
-        return out
-      })
-      newWeights = oldWeights
-    } else {
-      const extra = entries.flatMap((e) => Object.keys(e).filter((k) => k !== "stage" && k !== "weight"))
-      if (extra.length > 0) return { _tag: "Skipped", issues: [{ kind: "extra-fields", value: extra[0]! }] }
-      next = parsed.normalized.map((e) => ({ stage: e.stage, weight: e.weight }))
-      newWeights = parsed.normalized.map((e) => e.weight)
-    }
-  } else {
-    const object = value as Record<string, unknown>
-    oldWeights = Object.keys(object).map((k) => object[k] as number)
-    const out: Record<string, number> = {}
-    for (const e of parsed.normalized) out[e.stage] = e.weight
-    next = out
-    newWeights = parsed.normalized.map((e) => e.weight)
-  }
-  const oldSum = sumOf(oldWeights)
-  const newSum = sumOf(newWeights)
-  if (Math.abs(newSum - oldSum) > ROUNDING_SLACK * Math.abs(oldSum)) {
-    return { _tag: "Skipped", issues: [{ kind: "weight-sum-drift", value: `${oldSum} → ${newSum}` }] }
-  }
-  return { _tag: "Changed", value: next, oldSum, newSum }
+  const doc = readDistributionJson(text)
+  return Array.isArray(value)
+    ? planArray(doc, value as ReadonlyArray<Record<string, unknown>>, parsed.normalized, vocabulary)
+    : planObject(doc, value as Record<string, unknown>, parsed.normalized, vocabulary)
 }
 
-const weightsSum = (v: unknown): number =>
-  Array.isArray(v)
-    ? sumOf(v.map((e) => (e as Record<string, number>)["weight"] ?? 0))
-    : sumOf(Object.values(v as Record<string, number>))
+/** Parse a stored JSON text; an unparsable one is not a distribution. */
+const parseText = (text: string): { readonly value: unknown } | undefined => {
+  try {
+    return { value: JSON.parse(text) as unknown }
+  } catch {
+    return undefined
+  }
+}
+
+const NOT_JSON: Plan = { _tag: "Skipped", issues: [{ kind: "not-a-distribution", value: "invalid JSON" }] }
+
+/**
+ * Decide what to do with one stored distribution, given as its JSON text (as PostgreSQL renders
+ * the `jsonb` value): the new value's JSON text (`json`) keeps every value the migration does not
+ * change exactly as stored, and merged weights are exact `numeric` sums (see `DistributionSum`).
+ *
+ * @example
+ * ```ts
+ * import { planDistributionJson } from "./DistributionPlan.ts" // internal: not part of the package's API
+ * const plan = planDistributionJson(`[{"stage": "Series A", "weight": 1, "ref": 12345678901234567890}]`)
+ * // plan.json => '[{"stage":"series-a","weight":1,"ref":12345678901234567890}]'
+ * ```
+ *
+ * @since 0.4.0
+ * @category distributions
+ */
+export const planDistributionJson = (text: string, vocabulary: Vocabulary<string> = stageVocabulary): DistributionPlan => {
+  const parsed = parseText(text)
+  return parsed === undefined ? NOT_JSON : planParsed(text, parsed.value, vocabulary)
+}
+
+/**
+ * Decide what to do with one distribution given as a JavaScript value (its `JSON.stringify` text:
+ * see {@link planDistributionJson}, which the migration uses on the stored text).
+ *
+ * @example
+ * ```ts
+ * import { planDistribution } from "./DistributionPlan.ts" // internal: not part of the package's API
+ * planDistribution([{ stage: "Series A", weight: 0.4 }, { stage: "series_a", weight: 0.6 }])
+ * // => { _tag: "Changed", value: [{ stage: "series-a", weight: 1 }], json: '[{"stage":"series-a","weight":1.0}]', oldSum: 1, newSum: 1 }
+ * planDistribution({ seed: 1 })          // => { _tag: "Unchanged" }
+ * planDistribution({ "serie x": 1 })._tag // => "Skipped"
+ * ```
+ *
+ * @since 0.1.0
+ * @category distributions
+ */
+export const planDistribution = (value: unknown, vocabulary: Vocabulary<string> = stageVocabulary): DistributionPlan => {
+  const text = value === undefined ? undefined : JSON.stringify(value) as string | undefined
+  if (text === undefined) return { _tag: "Skipped", issues: [{ kind: "not-a-distribution", value: typeof value }] }
+  return planDistributionJson(text, vocabulary)
+}
 
 /**
  * A plan with the audit reason of a change: `normalized`, or the forced reason(s) when
@@ -173,34 +269,65 @@ type ReasonedPlan =
   | {
     readonly _tag: "Changed"
     readonly value: unknown
+    readonly json: string
     readonly oldSum: number
     readonly newSum: number
     readonly reason: string
   }
   | { readonly _tag: "Skipped"; readonly issues: ReadonlyArray<{ readonly kind: SkipKind; readonly value: string }> }
 
+/** The JSON text of a distribution with its stages replaced by `resolve` (colliding keys summed exactly). */
+const remapText = (text: string, value: unknown, resolve: (stage: string) => string | undefined): string | undefined => {
+  const doc = readDistributionJson(text)
+  if (doc._tag === "Array") {
+    const items: Array<string> = []
+    for (const item of doc.items) {
+      if (item._tag === "Raw") return undefined
+      const stage = JSON.parse(fieldText(item, "stage") ?? "null") as unknown
+      items.push(typeof stage === "string" ? withStage(item, resolve(stage) ?? stage) : renderObject(item.fields.map(([k, v]) => [k, v.text])))
+    }
+    return `[${items.join(",")}]`
+  }
+  if (doc._tag !== "Fields" || !isPlainObject(value)) return undefined
+  const texts = new Map<string, string>(doc.fields.map(([k, v]) => [k, v.text] as const))
+  const groups = new Map<string, Array<string>>()
+  for (const key of Object.keys(value)) {
+    const stage = resolve(key) ?? key
+    const group = groups.get(stage) ?? []
+    group.push(texts.get(key) ?? "")
+    groups.set(stage, group)
+  }
+  const pairs: Array<readonly [string, string]> = []
+  for (const [stage, group] of groups) {
+    const sum = sumExact(group)
+    if (sum === undefined) return undefined
+    pairs.push([stage, sum])
+  }
+  return renderObject(pairs)
+}
+
 /**
- * {@link planDistribution}, then — when `force` is given and the only problems are unknown stages
- * that all have a forced mapping (see `ForceUnknown`) — the plan of the distribution with those
- * stages replaced. Replaced object keys that collide are merged by summing, as the normaliser
- * merges aliases; the weight sum is preserved either way.
+ * {@link planDistributionJson}, then — when `force` is given and the only problems are unknown
+ * stages that all have a forced mapping (see `ForceUnknown`) — the plan of the distribution with
+ * those stages replaced. Replaced object keys that collide are merged by an exact sum, as aliases
+ * are; every other value keeps its exact text.
  *
  * @example
  * ```ts
- * import { planForcedDistribution } from "./DistributionPlan.ts" // internal: not part of the package's API
- * planForcedDistribution({ "serie a": 0.5, "seed": 0.5 }, {})
- * // => { _tag: "Changed", value: { seed: 0.5, "series-a": 0.5 }, oldSum: 1, newSum: 1, reason: "forced:edit-distance-1" }
+ * import { planForcedDistributionJson } from "./DistributionPlan.ts" // internal: not part of the package's API
+ * planForcedDistributionJson(`{"serie a": 0.5, "series-a": 0.25}`, {})
+ * // => { _tag: "Changed", value: { "series-a": 0.75 }, json: '{"series-a":0.75}', oldSum: 0.75, newSum: 0.75, reason: "forced:edit-distance-1" }
  * ```
  *
- * @since 0.1.0
+ * @since 0.4.0
  * @category distributions
  */
-export const planForcedDistribution = (
-  value: unknown,
+export const planForcedDistributionJson = (
+  text: string,
   force: ForceUnknownOptions | undefined,
   vocabulary: Vocabulary<string> = stageVocabulary
 ): ReasonedPlan => {
-  const plan = planDistribution(value, vocabulary)
+  const plan = planDistributionJson(text, vocabulary)
   if (plan._tag === "Changed") return { ...plan, reason: "normalized" }
   if (plan._tag === "Unchanged" || force === undefined) return plan
   if (!plan.issues.every((issue) => issue.kind === "unknown-stage")) return plan
@@ -211,35 +338,36 @@ export const planForcedDistribution = (
     return forced?.stage
   }
   for (const issue of plan.issues) if (resolve(issue.value) === undefined) return plan
-  let remapped: unknown
-  if (Array.isArray(value)) {
-    remapped = (value as ReadonlyArray<Record<string, unknown>>).map((entry) => {
-      const out: Record<string, unknown> = Object.create(null)
-      for (const key of Object.keys(entry)) {
-        const v = entry[key]
-        out[key] = key === "stage" && typeof v === "string" ? resolve(v) ?? v : v
-      }
-      return out
-    })
-  } else {
-    const object = value as Record<string, unknown>
-    const out: Record<string, unknown> = Object.create(null)
-    for (const key of Object.keys(object)) {
-      const stage = resolve(key) ?? key
-      const weight = object[key]
-      out[stage] = Object.hasOwn(out, stage) ? (out[stage] as number) + (weight as number) : weight
-    }
-    remapped = out
-  }
-  const next = planDistribution(remapped, vocabulary)
+  const value = JSON.parse(text) as unknown
+  const remapped = remapText(text, value, resolve)
+  if (remapped === undefined) return plan
+  const next = planDistributionJson(remapped, vocabulary)
   const reason = [...reasons].sort().join("+")
   if (next._tag === "Skipped") return next
   const oldSum = weightsSum(value)
-  if (next._tag === "Unchanged") {
-    return { _tag: "Changed", value: remapped, oldSum, newSum: weightsSum(remapped), reason }
-  }
-  if (Math.abs(next.newSum - oldSum) > ROUNDING_SLACK * Math.abs(oldSum)) {
-    return { _tag: "Skipped", issues: [{ kind: "weight-sum-drift", value: `${oldSum} → ${next.newSum}` }] }
-  }
-  return { _tag: "Changed", value: next.value, oldSum, newSum: next.newSum, reason }
+  const result = next._tag === "Unchanged" ? changed(remapped, oldSum) : changed(next.json, oldSum)
+  return result._tag === "Changed" ? { ...result, reason } : result
+}
+
+/**
+ * {@link planForcedDistributionJson} of a JavaScript value (its `JSON.stringify` text).
+ *
+ * @example
+ * ```ts
+ * import { planForcedDistribution } from "./DistributionPlan.ts" // internal: not part of the package's API
+ * planForcedDistribution({ "serie a": 0.5, "seed": 0.5 }, {})
+ * // => { _tag: "Changed", value: { seed: 0.5, "series-a": 0.5 }, json: '{"seed":0.5,"series-a":0.5}', oldSum: 1, newSum: 1, reason: "forced:edit-distance-1" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category distributions
+ */
+export const planForcedDistribution = (
+  value: unknown,
+  force: ForceUnknownOptions | undefined,
+  vocabulary: Vocabulary<string> = stageVocabulary
+): ReasonedPlan => {
+  const text = value === undefined ? undefined : JSON.stringify(value) as string | undefined
+  if (text === undefined) return { _tag: "Skipped", issues: [{ kind: "not-a-distribution", value: typeof value }] }
+  return planForcedDistributionJson(text, force, vocabulary)
 }

@@ -10,7 +10,7 @@ import { normalizeStage } from "../../normalizer/NormalizeStage.ts"
 import type { Vocabulary } from "../../normalizer/Vocabulary.ts"
 import type { UnknownValue } from "../MigrationEvent.ts"
 import type { TargetKind } from "../schema/Target.ts"
-import { planForcedDistribution } from "./DistributionPlan.ts"
+import { planForcedDistributionJson } from "./DistributionPlan.ts"
 import { forcedStage, type ForceUnknownOptions } from "./ForceUnknown.ts"
 
 /**
@@ -115,7 +115,7 @@ export class PreviewTally {
 
   private addDistribution(value: string, rows: number): void {
     const parsed = JSON.parse(value) as unknown
-    const plan = planForcedDistribution(parsed, this.force, this.vocabulary)
+    const plan = planForcedDistributionJson(value, this.force, this.vocabulary)
     if (plan._tag === "Unchanged") this.counts.unchanged += rows
     else if (plan._tag === "Changed") {
       this.counts.update += rows

@@ -1,5 +1,5 @@
 /**
- * `verify`: the eight checks of a migration run (the seeds' verification script, done properly),
+ * `verify`: the nine checks of a migration run (the seeds' verification script, done properly),
  * for a run (`runId`) or a target's latest normalisation run:
  *
  * 1. every batch succeeded (interrupted batches redone);
@@ -10,7 +10,9 @@
  *    audited row still holding the value the run wrote unless it changed since (a warning);
  * 6. a random sample re-normalised in TypeScript equals what is stored;
  * 7. a per-fund breakdown against the per-fund baselines;
- * 8. for distributions, weight sums preserved per row and `|1 − sum| ≤ 1e-6`.
+ * 8. for distributions, weight sums preserved per row and `|1 − sum| ≤ 1e-6`;
+ * 9. for distributions, every audited row unchanged outside its stages (exact jsonb text, merged
+ *    weights by exact `numeric` sum), against the audit's old value.
  *
  * The report says `ok` when no check fails (with `strict`, when none warns either). Verifying the
  * whole run records the outcome on it: a passing verification sets `verified_at` (which feeds
@@ -35,6 +37,7 @@ import { checkAudit, checkBatches, checkCanonical, checkNulls, checkRowCount } f
 import { guarded, num, type RunDetail, type VerifyContext } from "./VerifyContext.ts"
 import { checkDistributions } from "./VerifyDistributions.ts"
 import { checkFunds } from "./VerifyFunds.ts"
+import { checkNonStageContent } from "./VerifyNonStage.ts"
 import type { CheckResult, FundBreakdown, VerifyReport } from "./VerifyReport.ts"
 import { checkSample } from "./VerifySample.ts"
 import { nowIso } from "../../shared/WallClock.ts"
@@ -142,7 +145,7 @@ const summarise = (checks: ReadonlyArray<CheckResult>, strict: boolean) => {
   return { passed: count("pass"), warnings, failed, skipped: count("skipped"), ok: failed === 0 && (!strict || warnings === 0) }
 }
 
-/** The eight checks, each guarded (a check that cannot run is a failed check, not a failed verify). */
+/** The nine checks, each guarded (a check that cannot run is a failed check, not a failed verify). */
 const runChecks = (ctx: VerifyContext) =>
   Effect.gen(function*() {
     const checks: Array<CheckResult> = []
@@ -161,6 +164,7 @@ const runChecks = (ctx: VerifyContext) =>
       }))
     ))
     checks.push(yield* guarded("distributions", checkDistributions(ctx)))
+    checks.push(yield* guarded("non-stage-content", checkNonStageContent(ctx)))
     return { checks, funds }
   })
 

@@ -8,7 +8,7 @@
 import { Effect } from "effect"
 import { normalizeStage } from "../../normalizer/NormalizeStage.ts"
 import { nonCanonicalPredicate } from "./BackfillStatusPostgres.ts"
-import { planForcedDistribution } from "../run/DistributionPlan.ts"
+import { planForcedDistributionJson } from "../run/DistributionPlan.ts"
 import { forcedStage } from "../run/ForceUnknown.ts"
 import {
   check,
@@ -164,11 +164,11 @@ export const checkCanonical = (ctx: VerifyContext) =>
       for (const row of rows) {
         const value = String(row["v"])
         const newer = row["since"] === true ? 1 : 0
-        const plan = planForcedDistribution(JSON.parse(value) as unknown, ctx.run.force, ctx.vocabulary)
+        const plan = planForcedDistributionJson(value, ctx.run.force, ctx.vocabulary)
         if (plan._tag === "Changed") {
           notNormalised++
           since += newer
-          examples.push(example(String(row["pk"]), value, JSON.stringify(plan.value), "not normalised (written since the run?)"))
+          examples.push(example(String(row["pk"]), value, plan.json, "not normalised (written since the run?)"))
         } else if (plan._tag === "Skipped") {
           const missing = plan.issues.filter((i) => !known.has(`${i.kind}\u0000${i.value}`))
           if (missing.length === 0) reportedRows++

@@ -106,7 +106,8 @@ const TITLES: Readonly<Record<(typeof CHECK_NAMES)[number], string>> = {
   audit: "Audit consistent with the table",
   sample: "Random sample re-normalised in TypeScript",
   funds: "Per-fund breakdown",
-  distributions: "Distribution weights"
+  distributions: "Distribution weights",
+  "non-stage-content": "Everything but the stages kept exactly"
 }
 
 /**

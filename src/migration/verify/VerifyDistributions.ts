@@ -77,17 +77,18 @@ export const checkDistributions = (ctx: VerifyContext) =>
       if (page.length < PAGE) break
       after = String(page[page.length - 1]!["id"])
     }
-    // (b) sums to 1, in scope (the database pre-selects candidates; TypeScript decides)
+    // (b) sums to 1, in scope (the database pre-selects candidates, summing as numeric: a weight
+    // beyond float8's range, such as 1e-400, is a number jsonb holds; TypeScript decides)
     const p = params()
     const col = `t.${ctx.target.column.sql}`
     const rows = yield* ctx.query(
       `SELECT t.${ctx.target.id.sql}::text AS pk, ${col}::text AS v FROM ${ctx.target.sql} AS t
        WHERE ${fundFilter(ctx, p.bind)} AND ${col} IS NOT NULL AND jsonb_typeof(${col}) IN ('array', 'object') AND abs(1 - coalesce(
          CASE jsonb_typeof(${col})
-           WHEN 'array' THEN (SELECT sum((e ->> 'weight')::float8) FROM jsonb_array_elements(${col}) e
+           WHEN 'array' THEN (SELECT sum((e ->> 'weight')::numeric) FROM jsonb_array_elements(${col}) e
                               WHERE jsonb_typeof(e) = 'object' AND jsonb_typeof(e -> 'weight') = 'number')
-           ELSE (SELECT sum(v::text::float8) FROM jsonb_each(${col}) AS kv(k, v) WHERE jsonb_typeof(v) = 'number')
-         END, 0)) > ${p.bind(SUM_TOLERANCE / 2, "float8")}
+           ELSE (SELECT sum(v::text::numeric) FROM jsonb_each(${col}) AS kv(k, v) WHERE jsonb_typeof(v) = 'number')
+         END, 0)) > ${p.bind(String(SUM_TOLERANCE / 2), "numeric")}
        ORDER BY t.${ctx.target.id.sql}`,
       p.values
     )

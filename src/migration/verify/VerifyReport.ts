@@ -4,7 +4,7 @@
  * (JSON Schema draft 2020-12) is generated from it by {@link verifyReportJsonSchema} (a test keeps
  * the file equal to the generated document).
  *
- * A report holds the run it verified, the scope (whole run or one fund), the eight checks — each
+ * A report holds the run it verified, the scope (whole run or one fund), the nine checks — each
  * `pass`, `warn`, `fail` or `skipped`, with a one-line summary, machine-readable counts and up to
  * 20 examples — the per-fund table of check 7, and a summary whose `ok` decides the exit code.
  *
@@ -27,7 +27,7 @@ export const CheckStatus = Schema.Literals(["pass", "warn", "fail", "skipped"]).
 export type CheckStatus = typeof CheckStatus.Type
 
 /**
- * The eight checks, in order.
+ * The nine checks, in order.
  *
  * @since 0.1.0
  * @category constants
@@ -40,7 +40,8 @@ export const CHECK_NAMES = [
   "audit",
   "sample",
   "funds",
-  "distributions"
+  "distributions",
+  "non-stage-content"
 ] as const
 
 const Count = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
@@ -69,7 +70,7 @@ export type CheckExample = typeof CheckExample.Type
  * @category models
  */
 export const CheckResult = Schema.Struct({
-  id: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 8 }))),
+  id: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 9 }))),
   name: Schema.Literals(CHECK_NAMES),
   title: Schema.String,
   status: CheckStatus,
@@ -150,7 +151,7 @@ export const VerifyReport = Schema.Struct({
   })
 }).annotate({
   title: "stage-normalization verification report",
-  description: "Written by `stage-normalization verify --output FILE`: the eight checks of a migration run."
+  description: "Written by `stage-normalization verify --output FILE`: the nine checks of a migration run."
 })
 
 /**

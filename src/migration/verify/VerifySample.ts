@@ -12,7 +12,7 @@
  */
 import { Effect } from "effect"
 import { normalizeStage } from "../../normalizer/NormalizeStage.ts"
-import { planForcedDistribution } from "../run/DistributionPlan.ts"
+import { planForcedDistributionJson } from "../run/DistributionPlan.ts"
 import { forcedStage } from "../run/ForceUnknown.ts"
 import { check, example, fundFilter, jsonEqual, n, params, type VerifyContext } from "./VerifyContext.ts"
 import type { CheckExample, CheckStatus } from "./VerifyReport.ts"
@@ -24,7 +24,7 @@ const expectedOf = (ctx: VerifyContext, value: string): unknown => {
     if (r._tag === "Canonical") return r.stage
     return ctx.run.force === undefined ? undefined : forcedStage(value, ctx.run.force, ctx.vocabulary)?.stage
   }
-  const plan = planForcedDistribution(JSON.parse(value) as unknown, ctx.run.force, ctx.vocabulary)
+  const plan = planForcedDistributionJson(value, ctx.run.force, ctx.vocabulary)
   return plan._tag === "Changed" ? plan.value : undefined
 }
 
