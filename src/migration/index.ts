@@ -3,7 +3,7 @@
  * tracking schema, SQL twin installer, batched resumable audited runs, dry-run preview, cancel,
  * index helper, the backfill's state for the rollout's finalisation guard (`backfillStatusFromPostgres`), and the
  * database layers (a real server or the embedded PGlite) — and make it safe: verification
- * (eight checks and a JSON report), lossless rollback from the audit, verified and
+ * (nine checks and a JSON report), lossless rollback from the audit, verified and
  * restore-tested backups with the freshness gate, and `--force-unknown` mappings.
  *
  * Importing this entry needs only `effect`. Its database layers need the optional peer

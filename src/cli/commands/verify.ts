@@ -1,5 +1,5 @@
 /**
- * `stage-normalization verify`: the eight checks of a migration run — `--run ID`, or the latest
+ * `stage-normalization verify`: the nine checks of a migration run — `--run ID`, or the latest
  * run of `--table/--column` — as a table on stdout, and as JSON with `--output report.json`
  * (schema: `docs/verify-report.schema.json`, printed by `--print-schema`) or `--json`.
  *
@@ -136,7 +136,7 @@ export const verifyCommand = Command.make(
     }
   })
 ).pipe(
-  Command.withDescription("Verify a migration run: eight checks, a table or a JSON report; exit 1 when one fails"),
+  Command.withDescription("Verify a migration run: nine checks, a table or a JSON report; exit 1 when one fails"),
   Command.withExamples([
     { command: "stage-normalization verify --table portfolio_companies --column stage", description: "The latest run of a target" },
     { command: "stage-normalization verify --run 12 --strict --output report.json", description: "Strict, with a JSON report" },
