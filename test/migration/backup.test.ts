@@ -300,7 +300,7 @@ describe("backups", () => {
           assert.strictEqual(results[i]!.status, 2, `${args.join(" ")}\n${results[i]!.stdout}${results[i]!.stderr}`)
           assert.include(results[i]!.stderr, message)
         })
-      }).pipe(Effect.scoped))
+      }).pipe(Effect.scoped), 90_000)
   })
 
   it.live("embedded database: dumpDataDir backup, verify, in-memory restore test, and the gate accepts it", () =>
