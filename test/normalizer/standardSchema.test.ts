@@ -29,6 +29,11 @@ const app = new Hono()
     expectTypeOf(distribution).toEqualTypeOf<StageDistribution>()
     return c.json({ distribution })
   })
+  .get("/stages", sValidator("query", Schema.toStandardSchemaV1(Schema.Struct({ stage: Stage }))), (c) => {
+    const { stage } = c.req.valid("query")
+    expectTypeOf(stage).toEqualTypeOf<CanonicalStage>()
+    return c.json({ stage })
+  })
 
 const post = async (path: string, body: unknown) => {
   const response = await app.request(path, {
@@ -106,5 +111,15 @@ describe("Standard Schema V1 exports", () => {
 
     const badSum = await post("/distribution", { seed: 0.4 })
     assert.deepStrictEqual(badSum.body["error"], [{ path: [], message: "weights sum to 0.4, expected 1 (±0.000001)" }])
+  })
+
+  it("Hono: composed into a larger schema, a field's issue carries the field's path (README's recipe)", async () => {
+    const ok = await app.request("/stages?stage=Series%20A")
+    assert.deepStrictEqual([ok.status, await ok.json()], [200, { stage: "series-a" }])
+    const bad = await app.request("/stages?stage=series-x")
+    assert.strictEqual(bad.status, 400)
+    const body = await bad.json() as { error: Array<{ path: Array<unknown>; message: string }> }
+    assert.deepStrictEqual(body.error.map((issue) => issue.path), [["stage"]])
+    assert.match(body.error[0]!.message, /did you mean "series-a"/)
   })
 })
