@@ -147,6 +147,15 @@ for (const [name, layer, expected] of cases) {
 }
 process.exit(bad)
 JS
+cat >"$consumer/standard-schema.mjs" <<'JS'
+// The Standard Schema V1 exports validate without any Effect code on the host's side.
+import { StageStandardSchema } from "stage-normalization"
+import { StageDistributionStandardSchema } from "stage-normalization/normalizer"
+const stage = StageStandardSchema["~standard"].validate("Series A")
+const bad = StageDistributionStandardSchema["~standard"].validate({ "series-x": 0.5, seed: 0.5 })
+console.log(JSON.stringify(stage), JSON.stringify(bad))
+process.exit(stage.value === "series-a" && bad.issues?.length === 1 && bad.issues[0].path[0] === "series-x" ? 0 : 1)
+JS
 cat >"$consumer/with-peers.mjs" <<'JS'
 // With the optional peers installed: the Redis store and the PostgreSQL layer work for real.
 import { Effect, Layer } from "effect"
@@ -179,9 +188,15 @@ cat >"$consumer/minimal.ts" <<'TS'
 // Every entry that loads with effect alone, as a host would use it.
 import { Effect, Layer, Schema } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
-import { createStageValidationHandler, normalizeStage, parseStageDistribution } from "stage-normalization"
+import {
+  type CanonicalStage,
+  createStageValidationHandler,
+  normalizeStage,
+  parseStageDistribution,
+  StageStandardSchema
+} from "stage-normalization"
 import { NormalizedStages, StageBoundary, StageLocation, withStageValidation } from "stage-normalization/http"
-import { Stage, Vocabulary } from "stage-normalization/normalizer"
+import { Stage, StageDistributionStandardSchema, Vocabulary } from "stage-normalization/normalizer"
 import { registerMetricCatalogue, validationsTotal } from "stage-normalization/observability"
 import {
   BACKFILL_PENDING,
@@ -200,6 +215,14 @@ export const valid: boolean = parseStageDistribution({ seed: 0.5, "Series A": 0.
 export const decision = getValidationDecision(DEFAULT_DOCUMENT, { method: "POST", path: "/x", requestId: "r" })
 export const vocabulary = Vocabulary.make({ canonical: ["a", "b"], aliases: [] })
 export const decoded = Schema.decodeUnknownSync(Stage)("Series C Plus")
+// Standard Schema V1's shape (a host's validator library declares the same), without depending on it
+type Result<Out> = { readonly value: Out } | { readonly issues: ReadonlyArray<{ readonly message: string }> }
+type StandardSchema<In, Out> = { readonly "~standard": { readonly version: 1; readonly vendor: string;
+  readonly validate: (value: unknown) => Result<Out> | Promise<Result<Out>>;
+  readonly types?: { readonly input: In; readonly output: Out } | undefined } }
+export const standardStage: StandardSchema<string, CanonicalStage> = StageStandardSchema
+export const standardDistribution: StandardSchema<unknown, ReadonlyArray<{ readonly stage: CanonicalStage; readonly weight: number }>> =
+  StageDistributionStandardSchema
 export const handler = createStageValidationHandler({ endpoint: "/x", location: StageLocation.bodyStage("stage"), current: () => DEFAULT_DOCUMENT })
 const createForecast = Effect.gen(function*() {
   const { stages } = yield* NormalizedStages
@@ -326,6 +349,7 @@ for dir in "${nodes[@]}"; do
     cd "$consumer"
     check "ESM: import every entry" node entries.mjs $entries
     check "CommonJS: require every entry" node entries.cjs $entries
+    check "Standard Schema V1 exports validate (root and /normalizer)" node standard-schema.mjs
     check "layers without their optional peers fail with MissingPeerDependencyError" \
       env REDIS_URL="$redis_url" PG_URL="$pg_url" node missing-peers.mjs
     check "npx stage-normalization --help" cli_help

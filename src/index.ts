@@ -24,7 +24,9 @@ export {
   Stage,
   StageDistribution,
   type StageDistributionResult,
+  StageDistributionStandardSchema,
   type StageResult,
+  StageStandardSchema,
   stageVocabulary,
   SUM_TOLERANCE,
   Vocabulary

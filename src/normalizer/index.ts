@@ -1,7 +1,8 @@
 /**
  * `stage-normalization/normalizer`: canonical stages, the alias table as data, key folding,
- * `normalizeStage`, `parseStageDistribution`, bounded suggestions, Effect Schemas, vocabularies
- * for other enumerated fields, and the generated PostgreSQL twin of the normaliser.
+ * `normalizeStage`, `parseStageDistribution`, bounded suggestions, Effect Schemas (also as
+ * Standard Schema V1), vocabularies for other enumerated fields, and the generated PostgreSQL
+ * twin of the normaliser.
  *
  * An explicit list: every name here is public API, recorded in `etc/normalizer.api.md`.
  *
@@ -13,6 +14,7 @@ export { CACHE_ENTRY_OVERHEAD_BYTES, DEFAULT_CACHE_MAX_BYTES, ResultCache } from
 export { makeDistributionSchema, makeStageSchema, type SchemaOptions, Stage, StageDistribution } from "./Schemas.ts"
 export { makeSqlTwin, makeSqlTwinResult, type SqlTwin, SqlTwinError, type SqlTwinOptions } from "./SqlTwin.ts"
 export { STAGE_ALIASES } from "./StageAliases.ts"
+export { StageDistributionStandardSchema, StageStandardSchema } from "./StandardSchemas.ts"
 export {
   type DistributionIssue,
   MAX_DISTRIBUTION_ENTRIES,
