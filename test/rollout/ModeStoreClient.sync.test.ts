@@ -63,6 +63,8 @@ describe("createModeStoreClient resolves synced or timed out", () => {
       // synced means the shared (seeded) document, never the boot document's version 0
       assert.deepStrictEqual(seen.filter((s) => s.version < 1).map((s) => s.index), [])
     } finally {
+      // closed first: an open client would restore the documents this deletes
+      await Promise.all(opened.splice(0).map((client) => client.close()))
       const keys = Array.from({ length: CLIENTS / 2 }, (_, i) => [`${base}:${i}:document`, `${base}:${i}:history`]).flat()
       await rawCommand("DEL", ...keys)
     }
