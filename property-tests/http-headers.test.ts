@@ -88,6 +88,37 @@ describe("header properties", () => {
     )
   })
 
+  it("stageHeaders: the recommendation names a sunset date only when the Sunset header is sent", () => {
+    const isoDay = fc.date({ min: new Date("2020-01-01T00:00:00Z"), max: new Date("2035-12-31T00:00:00Z"), noInvalidDate: true })
+      .map((d) => d.toISOString().slice(0, 10))
+    fc.assert(
+      fc.property(
+        fc.array(nasty, { maxLength: 4 }),
+        fc.option(isoDay, { nil: undefined }),
+        fc.option(isoDay, { nil: undefined }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        (deprecatedInputs, deprecationDate, sunsetDate, wouldReject, invalid, shouldEmitHeaders) => {
+          const headers = new Map(
+            stageHeaders(
+              { shouldEmitHeaders, wouldReject, rejected: !wouldReject && invalid, invalid, deprecatedInputs },
+              { deprecationDate, sunsetDate }
+            )
+          )
+          const recommendation = headers.get("X-Stage-Recommendation")
+          if (recommendation !== undefined && /sunset/i.test(recommendation)) assert.isTrue(headers.has("Sunset"))
+          // a Sunset header only with accepted aliases and a configured sunset
+          assert.strictEqual(
+            headers.has("Sunset"),
+            shouldEmitHeaders && deprecatedInputs.length > 0 && sunsetDate !== undefined
+          )
+        }
+      ),
+      { numRuns: 1000 }
+    )
+  })
+
   it("evaluateStages: any stage strings in any location and decision give Node-valid headers", () => {
     fc.assert(
       fc.property(

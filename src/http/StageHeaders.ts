@@ -8,7 +8,7 @@
  * | `Sunset: Tue, 30 Jun 2026 00:00:00 GMT` (RFC 8594) | aliases were accepted and a sunset is configured; never before `Deprecation` |
  * | `Link: <docs>; rel="deprecation"` (RFC 9745 §3) | aliases were accepted |
  * | `X-Stage-Would-Reject: true` | shadow mode and the input would have been rejected |
- * | `X-Stage-Recommendation` | any of the above, or invalid input (fixed ASCII text) |
+ * | `X-Stage-Recommendation` | any of the above, or invalid input (fixed ASCII text; for aliases, it names the sunset date only when `Sunset` is sent) |
  * | `X-Stage-Docs` | same as `X-Stage-Recommendation` |
  *
  * Nothing is emitted when the decision says `shouldEmitHeaders: false` (mode `off`) or when the
@@ -63,7 +63,9 @@ const FALLBACK_DOCS_URL = "https://www.npmjs.com/package/stage-normalization"
 const STAGE_LIST = CANONICAL_STAGES.join(", ")
 
 /**
- * The fixed texts of `X-Stage-Recommendation`.
+ * The fixed texts of `X-Stage-Recommendation`. For accepted aliases, the text speaks of a sunset
+ * date only when a `Sunset` header goes out with it (a sunset is configured): the headers of one
+ * response never contradict each other.
  *
  * @since 0.1.0
  * @category constants
@@ -72,7 +74,8 @@ const RECOMMENDATIONS = {
   wouldReject: "Fix these stages before enforcement begins. See X-Stage-Docs for migration guide.",
   rejected: `Send canonical stage values (${STAGE_LIST}). See X-Stage-Docs.`,
   invalid: `Unknown or invalid stage values will be rejected once enforcement begins. Use ${STAGE_LIST}.`,
-  deprecated: `Deprecated stage spellings will stop being accepted at the sunset date. Use ${STAGE_LIST}.`
+  deprecatedSunset: `Deprecated stage spellings will stop being accepted at the sunset date. Use ${STAGE_LIST}.`,
+  deprecated: `Deprecated stage spellings are still accepted but will be removed in a future release. Use ${STAGE_LIST}.`
 } as const
 
 /**
@@ -102,6 +105,8 @@ interface HeaderConstants {
   readonly deprecationSeconds: number
   /** Unix seconds of the sunset, never before the deprecation; undefined when none. */
   readonly sunsetSeconds: number | undefined
+  /** The recommendation for accepted aliases: names the sunset only when `sunset` is sent. */
+  readonly deprecatedRecommendation: string
   /** the header blocks built under this document */
   readonly prepared: PreparedCache
 }
@@ -152,6 +157,7 @@ export const headerConstants = (settings: HeaderSettings): HeaderConstants => {
     sunset: sunsetSeconds === undefined ? undefined : new Date(sunsetSeconds * 1000).toUTCString(),
     deprecationSeconds,
     sunsetSeconds,
+    deprecatedRecommendation: sunsetSeconds === undefined ? RECOMMENDATIONS.deprecated : RECOMMENDATIONS.deprecatedSunset,
     prepared: new PreparedCache()
   }
   cache.set(settings, constants)
@@ -200,7 +206,7 @@ const buildPrepared = (flags: number, deprecatedInputs: ReadonlyArray<string>, c
       ? RECOMMENDATIONS.rejected
       : (flags & FLAG_INVALID) !== 0
       ? RECOMMENDATIONS.invalid
-      : RECOMMENDATIONS.deprecated
+      : c.deprecatedRecommendation
   ])
   out.push([STAGE_HEADERS.docs, c.docs])
   return freezePrepared(out)

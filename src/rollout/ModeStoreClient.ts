@@ -15,13 +15,13 @@
  *
  * @since 0.2.0
  */
-import { type Duration, Effect, Fiber, Layer, ManagedRuntime, Schedule, Stream } from "effect"
+import { type Duration, Effect, Fiber, Layer, ManagedRuntime, Stream } from "effect"
 import type { AuditEntry } from "./AuditLog.ts"
 import { BACKFILL_PENDING, type BackfillState, BackfillStatus } from "./BackfillStatus.ts"
 import type { RolloutDocument, StageValidationConfig } from "./Config.ts"
 import type { RedisClientOptions } from "./RedisConnection.ts"
 import { ModeStore, type RedisModeStoreOptions } from "./ModeStore.ts"
-import type { ChangeResult, ModeStoreSync, ModifyRequest, SetRequest } from "./ModeStoreService.ts"
+import type { ChangeResult, ModeStoreService, ModeStoreSync, ModifyRequest, SetRequest } from "./ModeStoreService.ts"
 
 /**
  * Options of {@link createModeStoreClient}. With `redis` the document is shared through Redis
@@ -52,9 +52,9 @@ export interface ModeStoreClientOptions extends Omit<RedisModeStoreOptions, "ini
    */
   readonly backfill?: BackfillState | undefined
   /**
-   * How long `createModeStoreClient` waits for the first read of the shared document before it
-   * resolves with the boot document (default 2 seconds; Redis may come later, the store keeps
-   * retrying in the background).
+   * How long `createModeStoreClient` waits to be synced with the shared store (the document read,
+   * seeded or adopted) before it resolves unsynced, with the boot document (default 2 seconds;
+   * Redis may come later, the store keeps retrying in the background).
    */
   readonly syncTimeout?: Duration.Input | undefined
 }
@@ -91,8 +91,25 @@ export interface ModeStoreClient {
 }
 
 /**
- * Opens a rollout store for a host without Effect. Resolves once the shared document was read
- * (or after `syncTimeout`, unsynced until Redis answers: see `sync()` and the `unsynced` option); rejects with `MissingPeerDependencyError`
+ * Reads the shared document until the store says it is synced, or until `timeout`. A read that
+ * succeeds is not enough: an empty store answers "nothing stored" before the background sync
+ * seeded it, and a document of another lineage is adopted only once a second read agrees; the
+ * store's own `sync()` is what the host's readiness probe sees, so it is what this waits for.
+ */
+const untilSynced = (store: ModeStoreService, timeout: Duration.Input): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    while (!store.sync().synced) {
+      yield* Effect.ignore(store.refresh)
+      if (store.sync().synced) return
+      yield* Effect.sleep("50 millis")
+    }
+  }).pipe(Effect.timeout(timeout), Effect.ignore)
+
+/**
+ * Opens a rollout store for a host without Effect. With `redis`, resolves either synced (the
+ * shared document was read, seeded or adopted: `sync().synced` is true when the Promise settles)
+ * or, when Redis has not answered within `syncTimeout`, timed out — unsynced until Redis answers
+ * (see `sync()` and the `unsynced` option); never in between. Rejects with `MissingPeerDependencyError`
  * when `redis` is given and its optional peers are not installed, and with a `ModeStoreError`
  * (reason `InvalidDocument`) when `initial` does not decode.
  *
@@ -126,15 +143,7 @@ export const createModeStoreClient = async (options: ModeStoreClientOptions): Pr
     await runtime.dispose()
     throw error
   })
-  if (redis !== undefined) {
-    await runtime.runPromise(
-      store.refresh.pipe(
-        Effect.retry(Schedule.spaced("50 millis")),
-        Effect.timeout(syncTimeout ?? "2 seconds"),
-        Effect.ignore
-      )
-    )
-  }
+  if (redis !== undefined) await runtime.runPromise(untilSynced(store, syncTimeout ?? "2 seconds"))
   const listeners = new Set<Fiber.Fiber<void, unknown>>()
   return {
     current: store.current,
