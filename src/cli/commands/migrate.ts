@@ -5,6 +5,9 @@
  *   unknown values with suggestions). Nothing is written, not even a run row.
  * - `--apply`: the batched, audited run (resumes the target's incomplete run if there is one);
  *   `--resume` insists on continuing one. A second `--apply` on a busy target is refused (exit 2).
+ * - `--join RUN`: more workers for the target's incomplete run RUN, with the run's settings (the
+ *   ones recorded when it started; a flag that differs is refused, exit 2, one line — except
+ *   `--sleep-ms` / `--max-rows-per-second`, which retune the run) and its backup verdict (no gate).
  * - `--cancel [--run ID]`: cancel a run (the active runner stops after its current batch).
  * - Progress: a bar on stderr when it is a terminal, JSON lines on stderr otherwise; `--json`
  *   prints every event and the final report as JSON lines on stdout instead.
