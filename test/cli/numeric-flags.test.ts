@@ -111,7 +111,7 @@ describe("numeric flags", () => {
     assert.match(unknown!.stderr, /Unrecognized flag: --no-such-flag/)
     assert.match(missing!.stderr, /Missing value for flag --batch-size/)
     assert.strictEqual(help!.status, 0, help!.stderr)
-    assert.include(help!.stdout, "--batch-size integer                Rows per batch (initial size when adaptive) [1..2147483647]")
+    assert.include(help!.stdout, "--batch-size integer                Rows per batch (initial size when adaptive; default 5,000) [1..2147483647]")
     assert.strictEqual(help!.stderr, "")
   }, 60_000)
 

@@ -5,6 +5,9 @@
  *   unknown values with suggestions). Nothing is written, not even a run row.
  * - `--apply`: the batched, audited run (resumes the target's incomplete run if there is one);
  *   `--resume` insists on continuing one. A second `--apply` on a busy target is refused (exit 2).
+ * - `--join RUN`: more workers for the target's incomplete run RUN, with the run's settings (the
+ *   ones recorded when it started; a flag that differs is refused, exit 2, one line — except
+ *   `--sleep-ms` / `--max-rows-per-second`, which retune the run) and its backup verdict (no gate).
  * - `--cancel [--run ID]`: cancel a run (the active runner stops after its current batch).
  * - Progress: a bar on stderr when it is a terminal, JSON lines on stderr otherwise; `--json`
  *   prints every event and the final report as JSON lines on stdout instead.
@@ -28,100 +31,23 @@ import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { parseMaxAge } from "../../migration/backup/BackupGate.ts"
 import { cancelRun } from "../../migration/run/Cancel.ts"
-import type { MigrationEvent, UnknownValue } from "../../migration/MigrationEvent.ts"
-import { type ForceUnknownOptions, readMappingFile, visibleValue } from "../../migration/run/ForceUnknown.ts"
-import { preview, type PreviewReport } from "../../migration/run/Preview.ts"
-import { formatDuration, makeProgressReporter } from "../../migration/run/ProgressReporter.ts"
-import { migrate, type MigrateOptions, type RunSummary } from "../../migration/run/Runner.ts"
+import type { MigrationEvent } from "../../migration/MigrationEvent.ts"
+import { type ForceUnknownOptions, readMappingFile } from "../../migration/run/ForceUnknown.ts"
+import { preview } from "../../migration/run/Preview.ts"
+import { makeProgressReporter } from "../../migration/run/ProgressReporter.ts"
+import { migrate, type MigrateOptions } from "../../migration/run/Runner.ts"
 import { batchSizeProblem } from "../../migration/run/RunSettings.ts"
 import { redactUrl } from "../../migration/database/Database.ts"
 import type { TargetSpec } from "../../migration/schema/Target.ts"
 import { CliExitCode, CliInputError } from "../CliInputError.ts"
 import { databaseUrlFlag, requireDatabaseUrl, withDatabase } from "../CommandDatabase.ts"
-import { confirmForceUnknown, lookAlikeSection, namedLookAlikes, processTerminal } from "../ForceUnknownConfirmation.ts"
+import { confirmForceUnknown, namedLookAlikes, processTerminal } from "../ForceUnknownConfirmation.ts"
+import { renderPreview, renderSummary } from "../MigrateReport.ts"
 import { idFlag, INT4_MAX, intFlag } from "../NumericFlags.ts"
 import { gracefulSignals } from "../StopSignals.ts"
-import { renderTable } from "../Table.ts"
 import { targetFlags, toTargetSpec } from "../TargetFlags.ts"
 
-const int = new Intl.NumberFormat("en-US")
 const out = (line: string) => Console.log(line)
-
-const printable = (s: string): string => visibleValue(s.length > 60 ? `${s.slice(0, 57)}…` : s)
-
-const unknownTable = (unknowns: ReadonlyArray<UnknownValue>): string =>
-  renderTable(
-    ["value", "rows", "why", "suggestions"],
-    unknowns.map((u) => [
-      u.kind === "unknown-stage" ? printable(u.value) : u.value,
-      int.format(u.rows),
-      u.kind,
-      u.suggestions.length > 0 ? u.suggestions.join(", ") : "—"
-    ])
-  )
-
-const renderPreview = (r: PreviewReport, forcing: boolean): string => {
-  const lines = [
-    `Dry run — nothing was written. ${r.target}.${r.column} (${r.kind})${r.fundId === null ? "" : `, fund ${r.fundId}`}: ` +
-    `${int.format(r.rowsScanned)} rows scanned${r.stopped ? " (stopped early)" : ""}`,
-    ""
-  ]
-  const known = r.values.filter((v) => v.action !== "unknown")
-  if (known.length > 0) {
-    lines.push(renderTable(
-      [r.kind === "scalar" ? "value" : "stage in distributions", "→ stage", "rows", "action"],
-      known.map((v) => [
-        printable(v.value),
-        v.stage ?? "",
-        int.format(v.rows),
-        v.action === "update" ? "update" : v.action === "forced" ? `FORCED (${v.reason ?? "forced"})` : "already canonical"
-      ])
-    ), "")
-  }
-  if (r.unknowns.length > 0) {
-    lines.push(`Left unchanged by --apply (reported, never guessed):`, unknownTable(r.unknowns), "")
-    if (forcing) lines.push(...lookAlikeSection(r.unknowns.filter((u) => u.kind === "unknown-stage")))
-  }
-  lines.push(
-    `${int.format(r.rowsToUpdate)} row(s) would be updated${r.rowsForced > 0 ? ` (${int.format(r.rowsForced)} forced)` : ""}, ${int.format(r.rowsUnchanged)} already canonical, ` +
-      `${int.format(r.rowsSkipped)} left unchanged (unknown or invalid), ${int.format(r.rowsNull)} NULL.` +
-      (r.truncated ? " (More distinct values than listed; counts are exact.)" : ""),
-    "Run again with --apply to write (every changed row is audited in stage_normalization_log)."
-  )
-  return lines.join("\n")
-}
-
-const renderSummary = (s: RunSummary): string => {
-  const lines = [
-    `Run ${s.runId} ${s.status}${s.resumed ? " (resumed)" : ""}: ${s.target}.${s.column} (${s.kind}, batches by ${s.batchBy}` +
-    `${s.fundId === null ? "" : `, fund ${s.fundId}`})`,
-    `  ${int.format(s.totals.scanned)} of ${int.format(s.rowsTotal)} rows scanned, ${int.format(s.totals.updated)} updated, ` +
-    `${int.format(s.totals.skipped)} left unchanged (unknown/invalid), ${int.format(s.totals.failed)} not updated (concurrent writes); ` +
-    `${int.format(s.batches)} batch(es) in ${formatDuration(s.durationMs / 1000)}`
-  ]
-  if (s.interruptedBatches.length > 0) {
-    lines.push(`  batches ${s.interruptedBatches.join(", ")} had been interrupted; their ranges were redone`)
-  }
-  if (s.error !== null) lines.push(`  error: ${s.error}`)
-  if (s.backup !== null) {
-    lines.push("skipped" in s.backup
-      ? `  backup check skipped (${s.backup.skipped}); recorded in the run's parameters`
-      : `  backup: ${s.backup.manifest} (${formatDuration(s.backup.ageSeconds)} old, restore-tested ${s.backup.restoreTestedAt})`)
-  }
-  if (s.forced.length > 0) {
-    lines.push("", "Forced by --force-unknown (audited with their reason; `rollback` undoes them):", renderTable(
-      ["value", "→ stage", "rows", "reason"],
-      s.forced.map((f) => [printable(f.value), f.stage.length > 60 ? `${f.stage.slice(0, 57)}…` : f.stage, int.format(f.rows), f.reason])
-    ))
-  }
-  if (s.unknowns.length > 0) lines.push("", "Left unchanged (see stage_migration_unknowns):", unknownTable(s.unknowns))
-  lines.push("", `Progress and audit: SELECT * FROM stage_migration_progress WHERE run_id = ${s.runId};`)
-  if (s.status === "succeeded") lines.push(`Verify it: stage-normalization verify --run ${s.runId} (undo: stage-normalization rollback --run ${s.runId})`)
-  if (s.status === "paused" || s.status === "failed") {
-    lines.push(`Continue with: stage-normalization migrate --apply --resume (same --table/--column/--fund-id)`)
-  }
-  return lines.join("\n")
-}
 
 /** Row counts (batch sizes) are bound as PostgreSQL `integer`. */
 const rows = (name: string, description: string) => intFlag(name, { min: 1, max: INT4_MAX, description })
@@ -136,26 +62,28 @@ const flags = {
     Flag.optional
   ),
   batchBy: Flag.Literals("batch-by", ["auto", "id", "fund"]).pipe(
-    Flag.withDescription("auto: per fund when a (fund, id) index exists, else by id"),
-    Flag.withDefault("auto" as const)
-  ),
-  batchSize: rows("batch-size", "Rows per batch (initial size when adaptive)").pipe(Flag.withDefault(5_000)),
-  minBatchSize: rows("min-batch-size", "Adaptive lower bound (default 100)").pipe(Flag.optional),
-  maxBatchSize: rows("max-batch-size", "Adaptive upper bound (default 50,000)").pipe(Flag.optional),
-  targetBatchMs: millis("target-batch-ms", 1, "Adaptive target batch duration").pipe(Flag.withDefault(1_000)),
-  adaptive: Flag.Boolean("adaptive").pipe(
-    Flag.withDescription("Adapt the batch size towards --target-batch-ms (--no-adaptive: fixed size)"),
-    Flag.withDefault(true)
-  ),
-  sleepMs: millis("sleep-ms", 0, "Pause between a worker's batches (the run's setting: a joiner that passes it changes it for all)").pipe(
-    Flag.withDefault(100)
-  ),
-  workers: intFlag("workers", { min: 1, max: 64, description: "Workers in this process, one connection each" }).pipe(Flag.withDefault(1)),
-  join: idFlag("join", { description: "Add this process's workers to the target's active run RUN (--apply on its target does too)" }).pipe(
+    Flag.withDescription("auto (default): per fund when a (fund, id) index exists, else by id"),
     Flag.optional
   ),
-  leaseMs: millis("lease-ms", 1, "A claimed batch stays a worker's this long without renewal (then others reclaim it)").pipe(
-    Flag.withDefault(30_000)
+  batchSize: rows("batch-size", "Rows per batch (initial size when adaptive; default 5,000)").pipe(Flag.optional),
+  minBatchSize: rows("min-batch-size", "Adaptive lower bound (default 100)").pipe(Flag.optional),
+  maxBatchSize: rows("max-batch-size", "Adaptive upper bound (default 50,000)").pipe(Flag.optional),
+  targetBatchMs: millis("target-batch-ms", 1, "Adaptive target batch duration (default 1,000)").pipe(Flag.optional),
+  adaptive: Flag.Boolean("adaptive").pipe(
+    Flag.withDescription("Adapt the batch size towards --target-batch-ms (default; --no-adaptive: fixed size)"),
+    Flag.optional
+  ),
+  sleepMs: millis("sleep-ms", 0, "Pause between a worker's batches (default 100; the run's: a joiner that passes it changes it for all)").pipe(
+    Flag.optional
+  ),
+  workers: intFlag("workers", { min: 1, max: 64, description: "Workers in this process, one connection each" }).pipe(Flag.withDefault(1)),
+  join: idFlag("join", {
+    description: "Add this process's workers to the target's active run RUN, with the run's settings and backup verdict (a differing setting: exit 2)"
+  }).pipe(
+    Flag.optional
+  ),
+  leaseMs: millis("lease-ms", 1, "A claimed batch stays a worker's this long without renewal, then others reclaim it (default 30,000)").pipe(
+    Flag.optional
   ),
   maxRowsPerSecond: intFlag("max-rows-per-second", {
     min: 0,
@@ -170,21 +98,21 @@ const flags = {
   resume: Flag.Boolean("resume").pipe(Flag.withDescription("Continue the target's incomplete run (with --apply)"), Flag.withDefault(false)),
   apply: Flag.Boolean("apply").pipe(Flag.withDescription("Write (default: dry run, nothing written)"), Flag.withDefault(false)),
   json: Flag.Boolean("json").pipe(Flag.withDescription("Events and report as JSON lines on stdout"), Flag.withDefault(false)),
-  statementTimeoutMs: millis("statement-timeout-ms", 1, "Per-statement timeout in a batch; exceeding it splits the batch").pipe(
-    Flag.withDefault(30_000)
+  statementTimeoutMs: millis("statement-timeout-ms", 1, "Per-statement timeout in a batch; exceeding it splits the batch (default 30,000)").pipe(
+    Flag.optional
   ),
-  lockTimeoutMs: millis("lock-timeout-ms", 1, "Row-lock wait limit (then retried)").pipe(Flag.withDefault(5_000)),
-  stuckAfterMs: millis("stuck-after-ms", 1, "A batch running longer is abandoned and retried").pipe(Flag.withDefault(600_000)),
+  lockTimeoutMs: millis("lock-timeout-ms", 1, "Row-lock wait limit, then retried (default 5,000)").pipe(Flag.optional),
+  stuckAfterMs: millis("stuck-after-ms", 1, "A batch running longer is abandoned and retried (default 600,000)").pipe(Flag.optional),
   throttle: Flag.Boolean("throttle").pipe(
-    Flag.withDescription("Back off while the database is unhealthy (--no-throttle to skip the checks)"),
-    Flag.withDefault(true)
+    Flag.withDescription("Back off while the database is unhealthy (default; --no-throttle to skip the checks)"),
+    Flag.optional
   ),
-  maxReplicationLagMs: millis("max-replication-lag-ms", 0, "Back off above this replica lag").pipe(Flag.withDefault(10_000)),
+  maxReplicationLagMs: millis("max-replication-lag-ms", 0, "Back off above this replica lag (default 10,000)").pipe(Flag.optional),
   maxWalMbPerSecond: intFlag("max-wal-mb-per-second", {
     min: 0,
     max: 1_000_000,
-    description: "Back off while the server writes WAL faster than this (MiB/s; 0: not checked)"
-  }).pipe(Flag.withDefault(0)),
+    description: "Back off while the server writes WAL faster than this (MiB/s; default 0: not checked)"
+  }).pipe(Flag.optional),
   cancel: Flag.Boolean("cancel").pipe(Flag.withDescription("Cancel the target's incomplete run (or --run ID)"), Flag.withDefault(false)),
   backupCheck: Flag.Boolean("backup-check").pipe(
     Flag.withDescription("Require a fresh, verified, restore-tested backup before --apply (--no-backup-check skips it; recorded)"),
@@ -237,7 +165,7 @@ const refuseLoneFlags = (f: MigrateFlags): Effect.Effect<void, CliInputError> =>
     : f.confirmForceUnknown && !f.forceUnknown
     ? "--confirm-force-unknown only goes with --force-unknown"
     : batchSizeProblem({
-      batchSize: f.batchSize,
+      batchSize: Option.getOrUndefined(f.batchSize),
       minBatchSize: Option.getOrUndefined(f.minBatchSize),
       maxBatchSize: Option.getOrUndefined(f.maxBatchSize)
     })
@@ -274,8 +202,8 @@ const dryRun = Effect.fnUntraced(function*(
     preview({
       ...spec,
       fundId: Option.getOrUndefined(f.fundId),
-      batchSize: f.batchSize,
-      sleepMs: f.sleepMs,
+      batchSize: Option.getOrUndefined(f.batchSize),
+      sleepMs: Option.getOrUndefined(f.sleepMs),
       onEvent: (event: MigrationEvent) => reporter.onEvent(event),
       forceUnknown
     })
@@ -284,27 +212,40 @@ const dryRun = Effect.fnUntraced(function*(
   return yield* out(f.json ? JSON.stringify({ event: "Preview", ...report }) : renderPreview(report, forceUnknown !== undefined))
 })
 
+/**
+ * The health thresholds the flags give; `undefined` when none of them is given (the defaults, or
+ * the run's when it joins or resumes one).
+ */
+const healthOf = (f: MigrateFlags): MigrateOptions["health"] => {
+  if (Option.isSome(f.throttle) && !f.throttle.value) return false
+  if (Option.isNone(f.throttle) && Option.isNone(f.maxReplicationLagMs) && Option.isNone(f.maxWalMbPerSecond)) return undefined
+  return {
+    maxReplicationLagMs: Option.getOrElse(f.maxReplicationLagMs, () => 10_000),
+    maxWalBytesPerSecond: Option.getOrElse(f.maxWalMbPerSecond, () => 0) * 1_048_576
+  }
+}
+
 /** The runner's options from the flags (all but the target, the confirmation and the signals). */
 const runOptions = (f: MigrateFlags, url: string, maxAgeMs: number) => {
   const hint = redactUrl(url) === url && Option.isSome(f.databaseUrl) ? url : "\"$DATABASE_URL\""
   return {
     fundId: Option.getOrUndefined(f.fundId),
-    batchBy: f.batchBy,
-    batchSize: f.batchSize,
+    batchBy: Option.getOrUndefined(f.batchBy),
+    batchSize: Option.getOrUndefined(f.batchSize),
     minBatchSize: Option.getOrUndefined(f.minBatchSize),
     maxBatchSize: Option.getOrUndefined(f.maxBatchSize),
-    targetBatchMs: f.targetBatchMs,
-    adaptive: f.adaptive,
-    sleepMs: f.sleepMs,
+    targetBatchMs: Option.getOrUndefined(f.targetBatchMs),
+    adaptive: Option.getOrUndefined(f.adaptive),
+    sleepMs: Option.getOrUndefined(f.sleepMs),
     workers: f.workers,
     joinRunId: Option.getOrUndefined(f.join),
-    leaseMs: f.leaseMs,
+    leaseMs: Option.getOrUndefined(f.leaseMs),
     maxRowsPerSecond: Option.getOrUndefined(f.maxRowsPerSecond),
     resume: f.resume,
-    statementTimeoutMs: f.statementTimeoutMs,
-    lockTimeoutMs: f.lockTimeoutMs,
-    stuckAfterMs: f.stuckAfterMs,
-    health: f.throttle ? { maxReplicationLagMs: f.maxReplicationLagMs, maxWalBytesPerSecond: f.maxWalMbPerSecond * 1_048_576 } : false as const,
+    statementTimeoutMs: Option.getOrUndefined(f.statementTimeoutMs),
+    lockTimeoutMs: Option.getOrUndefined(f.lockTimeoutMs),
+    stuckAfterMs: Option.getOrUndefined(f.stuckAfterMs),
+    health: healthOf(f),
     backupCheck: f.backupCheck
       ? { dir: f.backupDir, maxAgeMs, databaseUrlHint: hint }
       : { skip: "--no-backup-check" }

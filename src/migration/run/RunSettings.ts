@@ -44,7 +44,11 @@ export interface MigrateOptions extends TargetSpec {
    * each other and with the workers of any other process working on it (see `RangeLeases`).
    */
   readonly workers?: number | undefined
-  /** Join this run (it must be the target's incomplete run): `migrate --join <run-id>`. */
+  /**
+   * Join this run (it must be the target's incomplete run): `migrate --join <run-id>`. The
+   * settings left `undefined` are the run's, a differing one is refused (`InvalidOptions`), and
+   * the backup gate is not run (see `JoinedRun`).
+   */
   readonly joinRunId?: string | undefined
   /** How long a claimed batch stays a worker's without renewal before others take it (default 30 s). */
   readonly leaseMs?: number | undefined

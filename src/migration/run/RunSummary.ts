@@ -43,7 +43,10 @@ export interface RunSummary {
   readonly unknowns: ReadonlyArray<UnknownValue>
   /** Unknown values mapped by `--force-unknown` (whole run), with their rows. */
   readonly forced: ReadonlyArray<ForcedValue>
-  /** The backup the gate accepted, `{ skipped }`, or null (no gate: a library call or a resumed run). */
+  /**
+   * The backup the gate accepted, `{ skipped }`, or null (no gate: a library call). A resumed or
+   * joined run reports the verdict recorded when it started (it is not gated again).
+   */
   readonly backup: BackupEvidence | { readonly skipped: string } | null
   readonly error: string | null
 }

@@ -26,7 +26,7 @@ import { migrationBatchesTotal, migrationRowsTotal } from "../../observability/m
 import { nowMillis } from "../../shared/WallClock.ts"
 import { requireFreshBackup } from "../backup/BackupGate.ts"
 import { describeCause, MigrationError, queryFailed } from "../MigrationError.ts"
-import { InvalidOptions, LockLost, NothingToResume, ResumeMismatch, RunInProgress } from "../MigrationErrorReason.ts"
+import { InvalidOptions, LockLost, ResumeMismatch } from "../MigrationErrorReason.ts"
 import * as RunStore from "../schema/RunStore.ts"
 import { checkFundId, type ResolvedTarget, resolveTarget } from "../schema/Target.ts"
 import { acquireTargetLock, type TargetLock } from "../schema/TargetLock.ts"
@@ -37,7 +37,9 @@ import { ALL_ROWS, type Partition } from "../sql/BoundStatement.ts"
 import { checkHealth, type WalSample } from "./DatabaseHealth.ts"
 import { distributionExecutor } from "./DistributionExecutor.ts"
 import type { ForceUnknownOptions } from "./ForceUnknown.ts"
+import { backupVerdictOf, inheritFromRun, recordedParameters, resumeMismatch } from "./JoinedRun.ts"
 import { defaultOwner, invalid, type MigrateOptions, type Settings, settingsOf } from "./RunSettings.ts"
+import { cannotJoin, nothingToResume, preflight, rollbackPending } from "./RunPreflight.ts"
 import { otherLiveWorkers } from "./RangeLeases.ts"
 import { closeAndSummarise, type OpenedRun, type RunSummary } from "./RunSummary.ts"
 import { publishThrottle, readRunControl, reserveRows, type RunControl, setRunLimits, sharedVerdict } from "./RunThrottle.ts"
@@ -59,16 +61,6 @@ const observeBatch = (observation: BatchObservation) =>
     }
   })
 
-const canonicalJson = (value: unknown): string =>
-  JSON.stringify(value, (_, v: unknown) =>
-    typeof v === "object" && v !== null && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v)
-
-const sameForce = (a: ForceUnknownOptions | undefined, b: ForceUnknownOptions | undefined): boolean =>
-  canonicalJson({ map: a?.map ?? {}, editDistance: a?.editDistance ?? true, on: a !== undefined }) ===
-    canonicalJson({ map: b?.map ?? {}, editDistance: b?.editDistance ?? true, on: b !== undefined })
-
 /** By fund when asked, or (auto) when there is a fund column with a (fund, id) index; else by id. */
 const chooseBatchBy = (options: MigrateOptions, target: ResolvedTarget, fundId: string | null) => {
   const requested = options.batchBy ?? "auto"
@@ -78,68 +70,6 @@ const chooseBatchBy = (options: MigrateOptions, target: ResolvedTarget, fundId: 
   const byFund = fundId !== null || requested === "fund" || (requested === "auto" && target.fund !== undefined && target.hasFundIdIndex)
   return Effect.succeed<"id" | "fund">(byFund ? "fund" : "id")
 }
-
-const nothingToResume = (target: ResolvedTarget) =>
-  new MigrationError({
-    reason: new NothingToResume({
-      detail: `${target.label}.${target.column.name} has no incomplete run to resume (run without --resume to start one)`
-    })
-  })
-
-const rollbackPending = (target: ResolvedTarget, run: RunStore.RunRow) =>
-  new MigrationError({
-    reason: new RunInProgress({
-      detail: `run ${run.runId} on ${target.label}.${target.column.name} is an unfinished rollback of run ${run.rollbackOf}; ` +
-        `finish it (\`rollback --run ${run.rollbackOf} --apply\`) or cancel it (\`migrate --cancel --run ${run.runId}\`) first`
-    })
-  })
-
-/**
- * A read-only look at the target's runs before anything is written (not even the tracking
- * schema): `--resume` with nothing to resume and an unfinished rollback refuse here. `true` when
- * a new run will start (so the backup gate is checked before any write).
- */
-const preflight = (target: ResolvedTarget, options: MigrateOptions) =>
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const tracked = yield* sql<{ ok: boolean }>`SELECT to_regclass('stage_migration_runs') IS NOT NULL AS ok`.pipe(
-      Effect.mapError(queryFailed("looking for the tracking tables"))
-    )
-    const pending = tracked[0]?.ok === true ? yield* RunStore.findIncompleteRun(target) : undefined
-    const cancelled = pending === undefined
-      ? false
-      : yield* RunStore.readCheckpoint(pending.runId).pipe(Effect.map((c) => c.cancelRequested), Effect.orElseSucceed(() => false))
-    if (pending !== undefined && pending.operation === "rollback" && !cancelled) return yield* rollbackPending(target, pending)
-    if (options.resume === true && (pending === undefined || cancelled)) return yield* nothingToResume(target)
-    return pending === undefined || cancelled
-  })
-
-/** Why an incomplete run cannot be resumed with these options, or `undefined`. */
-const resumeMismatch = (
-  incomplete: RunStore.RunRow,
-  target: ResolvedTarget,
-  fundId: string | null,
-  requested: ForceUnknownOptions | undefined,
-  stored: ForceUnknownOptions | undefined
-): string | undefined =>
-  incomplete.kind !== target.kind
-    ? `kind ${incomplete.kind}`
-    : incomplete.idColumn !== target.id.name
-    ? `id column ${incomplete.idColumn}`
-    : incomplete.fundId !== fundId
-    ? incomplete.fundId === null ? "all funds" : `--fund-id ${incomplete.fundId}`
-    : requested !== undefined && !sameForce(requested, stored)
-    ? stored === undefined ? "no --force-unknown" : "another --force-unknown mapping"
-    : undefined
-
-const cannotJoin = (target: ResolvedTarget, runId: string, incomplete: RunStore.RunRow | undefined) =>
-  new MigrationError({
-    reason: new NothingToResume({
-      detail: incomplete === undefined
-        ? `run ${runId} is not an incomplete run of ${target.label}.${target.column.name}: there is none to join`
-        : `run ${runId} is not the incomplete run of ${target.label}.${target.column.name} (run ${incomplete.runId} is); join that one`
-    })
-  })
 
 /** Open the run; when another process created the target's run at the same moment, join that one. */
 const openOrJoin = (plan: RunPlan, embedded: boolean) =>
@@ -185,7 +115,9 @@ const openRun = (plan: RunPlan, embedded: boolean) =>
       }
       settings.force = storedForce
       yield* RunStore.resumeRun(incomplete.runId, plan.owner, embedded)
-      return { runId: incomplete.runId, resumed: true, interruptedBatches: [], batchBy: incomplete.batchBy, backup: null } satisfies OpenedRun as OpenedRun
+      // the run's backup verdict, recorded when it started: resuming or joining it is not gated again
+      const backup = backupVerdictOf(stored)
+      return { runId: incomplete.runId, resumed: true, interruptedBatches: [], batchBy: incomplete.batchBy, backup } satisfies OpenedRun as OpenedRun
     }
     if (options.resume === true) return yield* nothingToResume(target)
     const backup = yield* plan.checkGate
@@ -197,20 +129,7 @@ const openRun = (plan: RunPlan, embedded: boolean) =>
       batchSize: sizing.initial,
       vocabulary: settings.vocabulary,
       owner: plan.owner,
-      parameters: {
-        batchSize: sizing.initial,
-        minBatchSize: sizing.min,
-        maxBatchSize: sizing.max,
-        targetBatchMs: sizing.targetMs,
-        adaptive: sizing.adaptive,
-        sleepMs: settings.sleepMs,
-        statementTimeoutMs: settings.statementTimeoutMs,
-        lockTimeoutMs: settings.lockTimeoutMs,
-        twin: twin === "" ? null : twin,
-        forceUnknown: settings.force ?? null,
-        backup,
-        ...options.extraParameters
-      }
+      parameters: { ...recordedParameters(settings, twin), backup, ...options.extraParameters }
     })
     yield* setRunLimits(runId, { sleepMs: settings.sleepMs, maxRowsPerSecond: settings.maxRowsPerSecond })
     return { runId, resumed: false, interruptedBatches: [], batchBy: plan.batchBy, backup } satisfies OpenedRun as OpenedRun
@@ -354,18 +273,21 @@ const embeddedWorkers = new MigrationError({
  * @since 0.1.0
  * @category running
  */
-export const migrate = Effect.fn("Migration.run")(function*(options: MigrateOptions) {
+export const migrate = Effect.fn("Migration.run")(function*(requested: MigrateOptions) {
   const started = yield* nowMillis
+  yield* settingsOf(requested) // every number checked before anything is read
+  const target = yield* resolveTarget(requested)
+  // the incomplete run this process would work on: the settings it leaves out are that run's (a joiner's fund too)
+  const { newRun, pending } = yield* preflight(target, requested)
+  const options = pending === undefined ? requested : yield* inheritFromRun(requested, pending, yield* RunStore.readParameters(pending.runId))
   const settings = yield* settingsOf(options)
-  const target = yield* resolveTarget(options)
   const fundId = options.fundId ?? null
   if (fundId !== null) yield* checkFundId(target, fundId)
   const batchBy = yield* chooseBatchBy(options, target, fundId)
   const gate = options.backupCheck
   const skipped: RunSummary["backup"] = gate !== undefined && "skip" in gate ? { skipped: gate.skip } : null
   const runGate = gate === undefined || "skip" in gate ? Effect.succeed(skipped) : requireFreshBackup(target.label, gate)
-  // a new run is gated before anything is written; a run found only under the lock is gated there
-  const newRun = yield* preflight(target, options)
+  // a new run is gated before anything is written; a run found only under the lock is gated there; a joiner never is
   const checked = newRun ? yield* runGate : undefined
   yield* ensureTrackingSchema
   const twin = target.kind === "scalar" ? (yield* ensureSqlTwin(settings.vocabulary, options.twin ?? {})).twin.qualifiedName : ""
