@@ -356,7 +356,9 @@ check "full.ts (every entry), moduleResolution nodenext" typecheck tsconfig.full
 check "full.ts (every entry), moduleResolution bundler" typecheck tsconfig.full.bundler.json
 # Every ```ts block of README.md and docs/*.md, one module each, as a reader would paste it
 # (scripts/doc-blocks.ts; a block marked `<!-- typecheck: skip REASON -->` is left out).
+# ESM, as in a host with "type": "module" (several blocks await at the top level).
 node scripts/doc-blocks.ts extract-ts "$consumer/doc-blocks" || exit 1
+echo '{ "type": "module" }' >"$consumer/doc-blocks/package.json"
 for mode in "NodeNext NodeNext nodenext" "ESNext Bundler bundler"; do
   set -- $mode
   cat >"$consumer/tsconfig.doc-blocks.$3.json" <<JSON
