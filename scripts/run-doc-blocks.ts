@@ -4,13 +4,14 @@
  *
  * - `stage-normalization` on PATH is the CLI from this clone (`node src/cli/bin.ts`);
  * - `DATABASE_URL` is a scratch database (created on DOC_BLOCKS_PG_URL's server, default
- *   postgres://postgres@127.0.0.1:5432/postgres, dropped at the end) holding a seeded
- *   `portfolio_companies (id, fund_id, stage)` table of 500 rows, half of them non-canonical;
+ *   postgres://postgres@127.0.0.1:5432/postgres, dropped at the end) holding, afresh for each
+ *   block, a seeded `portfolio_companies (id, fund_id, stage)` table of 500 rows, half of them
+ *   non-canonical, and nothing else;
  * - a block marked `service` runs against the reference service, started by this script with the
  *   marker's environment on a second scratch database, the Redis on REDIS_URL (default
  *   redis://127.0.0.1:6379) under a fresh key prefix, and a free port (the block's
  *   `localhost:3333` is rewritten to it); the script waits for `/readyz` and stops it with SIGTERM;
- * - each block runs with `bash -e -o pipefail` in a scratch folder and must exit 0 and print every
+ * - each block runs with `bash -e -o pipefail` in a scratch folder of its own and must exit 0 and print every
  *   `expect` text of its marker (case-insensitive).
  *
  *   node scripts/run-doc-blocks.ts [FILE:LINE…]   # all runnable blocks, or the ones named
@@ -43,7 +44,9 @@ const psql = (url: string, sql: string): void => {
   if (r.status !== 0) throw new Error(`psql: ${r.stderr || r.error?.message}`)
 }
 
-const SEED = `CREATE TABLE portfolio_companies (id bigserial PRIMARY KEY, fund_id int NOT NULL, stage text);
+// Every block starts from the same database: the seeded table, no tracking tables, no SQL twin.
+const SEED = `DROP SCHEMA IF EXISTS stage_normalization CASCADE; DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;
+CREATE TABLE portfolio_companies (id bigserial PRIMARY KEY, fund_id int NOT NULL, stage text);
 INSERT INTO portfolio_companies (fund_id, stage)
   SELECT i % 3, (ARRAY['Series A', 'seed', 'growth', 'pre_seed', 'series-b', 'series-a'])[1 + i % 6] FROM generate_series(1, 500) i`
 
@@ -129,7 +132,10 @@ const runBlock = async (block: DocBlock, spec: RunnableSpec, ctx: Context, index
       REDIS_URL: redisUrl,
       STAGE_VALIDATION_REDIS_PREFIX: prefix
     }
-    const { status, output } = await runShell(code, ctx.work, env)
+    psql(ctx.cliDatabase, SEED)
+    const cwd = join(ctx.work, `block-${index}`)
+    mkdirSync(cwd)
+    const { status, output } = await runShell(code, cwd, env)
     const lower = output.toLowerCase()
     const missing = spec.expect.filter((text) => !lower.includes(text.toLowerCase()))
     if (status === 0 && missing.length === 0) return undefined
@@ -174,7 +180,6 @@ const main = async (): Promise<number> => {
   let failed = 0
   try {
     for (const name of names) psql(pgServer, `CREATE DATABASE ${name}`)
-    psql(ctx.cliDatabase, SEED)
     for (const [index, { block, spec }] of blocks.entries()) {
       const started = Date.now()
       const problem = await runBlock(block, spec, ctx, index)
