@@ -7,10 +7,11 @@
  *   postgres://postgres@127.0.0.1:5432/postgres, dropped at the end) holding, afresh for each
  *   block, a seeded `portfolio_companies (id, fund_id, stage)` table of 500 rows, half of them
  *   non-canonical, and nothing else;
- * - a block marked `service` runs against the reference service, started by this script with the
- *   marker's environment on a second scratch database, the Redis on REDIS_URL (default
+ * - a block marked `service` runs against the reference service, started by this script with
+ *   `npm start` and the marker's environment on a second scratch database, the Redis on REDIS_URL (default
  *   redis://127.0.0.1:6379) under a fresh key prefix, and a free port (the block's
- *   `localhost:3333` is rewritten to it); the script waits for `/readyz` and stops it with SIGTERM;
+ *   `localhost:3333` is rewritten to it); the script waits for `/readyz` and stops it with SIGTERM
+ *   to its process group;
  * - each block runs with `bash -e -o pipefail` in a scratch folder of its own and must exit 0 and print every
  *   `expect` text of its marker (case-insensitive).
  *
@@ -66,7 +67,11 @@ const waitFor = async (what: string, timeoutMs: number, check: () => Promise<boo
 }
 
 const startService = async (spec: RunnableSpec, database: string, prefix: string): Promise<Service> => {
-  const child = spawn(process.execPath, [bin, "serve", "--port", "0", "--database-url", database], {
+  // `npm start`, as the README says, in a process group of its own: the stop signal goes to the
+  // group, so it reaches the service whatever npm does with signals
+  const child = spawn("npm", ["start", "--silent", "--", "--port", "0", "--database-url", database], {
+    cwd: repoRoot,
+    detached: true,
     env: { ...process.env, NO_COLOR: "1", REDIS_URL: redisUrl, STAGE_VALIDATION_REDIS_PREFIX: prefix, ...spec.env },
     stdio: ["ignore", "pipe", "pipe"]
   })
@@ -85,9 +90,17 @@ const startService = async (spec: RunnableSpec, database: string, prefix: string
 
 const stopService = async (service: Service): Promise<void> => {
   if (service.child.exitCode !== null) return
+  const group = -service.child.pid!
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(group, name)
+    } catch {
+      // the group is gone already
+    }
+  }
   const exited = new Promise((resolve) => service.child.once("exit", resolve))
-  service.child.kill("SIGTERM")
-  const timer = setTimeout(() => service.child.kill("SIGKILL"), 15_000)
+  signal("SIGTERM")
+  const timer = setTimeout(() => signal("SIGKILL"), 15_000)
   await exited
   clearTimeout(timer)
 }
