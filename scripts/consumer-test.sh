@@ -21,7 +21,8 @@
 # 5. installs the optional peers (@effect/platform-node, @effect/sql-pg, redis) and express, then
 #    per Node: the Redis store against the real Redis (REDIS_URL, default redis://127.0.0.1:6379)
 #    and the PostgreSQL layer against the real server work, and the examples run from that folder;
-#    a consumer file of every entry type-checks;
+#    a consumer file of every entry type-checks, and so does every ```ts block of README.md and
+#    docs/*.md (scripts/doc-blocks.ts), each as its own module, skipLibCheck false;
 # 6. prints the packed size and the install footprint of the minimal install and compares them
 #    with baselines/package-size.json (fails above +10 %; --update-baseline rewrites it).
 #
@@ -372,10 +373,25 @@ check "minimal.ts, moduleResolution bundler" typecheck tsconfig.minimal.bundler.
 echo "=== with the optional peers installed"
 peers=$(node -e 'const p = require("./package.json"); for (const n of ["@effect/platform-node", "@effect/sql-pg", "redis"]) console.log(`${n}@${p.peerDependencies[n]}`)')
 # shellcheck disable=SC2086
-(cd "$consumer" && npm install --no-audit --no-fund --loglevel=error --no-save $peers express@5) >/dev/null || exit 1
+(cd "$consumer" && npm install --no-audit --no-fund --loglevel=error --no-save $peers express@5 @types/express@5) >/dev/null || exit 1
 cp examples/*.ts "$consumer/"
+cp -r examples/express "$consumer/express"
 check "full.ts (every entry), moduleResolution nodenext" typecheck tsconfig.full.nodenext.json
 check "full.ts (every entry), moduleResolution bundler" typecheck tsconfig.full.bundler.json
+# Every ```ts block of README.md and docs/*.md, one module each, as a reader would paste it
+# (scripts/doc-blocks.ts; a block marked `<!-- typecheck: skip REASON -->` is left out).
+# ESM, as in a host with "type": "module" (several blocks await at the top level).
+node scripts/doc-blocks.ts extract-ts "$consumer/doc-blocks" || exit 1
+echo '{ "type": "module" }' >"$consumer/doc-blocks/package.json"
+for mode in "NodeNext NodeNext nodenext" "ESNext Bundler bundler"; do
+  set -- $mode
+  cat >"$consumer/tsconfig.doc-blocks.$3.json" <<JSON
+{ "compilerOptions": { "target": "ES2023", "lib": ["ES2023", "DOM"], "module": "$1", "moduleResolution": "$2",
+  "strict": true, "exactOptionalPropertyTypes": true, "skipLibCheck": false, "noEmit": true,
+  "types": ["node"], "typeRoots": ["$tools/node_modules/@types"] }, "include": ["doc-blocks/*.ts"] }
+JSON
+  check "README.md and docs/*.md TypeScript blocks, moduleResolution $3" typecheck "tsconfig.doc-blocks.$3.json"
+done
 for dir in "${nodes[@]}"; do
   version=$("$dir/node" --version)
   echo "=== Node $version, with the optional peers"
@@ -384,8 +400,8 @@ for dir in "${nodes[@]}"; do
     cd "$consumer"
     check "the Redis store and the PostgreSQL layer against the real services" \
       env REDIS_URL="$redis_url" PG_URL="$pg_url" node with-peers.mjs
-    for example in "$repo"/examples/*.ts; do
-      name=$(basename "$example")
+    for example in "$repo"/examples/*.ts "$repo"/examples/*/index.ts; do
+      name=${example#"$repo"/examples/}
       check "example $name" env DATABASE_URL="$pg_url" REDIS_URL="$redis_url" timeout 120 node "$name"
     done
     echo "$passed $failed" >"$work/counts"

@@ -3,7 +3,8 @@
 #   1. npm run build when dist/ is missing (or always with --build);
 #   2. npx tsc -p examples/tsconfig.json (the examples import `stage-normalization/*`, which
 #      resolves through package.json "exports" to dist/ — a package may import its own name);
-#   3. each example with `node` (Node ≥ 22.18 runs .ts directly) under a timeout.
+#   3. each example with `node` (Node ≥ 22.18 runs .ts directly) under a timeout: examples/*.ts
+#      and the examples with a folder of their own, examples/*/index.ts (examples/express).
 #
 # The migration example needs PostgreSQL: DATABASE_URL names the server it creates its scratch
 # database on (default postgres://postgres@127.0.0.1:5432/postgres). The last line is
@@ -45,7 +46,7 @@ fi
 
 check "typecheck examples/tsconfig.json" npx --no-install tsc -p examples/tsconfig.json
 
-for example in examples/*.ts; do
+for example in examples/*.ts examples/*/index.ts; do
   check "$example" timeout "$timeout_s" node "$example"
 done
 

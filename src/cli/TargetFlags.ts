@@ -47,9 +47,13 @@ export const migrationTargetDescriptions: TargetFlagDescriptions = {
 export const targetFlags = (descriptions: Partial<TargetFlagDescriptions> = {}) => {
   const d = { ...migrationTargetDescriptions, ...descriptions }
   return {
-    table: Flag.String("table").pipe(Flag.withDescription(d.table), Flag.withDefault("portfolio_companies")),
-    column: Flag.String("column").pipe(Flag.withDescription(d.column), Flag.withDefault("stage")),
-    idColumn: Flag.String("id-column").pipe(Flag.withDescription(d.idColumn), Flag.withDefault("id")),
+    // the help shows no defaults by itself: each description says its own
+    table: Flag.String("table").pipe(
+      Flag.withDescription(`${d.table} (default: portfolio_companies, i.e. public.portfolio_companies)`),
+      Flag.withDefault("portfolio_companies")
+    ),
+    column: Flag.String("column").pipe(Flag.withDescription(`${d.column} (default: stage)`), Flag.withDefault("stage")),
+    idColumn: Flag.String("id-column").pipe(Flag.withDescription(`${d.idColumn} (default: id)`), Flag.withDefault("id")),
     fundColumn: Flag.String("fund-column").pipe(Flag.withDescription(d.fundColumn), Flag.optional)
   }
 }

@@ -13,11 +13,16 @@
  * redis://127.0.0.1:6379), listens on an ephemeral 127.0.0.1 port, sends itself a valid alias and
  * an invalid stage in warn, switches the shared document to enforce writes (phase 2.5, audited),
  * sends the invalid stage again (a 400), prints the responses, deletes its keys, closes everything
- * and exits 0. CI runs it against the built package, and from a consumer folder outside the repo.
- * Needs the optional peers `@effect/platform-node` and `redis`, and `express`.
+ * and exits 0. CI runs it against the built package (`npm run examples`), and from a consumer
+ * folder outside the repo (`npm run test:consumer`). Needs the optional peers
+ * `@effect/platform-node` and `redis`, and `express`. README.md's Express snippet is this
+ * program's core; the percentage rollout buckets on the tenant an (illustrative) auth middleware
+ * attaches as `req.user`, typed by `AuthenticatedRequest` — `bucketKey` receives node's
+ * `IncomingMessage`, which knows nothing of `user`.
  *
- *   node examples/host-express-app.ts
+ *   node examples/express/index.ts
  */
+import type { IncomingMessage } from "node:http"
 import type { AddressInfo } from "node:net"
 import { Effect } from "effect"
 import { PrometheusMetrics } from "effect/observability"
@@ -37,8 +42,17 @@ const store = await createModeStoreClient({
   prefix
 })
 
+// What an auth middleware attaches to the request: the tenant the rollout buckets on.
+type AuthenticatedRequest = IncomingMessage & { user?: { tenantId: string } }
+
 const app = express()
 app.use(express.json())
+// A stand-in for real authentication: every request belongs to tenant fund-7.
+app.use((req, _res, next) => {
+  const authenticated: AuthenticatedRequest = req
+  authenticated.user = { tenantId: "fund-7" }
+  next()
+})
 
 app.post(
   ENDPOINT,
@@ -46,6 +60,7 @@ app.post(
     endpoint: ENDPOINT,
     location: StageLocation.bodyStage("stage"),
     current: store.current,
+    bucketKey: (req: AuthenticatedRequest) => req.user?.tenantId, // bucket by tenant (default: a server-generated key)
     offenderSamplePercent: 0
   }),
   (req, res) => {
