@@ -12,6 +12,7 @@ import pkg from "../../package.json" with { type: "json" }
 import { cli } from "./Cli.ts"
 import * as CliPresenter from "./CliPresenter.ts"
 import { attachDashValues } from "./DashValues.ts"
+import { logFormatLayer } from "./LogFormat.ts"
 
 const teardown: Runtime.Teardown = (exit, onExit) =>
   Runtime.defaultTeardown(exit, (code) => {
@@ -26,6 +27,6 @@ const teardown: Runtime.Teardown = (exit, onExit) =>
 
 // as Command.run, with `--flag -5h` read as the flag's value (see DashValues.ts)
 Stdio.Stdio.use(({ args }) => Effect.flatMap(args, (argv) => Command.runWith(cli, { version: pkg.version })(attachDashValues(argv)))).pipe(
-  Effect.provide([CliPresenter.layer, NodeServices.layer]),
+  Effect.provide([CliPresenter.layer, NodeServices.layer, logFormatLayer(process.stderr.isTTY === true)]),
   NodeRuntime.runMain({ teardown })
 )
