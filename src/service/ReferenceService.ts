@@ -115,6 +115,17 @@ const opsLayer = (options: ReferenceServiceOptions): Layer.Layer<OpsConfig | Gen
   }))
 }
 
+// Once the server is closing, a connection whose response has just finished is closed instead of
+// kept alive (65 s): the drain ends with the last in-flight request, not with the grace period.
+const drainingServer = (options: ReferenceServiceOptions) => {
+  const server = createServer(serverTimeouts(options))
+  server.on("request", (_request, response) =>
+    response.once("finish", () => {
+      if (!server.listening) setImmediate(() => server.closeIdleConnections())
+    }))
+  return server
+}
+
 /**
  * The services behind the routes: database (+ schema), mode store, boundary, ops settings and
  * webhook deduplication.
@@ -180,7 +191,7 @@ export const referenceServiceLayer = (options: ReferenceServiceOptions) =>
     disableLogger: options.disableHttpLogger ?? true,
     disableListenLog: true
   }).pipe(
-    Layer.provideMerge(NodeHttpServer.layer(() => createServer(serverTimeouts(options)), {
+    Layer.provideMerge(NodeHttpServer.layer(() => drainingServer(options), {
       port: options.port ?? DEFAULT_PORT,
       host: options.host ?? DEFAULT_HOST,
       gracefulShutdownTimeout: SHUTDOWN_GRACE_MS
