@@ -12,6 +12,7 @@ import pkg from "../../package.json" with { type: "json" }
 import { cli } from "./Cli.ts"
 import * as CliPresenter from "./CliPresenter.ts"
 import { attachDashValues } from "./DashValues.ts"
+import { debugRequested, reportFailure } from "./ErrorReport.ts"
 import { logFormatLayer } from "./LogFormat.ts"
 
 const teardown: Runtime.Teardown = (exit, onExit) =>
@@ -26,7 +27,13 @@ const teardown: Runtime.Teardown = (exit, onExit) =>
   })
 
 // as Command.run, with `--flag -5h` read as the flag's value (see DashValues.ts)
-Stdio.Stdio.use(({ args }) => Effect.flatMap(args, (argv) => Command.runWith(cli, { version: pkg.version })(attachDashValues(argv)))).pipe(
+// A failure is reported by ErrorReport.ts: a typed error as its one-line message, not its stack.
+Stdio.Stdio.use(({ args }) =>
+  Effect.flatMap(args, (argv) =>
+    Command.runWith(cli, { version: pkg.version })(attachDashValues(argv)).pipe(
+      Effect.tapCause((cause) => reportFailure(cause, { debug: debugRequested(argv) }))
+    ))
+).pipe(
   Effect.provide([CliPresenter.layer, NodeServices.layer, logFormatLayer(process.stderr.isTTY === true)]),
-  NodeRuntime.runMain({ teardown })
+  NodeRuntime.runMain({ teardown, disableErrorReporting: true })
 )
