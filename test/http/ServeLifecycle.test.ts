@@ -56,6 +56,8 @@ const childOf = (pid: number): number | undefined => {
 }
 
 let databaseUrl = ""
+/** every process a test started, killed after the suite if one is left (a failing run) */
+const started: Array<number> = []
 let dropDatabase: () => Promise<void> = async () => {}
 
 const npmStart = async (): Promise<Started> => {
@@ -88,6 +90,7 @@ const npmStart = async (): Promise<Started> => {
   const exited = new Promise<number | null>((resolve) => npm.on("exit", (code, signal) => resolve(code ?? (signal === null ? null : -1))))
   const url = await poll("the service to listen", () => /listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(stdout)?.[1])
   const servicePid = await poll("the process npm started", () => childOf(npm.pid!))
+  started.push(npm.pid!, servicePid)
   return {
     npm,
     url,
@@ -147,6 +150,7 @@ describe("npm start: a service that behaves like one", () => {
     dropDatabase = scratch.drop
   }, 30_000)
   afterAll(async () => {
+    for (const pid of started) if (alive(pid)) process.kill(pid, "SIGKILL")
     await dropDatabase()
     await deleteRedisKeys(prefix)
   }, 30_000)
