@@ -19,7 +19,7 @@
  * - deliberate server timeouts (`HTTP_HEADERS_TIMEOUT_MS`, `HTTP_REQUEST_TIMEOUT_MS`,
  *   `HTTP_KEEP_ALIVE_TIMEOUT_MS`; defaults {@link DEFAULT_SERVER_TIMEOUTS}).
  *
- * It logs what it is starting at once, prints its URL and three example `curl` commands (stdout)
+ * It prints its URL and three example `curl` commands (stdout)
  * once it listens, and when interrupted lets in-flight requests finish for up to
  * `SHUTDOWN_GRACE_MS`, then closes the HTTP server, the database and Redis (the `serve` command
  * turns SIGINT / SIGTERM into that interruption and exits 0).
@@ -238,27 +238,6 @@ export const startupBanner = (url: string, options: {
   ].join("\n")
 
 /**
- * What the service says as soon as it starts, before the (possibly slow) database start.
- *
- * @example
- * ```ts
- * import { startingLine } from "./ReferenceService.ts" // internal: not part of the package's API
- * startingLine({ databaseUrl: undefined, redisUrl: undefined })
- * // => "starting: the embedded PostgreSQL (in memory; the first start takes up to 20 s), rollout state in memory…"
- * ```
- * @since 0.3.0
- * @category constructors
- */
-export const startingLine = (options: Pick<ReferenceServiceOptions, "databaseUrl" | "redisUrl">): string =>
-  "starting: " +
-  (options.databaseUrl === undefined
-    ? "the embedded PostgreSQL (in memory; the first start takes up to 20 s)"
-    : options.databaseUrl.startsWith("pglite:")
-    ? "the embedded PostgreSQL (DATABASE_URL)"
-    : "connecting to PostgreSQL (DATABASE_URL)") +
-  (options.redisUrl === undefined ? ", rollout state in memory…" : ", rollout state in Redis (REDIS_URL)…")
-
-/**
  * Runs the service until interrupted, printing the banner once it listens.
  *
  * @example
@@ -273,7 +252,6 @@ export const startingLine = (options: Pick<ReferenceServiceOptions, "databaseUrl
 export const runReferenceService = Effect.fn("stage-normalization/serve")(
   function*(overrides: ReferenceServiceOptions = {}) {
     const options = yield* resolveServiceOptions(overrides)
-    yield* Effect.logInfo(startingLine(options)).pipe(Effect.annotateLogs({ event: "stage_validation.service_starting" }))
     const banner = Layer.effectDiscard(Effect.gen(function*() {
       const server = yield* HttpServer.HttpServer
       const store = yield* ModeStore

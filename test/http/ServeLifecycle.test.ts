@@ -184,6 +184,25 @@ describe("npm start: a service that behaves like one", () => {
     }
   })
 
+  it("the first line says what is starting, within a second, before the program has loaded", { timeout: 30_000 }, async () => {
+    const t0 = Date.now()
+    const child = spawn(process.execPath, [fileURLToPath(new URL("../../src/cli/bin.ts", import.meta.url)), "serve", "--port", "0"], {
+      env: { ...process.env, DATABASE_URL: "", REDIS_URL: "" },
+      stdio: ["ignore", "ignore", "pipe"]
+    })
+    started.push(child.pid!)
+    const line = await new Promise<string>((resolve) => child.stderr.once("data", (c: Buffer) => resolve(c.toString("utf8"))))
+    const elapsed = Date.now() - t0
+    const exited = new Promise((resolve) => child.on("exit", resolve))
+    child.kill("SIGKILL")
+    await exited
+    assert.isBelow(elapsed, 1_000)
+    assert.strictEqual(
+      (JSON.parse(line.split("\n")[0]!) as { message: string }).message,
+      "starting: the embedded PostgreSQL (in memory; the first start takes up to 20 s), rollout state in memory…"
+    )
+  })
+
   it("SIGINT to the process npm started, and a terminal's Ctrl+C (the whole group): exit 0, one line", { timeout: 60_000 }, async () => {
     const direct = await npmStart()
     process.kill(direct.servicePid, "SIGINT")
