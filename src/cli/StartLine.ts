@@ -29,26 +29,39 @@ export const startingLine = (options: { readonly databaseUrl: string | undefined
     : "connecting to PostgreSQL (DATABASE_URL)") +
   (options.redisUrl === undefined ? ", rollout state in memory…" : ", rollout state in Redis (REDIS_URL)…")
 
-const flagValue = (argv: ReadonlyArray<string>, name: string): string | undefined => {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!
-    if (arg === name) return argv[i + 1]
-    if (arg.startsWith(`${name}=`)) return arg.slice(name.length + 1)
+const SERVE_FLAGS = new Set(["--port", "--host", "--database-url", "--redis-url", "--log-level"])
+
+/**
+ * `serve`'s flags when `args` (what follows `serve`) is a plain valid invocation, else undefined:
+ * anything else (`--help`, an unknown flag, a port out of range) is left to the program, which
+ * prints its error or help with no starting line before it.
+ */
+const serveFlags = (args: ReadonlyArray<string>): Map<string, string> | undefined => {
+  const flags = new Map<string, string>()
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!
+    const eq = arg.indexOf("=")
+    const name = eq > 0 ? arg.slice(0, eq) : arg
+    const value = eq > 0 ? arg.slice(eq + 1) : args[++i]
+    if (!SERVE_FLAGS.has(name) || value === undefined) return undefined
+    flags.set(name, value)
   }
-  return undefined
+  const port = flags.get("--port")
+  if (port !== undefined && !(/^[0-9]{1,5}$/.test(port) && Number(port) <= 65_535)) return undefined
+  return flags
 }
 
 const nonEmpty = (s: string | undefined): string | undefined => (s === undefined || s === "" ? undefined : s)
 
-const NOT_A_START = new Set(["--help", "-h", "--version", "-v", "--wizard", "--completions"])
-
 /**
- * Writes the starting line when `argv` runs `serve` (not `serve --help`); nothing otherwise.
+ * Writes the starting line when `argv` is a valid `serve` invocation (not `serve --help`, not
+ * `serve --port 70000`); nothing otherwise.
  *
  * @example
  * ```ts
  * import { announceStart } from "./StartLine.ts" // internal: not part of the package's API
  * announceStart(["normalize", "Series A"], {}, process.stderr) // writes nothing
+ * announceStart(["serve", "--port", "65536"], {}, process.stderr) // nothing: the program reports the error
  * ```
  * @since 0.3.0
  * @category logging
@@ -58,10 +71,11 @@ export const announceStart = (
   env: Readonly<Record<string, string | undefined>>,
   stderr: { readonly isTTY?: boolean; write(text: string): unknown }
 ): void => {
-  if (argv[0] !== "serve" || argv.some((arg) => NOT_A_START.has(arg))) return
+  const flags = argv[0] === "serve" ? serveFlags(argv.slice(1)) : undefined
+  if (flags === undefined) return
   const message = startingLine({
-    databaseUrl: nonEmpty(flagValue(argv, "--database-url")) ?? nonEmpty(env["DATABASE_URL"]),
-    redisUrl: nonEmpty(flagValue(argv, "--redis-url")) ?? nonEmpty(env["REDIS_URL"])
+    databaseUrl: nonEmpty(flags.get("--database-url")) ?? nonEmpty(env["DATABASE_URL"]),
+    redisUrl: nonEmpty(flags.get("--redis-url")) ?? nonEmpty(env["REDIS_URL"])
   })
   const now = new Date()
   stderr.write(
