@@ -68,7 +68,8 @@ const installHandlers = (): void => {
   })
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.once(signal, () => {
-      process.stderr.write(`\n${signal}: stopping ${registry.size} child process(es)\n`)
+      // nothing left to stop (a test runner ending a worker whose processes were stopped): no line
+      if (registry.size > 0) process.stderr.write(`\n${signal}: stopping ${registry.size} child process(es)\n`)
       void stopAll().then(runCleanups).finally(() => process.exit(130))
     })
   }

@@ -1,31 +1,11 @@
 /**
- * The `stage-normalization` executable. Bad input (unparseable flags, values out of range,
- * unreadable files) exits 2, a negative result (unknown values, failed checks) exits 1, success 0.
- * A parse error prints its message and a hint on stderr, never the help (see `CliPresenter.ts`).
+ * The `stage-normalization` executable: says at once what `serve` is starting (see
+ * `StartLine.ts`), then loads the program (`Main.ts`) — loading it takes a second or more, and
+ * the embedded database's first start up to 20 s more.
  *
  * @since 0.1.0
  */
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Cause, Effect, Runtime, Stdio } from "effect"
-import { CliError, Command } from "effect/cli"
-import pkg from "../../package.json" with { type: "json" }
-import { cli } from "./Cli.ts"
-import * as CliPresenter from "./CliPresenter.ts"
-import { attachDashValues } from "./DashValues.ts"
+import { announceStart } from "./StartLine.ts"
 
-const teardown: Runtime.Teardown = (exit, onExit) =>
-  Runtime.defaultTeardown(exit, (code) => {
-    if (exit._tag === "Failure" && code === 1) {
-      const error = Cause.squash(exit.cause)
-      // effect/cli reports parse errors (values out of range included) as ShowHelp carrying
-      // errors, with exit code 1: that is bad input.
-      if (CliError.isCliError(error) && error._tag === "ShowHelp") return onExit(2)
-    }
-    onExit(code)
-  })
-
-// as Command.run, with `--flag -5h` read as the flag's value (see DashValues.ts)
-Stdio.Stdio.use(({ args }) => Effect.flatMap(args, (argv) => Command.runWith(cli, { version: pkg.version })(attachDashValues(argv)))).pipe(
-  Effect.provide([CliPresenter.layer, NodeServices.layer]),
-  NodeRuntime.runMain({ teardown })
-)
+announceStart(process.argv.slice(2), process.env, process.stderr)
+await import("./Main.ts")

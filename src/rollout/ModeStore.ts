@@ -151,8 +151,9 @@ const makeRedisStore = Effect.fnUntraced(function*<E>(
   const rejections = makeRejections(settings.keys.channel)
   const backend = makeRedisBackend(holder, settings, rejections)
   const lineage = makeLineage(local, backend, settings)
-  const service = yield* makeCore(local, backend, lineage)
+  // connect first: a missing optional peer fails the layer before the store says anything
   yield* connect(holder)
+  const service = yield* makeCore(local, backend, lineage)
   yield* startSync(local, backend, holder, settings, rejections, lineage)
   return service
 })

@@ -19,8 +19,10 @@
  * - deliberate server timeouts (`HTTP_HEADERS_TIMEOUT_MS`, `HTTP_REQUEST_TIMEOUT_MS`,
  *   `HTTP_KEEP_ALIVE_TIMEOUT_MS`; defaults {@link DEFAULT_SERVER_TIMEOUTS}).
  *
- * It prints its URL and three example `curl` commands when it starts, and closes the HTTP server,
- * the database and Redis when interrupted (SIGINT / SIGTERM through `NodeRuntime.runMain`).
+ * It prints its URL and three example `curl` commands (stdout)
+ * once it listens, and when interrupted lets in-flight requests finish for up to
+ * `SHUTDOWN_GRACE_MS`, then closes the HTTP server, the database and Redis (the `serve` command
+ * turns SIGINT / SIGTERM into that interruption and exits 0).
  *
  * @since 0.1.0
  */
@@ -53,7 +55,8 @@ import {
   optionalString,
   type ReferenceServiceOptions,
   resolveServiceOptions,
-  serverTimeouts
+  serverTimeouts,
+  SHUTDOWN_GRACE_MS
 } from "./ServiceOptions.ts"
 
 export {
@@ -62,7 +65,8 @@ export {
   DEFAULT_SERVER_TIMEOUTS,
   type ReferenceServiceOptions,
   resolveServiceOptions,
-  serverTimeouts
+  serverTimeouts,
+  SHUTDOWN_GRACE_MS
 } from "./ServiceOptions.ts"
 
 /**
@@ -109,6 +113,17 @@ const opsLayer = (options: ReferenceServiceOptions): Layer.Layer<OpsConfig | Gen
     const settings = yield* loadOpsSettings({ fallbackToken: generated.token })
     return Context.make(OpsConfig, settings).pipe(Context.add(GeneratedOpsToken, GeneratedOpsToken.of(generated)))
   }))
+}
+
+// Once the server is closing, a connection whose response has just finished is closed instead of
+// kept alive (65 s): the drain ends with the last in-flight request, not with the grace period.
+const drainingServer = (options: ReferenceServiceOptions) => {
+  const server = createServer(serverTimeouts(options))
+  server.on("request", (_request, response) =>
+    response.once("finish", () => {
+      if (!server.listening) setImmediate(() => server.closeIdleConnections())
+    }))
+  return server
 }
 
 /**
@@ -176,10 +191,10 @@ export const referenceServiceLayer = (options: ReferenceServiceOptions) =>
     disableLogger: options.disableHttpLogger ?? true,
     disableListenLog: true
   }).pipe(
-    Layer.provideMerge(NodeHttpServer.layer(() => createServer(serverTimeouts(options)), {
+    Layer.provideMerge(NodeHttpServer.layer(() => drainingServer(options), {
       port: options.port ?? DEFAULT_PORT,
       host: options.host ?? DEFAULT_HOST,
-      gracefulShutdownTimeout: "5 seconds"
+      gracefulShutdownTimeout: SHUTDOWN_GRACE_MS
     })),
     Layer.provideMerge(serviceLayer(options))
   ) as Layer.Layer<

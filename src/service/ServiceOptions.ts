@@ -30,6 +30,15 @@ export const DEFAULT_PORT = 3333
 export const DEFAULT_HOST = "127.0.0.1"
 
 /**
+ * How long in-flight requests get to finish once the service is told to stop (SIGTERM / SIGINT):
+ * 5 s, well inside the 30 s an orchestrator such as Kubernetes waits before SIGKILL.
+ *
+ * @since 0.3.0
+ * @category constants
+ */
+export const SHUTDOWN_GRACE_MS = 5_000
+
+/**
  * Default server timeouts, milliseconds: 10 s to receive a request's headers (a slow-headers
  * client holds a socket no longer), 30 s for the whole request including its body (an 8 MiB body
  * on a slow link fits), and 65 s of keep-alive idle time, longer than the 60 s idle timeout of

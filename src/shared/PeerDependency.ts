@@ -7,7 +7,9 @@
  * dependencies (see docs/adr/ADR-005-dependencies.md). A layer that needs one imports it with a
  * dynamic `import()` when it is built; when the package is not installed the layer fails with a
  * {@link MissingPeerDependencyError} that names the package and the command that installs it,
- * instead of the module loader's stack trace.
+ * instead of the module loader's stack trace: it prints as one line (its `stack` and Node's
+ * `inspect` are `MissingPeerDependencyError: <message>`); the loader's error stays its `cause`,
+ * without the loader's frames.
  *
  * @since 0.2.0
  */
@@ -76,6 +78,30 @@ export class MissingPeerDependencyError extends Schema.TaggedError<MissingPeerDe
   override get message(): string {
     return `${this.feature} needs the optional peer dependency ${this.missing}, which is not installed: ${this.install}`
   }
+
+  /** How Node prints it (an unhandled rejection, `console.error`): one line, without the loader's error. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `MissingPeerDependencyError: ${this.message}`
+  }
+}
+
+/** One line: where it was raised says nothing the message does not. */
+const oneLineStack = (error: MissingPeerDependencyError): MissingPeerDependencyError => {
+  Object.defineProperty(error, "stack", { value: `MissingPeerDependencyError: ${error.message}`, configurable: true, writable: true })
+  return error
+}
+
+// The loader's error says everything in its first line ("Cannot find package 'redis' imported
+// from …"); its frames are the module loader's. Kept as the cause, without them.
+const withoutFrames = (cause: unknown): unknown => {
+  if (cause instanceof Error && typeof cause.stack === "string") {
+    try {
+      Object.defineProperty(cause, "stack", { value: cause.stack.split("\n")[0], configurable: true, writable: true })
+    } catch {
+      // a frozen error keeps its stack
+    }
+  }
+  return cause
 }
 
 const isModuleNotFound = (cause: unknown, name: string): boolean => {
@@ -113,13 +139,13 @@ export const importPeers = <A>(
       const missing = needs.find((name) => isModuleNotFound(cause, name))
       return missing === undefined
         ? Effect.die(cause)
-        : Effect.fail(
+        : Effect.fail(oneLineStack(
           new MissingPeerDependencyError({
             feature,
             missing,
             packages: needs.map((name) => `${name}@${OPTIONAL_PEERS[name]}`),
-            cause
+            cause: withoutFrames(cause)
           })
-        )
+        ))
     })
   )

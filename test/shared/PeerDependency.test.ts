@@ -6,6 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit } from "effect"
 import { readFileSync } from "node:fs"
+import { inspect } from "node:util"
 import { importPeers, MissingPeerDependencyError, OPTIONAL_PEERS } from "../../src/shared/PeerDependency.ts"
 
 const notFound = (message: string, code = "ERR_MODULE_NOT_FOUND") => Object.assign(new Error(message), { code })
@@ -25,6 +26,21 @@ describe("importPeers", () => {
         "ModeStore.layerRedis needs the optional peer dependency redis, which is not installed: " +
           "npm install @effect/platform-node@^4.1.0 redis@^6.3.1"
       )
+    }))
+
+  it.effect("prints as one line, without the loader's stack; the loader's error stays its cause", () =>
+    Effect.gen(function*() {
+      const loader = notFound("Cannot find package 'redis' imported from /app/node_modules/@effect/platform-node/dist/NodeRedis.js")
+      const error = yield* importPeers("ModeStore.layerRedis", ["redis"], () => Promise.reject(loader)).pipe(Effect.flip)
+      const oneLine = `MissingPeerDependencyError: ${error.message}`
+      // how Node prints an unhandled rejection or console.error(error)
+      assert.strictEqual(inspect(error), oneLine)
+      assert.strictEqual(error.stack, oneLine)
+      // how an Effect host's runMain prints it: no frame of the loader's (or of ours)
+      assert.notMatch(Cause.pretty(Cause.fail(error)), /^\s+at /m)
+      assert.strictEqual(error.cause, loader)
+      assert.strictEqual((error.cause as { code?: string }).code, "ERR_MODULE_NOT_FOUND")
+      assert.include((error.cause as Error).message, "Cannot find package 'redis'")
     }))
 
   it.effect("CommonJS's MODULE_NOT_FOUND and a subpath count as missing too", () =>

@@ -2,17 +2,23 @@
  * `stage-normalization serve` (what `npm start` runs): the reference service. Flags override the
  * environment (`PORT`, `HOST`, `DATABASE_URL`, `REDIS_URL`); the rollout state comes from the
  * rollout env loader (`STAGE_VALIDATION_MODE`, `STAGE_VALIDATION_DRY_RUN`, `ENFORCE_WRITE_ONLY`,
- * `ENFORCEMENT_PERCENT`, `STAGE_VALIDATION_PRESET`). Runs until SIGINT / SIGTERM, then closes the
- * server, the database and Redis.
+ * `ENFORCEMENT_PERCENT`, `STAGE_VALIDATION_PRESET`). Runs until SIGINT / SIGTERM; then prints one
+ * line, stops accepting connections, lets in-flight requests finish (up to
+ * {@link SHUTDOWN_GRACE_MS}), closes the database and Redis, and exits 0 (see `StopSignals.ts`).
  *
  * @since 0.1.0
  */
-import { Effect, Option } from "effect"
+import { Effect, Fiber, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { runReferenceService } from "../../service/ReferenceService.ts"
+import { runReferenceService, SHUTDOWN_GRACE_MS } from "../../service/ReferenceService.ts"
+import { MissingPeerDependencyError } from "../../shared/PeerDependency.ts"
 import { CliInputError } from "../CliInputError.ts"
 import { databaseUrlFlag } from "../CommandDatabase.ts"
 import { intFlag } from "../NumericFlags.ts"
+import { awaitStopSignal } from "../StopSignals.ts"
+
+/** From the signal on: the drain, then the database and Redis; past it the process exits 1. */
+const STOP_DEADLINE_MS = SHUTDOWN_GRACE_MS + 5_000
 
 // A driver error's own message is generic ("PgConnection: Query failed"); the server's reason
 // ("column \"name\" of relation \"portfolio_companies\" does not exist") is in its cause.
@@ -21,6 +27,8 @@ const describeFailure = (error: unknown): string => {
   for (let e: unknown = error; e !== undefined && e !== null && messages.length < 4; e = (e as { cause?: unknown }).cause) {
     const message = typeof e === "object" && "message" in e ? String((e as { message: unknown }).message) : String(e)
     if (message !== "" && !messages.includes(message)) messages.push(message)
+    // its message is complete; its cause is the module loader's error (kept in the object)
+    if (e instanceof MissingPeerDependencyError) break
   }
   return messages.join(": ")
 }
@@ -43,15 +51,25 @@ export const serveCommand = Command.make(
     )
   },
   Effect.fnUntraced(function*({ databaseUrl, host, port, redisUrl }) {
-    return yield* runReferenceService({
+    const stopRequested = yield* awaitStopSignal({ deadlineMs: STOP_DEADLINE_MS })
+    const service = yield* Effect.forkChild(runReferenceService({
       port: Option.getOrUndefined(port),
       host: Option.getOrUndefined(host),
       databaseUrl: Option.getOrUndefined(databaseUrl),
       redisUrl: Option.getOrUndefined(redisUrl)
     }).pipe(
       Effect.catch((error) => Effect.fail(new CliInputError({ message: `the service could not start: ${describeFailure(error)}` })))
+    ))
+    const first = yield* Effect.raceFirst(
+      Effect.map(Fiber.await(service), (exit) => ({ _tag: "Ended", exit }) as const),
+      Effect.map(stopRequested, (request) => ({ _tag: "Stop", signal: request.signal }) as const)
     )
-  })
+    if (first._tag === "Ended") return yield* first.exit
+    yield* Effect.logInfo(
+      `${first.signal}: stopping — no new connections, in-flight requests get up to ${SHUTDOWN_GRACE_MS / 1000} s, then the database and Redis close; exit 0`
+    ).pipe(Effect.annotateLogs({ event: "stage_validation.service_stopping", signal: first.signal }))
+    yield* Fiber.interrupt(service)
+  }, Effect.scoped)
 ).pipe(
   Command.withDescription("Run the reference service: stage boundary, ops routes, Monte-Carlo and portfolio APIs"),
   Command.withExamples([

@@ -71,7 +71,9 @@ export const makeCore = Effect.fnUntraced(function*(
   yield* Metric.value(modeDocumentsRejectedTotal)
   if (!local.isSynced && local.policy === "cautious") {
     const capped = !sameContent(local.current, local.served)
-    yield* (capped ? Effect.logWarning : Effect.logInfo)({
+    // every Redis-backed start passes through this state: information, not a warning (a store
+    // that does not answer is warned about by the refresh, `mode_fetch_failed`)
+    yield* Effect.logInfo({
       event: "stage_validation.unsynced_cautious",
       message: capped
         ? "the shared rollout document has not been read yet: the boot document is served capped at warn " +

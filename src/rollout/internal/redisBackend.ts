@@ -197,9 +197,13 @@ export const makeRedisBackend = (
   }
 }
 
+/** How long the first read waits for the first connection (node-redis' default connect timeout here). */
+const FIRST_CONNECTION_GRACE = Duration.seconds(1)
+
 /**
  * Starts the background synchronisation in the current scope: the periodic refresh (from the
- * start, counting failures while not connected) and, once connected, the subscriber.
+ * first connection, or one refresh interval — at most a second — after the start, counting
+ * failures while not connected) and, once connected, the subscriber.
  *
  * @internal
  */
@@ -260,8 +264,15 @@ export const startSync = Effect.fnUntraced(function*(
     }
   })
 
-  yield* refreshOnce.pipe(
-    Effect.repeat(Schedule.spaced(settings.refreshInterval)),
+  // The first read waits for the first connection (up to a refresh interval, at most
+  // FIRST_CONNECTION_GRACE): a read before the client has even connected is no failure, and would
+  // log a false alarm at every start.
+  yield* Deferred.await(holder.connected).pipe(
+    Effect.timeoutOrElse({
+      duration: Duration.min(settings.refreshInterval, FIRST_CONNECTION_GRACE),
+      orElse: () => Effect.void
+    }),
+    Effect.andThen(refreshOnce.pipe(Effect.repeat(Schedule.spaced(settings.refreshInterval)))),
     Effect.forkScoped
   )
 
