@@ -105,7 +105,10 @@ const main = async (): Promise<void> => {
     })
     const { promUrl, amUrl } = monitoring
     const loaded = monitoring.alertRules
-    check(loaded.size === 7 && loaded.get(ALERT) === 5, `Prometheus loaded the 7 alerts of the variant (${ALERT} for: ${loaded.get(ALERT)} s)`)
+    check(
+      loaded.size === monitoring.shippedAlerts && loaded.get(ALERT) === 5,
+      `Prometheus loaded the ${monitoring.shippedAlerts} alerts of the variant (${loaded.size} loaded; ${ALERT} for: ${loaded.get(ALERT)} s)`
+    )
 
     // --- warm-up: valid traffic only, until Prometheus sees it ---
     traffic = startTraffic({

@@ -81,6 +81,8 @@ export interface Monitoring {
   readonly rules: RulesVariant
   /** loaded alerting rules: name → `for:` seconds */
   readonly alertRules: ReadonlyMap<string, number>
+  /** How many alerts the shipped rules file defines (what Prometheus must have loaded). */
+  readonly shippedAlerts: number
 }
 
 /** Starts Alertmanager and Prometheus (1 s scrape and evaluation) and waits until both are ready. */
@@ -148,5 +150,6 @@ export const startMonitoring = async (options: MonitoringOptions): Promise<Monit
     process: prometheus
   })
   options.log(`prometheus ${promUrl} (pid ${prometheus.pid}), alertmanager ${amUrl} (pid ${am.pid})`)
-  return { promUrl, amUrl, rules, alertRules: await promAlertRules(promUrl) }
+  const shippedAlerts = (readFileSync(RULES, "utf8").match(/^\s*- alert:/gm) ?? []).length
+  return { promUrl, amUrl, rules, alertRules: await promAlertRules(promUrl), shippedAlerts }
 }
