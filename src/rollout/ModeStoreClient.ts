@@ -15,7 +15,7 @@
  *
  * @since 0.2.0
  */
-import { type Duration, Effect, Fiber, Layer, ManagedRuntime, Stream } from "effect"
+import { type Duration, Effect, Fiber, Layer, type LogLevel, ManagedRuntime, References, Stream } from "effect"
 import type { AuditEntry } from "./AuditLog.ts"
 import { BACKFILL_PENDING, type BackfillState, BackfillStatus } from "./BackfillStatus.ts"
 import type { RolloutDocument, StageValidationConfig } from "./Config.ts"
@@ -57,6 +57,11 @@ export interface ModeStoreClientOptions extends Omit<RedisModeStoreOptions, "ini
    * Redis may come later, the store keeps retrying in the background).
    */
   readonly syncTimeout?: Duration.Input | undefined
+  /**
+   * The least severe of the client's own log lines that are written (default `"Info"`): a host
+   * with a logger of its own passes `"Warn"` (only what needs attention) or `"None"`.
+   */
+  readonly logLevel?: LogLevel.LogLevel | undefined
 }
 
 /**
@@ -132,12 +137,16 @@ const untilSynced = (store: ModeStoreService, timeout: Duration.Input): Effect.E
  * @category constructors
  */
 export const createModeStoreClient = async (options: ModeStoreClientOptions): Promise<ModeStoreClient> => {
-  const { backfill, redis, syncTimeout, ...storeOptions } = options
+  const { backfill, logLevel, redis, syncTimeout, ...storeOptions } = options
   const storeLayer = redis === undefined
     ? ModeStore.layerMemory(options.initial, { historyLimit: options.historyLimit })
     : ModeStore.layerRedis({ ...storeOptions, redis })
   const runtime = ManagedRuntime.make(
-    storeLayer.pipe(Layer.provide(BackfillStatus.layerMemory(backfill ?? BACKFILL_PENDING)))
+    storeLayer.pipe(
+      Layer.provide(BackfillStatus.layerMemory(backfill ?? BACKFILL_PENDING)),
+      // provided to the store's construction, so its background fibers log at this level too
+      Layer.provideMerge(Layer.succeed(References.MinimumLogLevel)(logLevel ?? "Info"))
+    )
   )
   const store = await runtime.runPromise(ModeStore.use(Effect.succeed)).catch(async (error: unknown) => {
     await runtime.dispose()

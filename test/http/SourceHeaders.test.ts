@@ -7,7 +7,7 @@
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { Effect, Layer, ManagedRuntime } from "effect"
+import { Effect, Layer, ManagedRuntime, References } from "effect"
 import { Headers, HttpMiddleware, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { NormalizedStages } from "../../src/http/NormalizedStages.ts"
 import { headersOf } from "../../src/http/SourceHeaders.ts"
@@ -48,7 +48,9 @@ beforeAll(async () => {
     // with it the map exists anyway and the boundary just reads it. It runs when a middleware is
     // given or a real tracer is installed (the reference service has neither); off here, so the
     // path where node's map is still the request's is the one tested.
-    Layer.provide(Layer.succeed(HttpMiddleware.TracerDisabledWhen)(() => true))
+    Layer.provide(Layer.succeed(HttpMiddleware.TracerDisabledWhen)(() => true)),
+    // the server's "Listening on" line is not this test's output
+    Layer.provide(Layer.succeed(References.MinimumLogLevel)("None"))
   )
   runtime = ManagedRuntime.make(app)
   const server = await runtime.runPromise(HttpServer.HttpServer)

@@ -4,7 +4,7 @@
  * validator failure counted in `stage_validation_errors_total` and answered with a JSON 500.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Layer, Metric } from "effect"
+import { Context, Effect, Layer, Logger, Metric } from "effect"
 import { HttpRouter, HttpServer, HttpServerResponse } from "effect/http"
 import { NormalizedStages } from "../../src/http/NormalizedStages.ts"
 import { StageBoundary } from "../../src/http/StageBoundary.ts"
@@ -16,6 +16,10 @@ import { DEFAULT_DOCUMENT, type RolloutDocument } from "../../src/rollout/Config
 
 const echo = Effect.map(NormalizedStages, (s) => HttpServerResponse.jsonUnsafe({ stages: s.stages, result: s.result ?? null, body: s.body ?? null }))
 
+/** Log lines the boundary writes (captured, so a green run prints nothing). */
+const logged: Array<{ readonly level: string; readonly message: unknown }> = []
+const capturingLogger = Logger.layer([Logger.make(({ logLevel, message }) => void logged.push({ level: logLevel, message }))])
+
 const handlerFor = (current: () => RolloutDocument, registry: Map<string, unknown>) => {
   const route = HttpRouter.add(
     "POST",
@@ -24,6 +28,7 @@ const handlerFor = (current: () => RolloutDocument, registry: Map<string, unknow
   ).pipe(
     HttpRouter.provideRequest(StageBoundary.layer({ current, offenderSamplePercent: 0 })),
     HttpRouter.provideRequest(Layer.succeed(Metric.MetricRegistry, registry as never)),
+    HttpRouter.provideRequest(capturingLogger),
     Layer.provide(HttpServer.layerServices)
   )
   return HttpRouter.toWebHandler(route, { disableLogger: true })
@@ -88,6 +93,10 @@ describe("withStageValidation", () => {
       assert.strictEqual(r.headers.get("x-request-id"), "boom-1")
       const context = Context.make(Metric.MetricRegistry, registry as never) as Context.Context<never>
       assert.strictEqual(Metric.withAttributes(validationErrorsTotal, { endpoint: "/api/allocations" }).valueUnsafe(context).count, 1)
+      assert.isTrue(
+        logged.some((l) => l.level === "Error" && JSON.stringify(l.message).includes("stage_validation.validator_error")),
+        JSON.stringify(logged)
+      )
     } finally {
       await h.dispose()
     }

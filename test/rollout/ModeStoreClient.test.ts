@@ -4,6 +4,7 @@
  * newer documents, and close() releases everything. Also the in-process variant.
  */
 import { afterEach, assert, describe, it } from "@effect/vitest"
+import { vi } from "vitest"
 import { createModeStoreClient, DEFAULT_DOCUMENT, type ModeStoreClient, type RolloutDocument } from "../../src/rollout/index.ts"
 import { assertRedisReachable, rawCommand, REDIS_URL, uniquePrefix } from "./redisHarness.ts"
 
@@ -14,7 +15,8 @@ const open = async (prefix: string) => {
     initial: { ...DEFAULT_DOCUMENT, defaultMode: "warn" },
     redis: { url: REDIS_URL },
     prefix,
-    refreshInterval: "200 millis"
+    refreshInterval: "200 millis",
+    logLevel: "None"
   })
   opened.push(client)
   return client
@@ -76,8 +78,24 @@ describe("createModeStoreClient (real Redis)", () => {
     }
   })
 
+  it("logLevel decides which of the client's own log lines are written (the default writes the audit line)", async () => {
+    const written = vi.spyOn(console, "log").mockImplementation(() => undefined)
+    try {
+      for (const [logLevel, expectLines] of [["Warn", false], [undefined, true]] as const) {
+        written.mockClear()
+        const client = await createModeStoreClient({ initial: DEFAULT_DOCUMENT, logLevel })
+        opened.push(client)
+        await client.set({ ...meta, document: { ...DEFAULT_DOCUMENT, enforcementPercent: 10 }, expectedVersion: client.current().version })
+        const lines = written.mock.calls.map((call) => JSON.stringify(call))
+        assert.strictEqual(lines.some((line) => line.includes("facade test")), expectLines, `${logLevel}: ${lines.join("\n")}`)
+      }
+    } finally {
+      written.mockRestore()
+    }
+  })
+
   it("works in process without Redis", async () => {
-    const client = await createModeStoreClient({ initial: DEFAULT_DOCUMENT })
+    const client = await createModeStoreClient({ initial: DEFAULT_DOCUMENT, logLevel: "None" })
     opened.push(client)
     const { document } = await client.set({
       ...meta,
