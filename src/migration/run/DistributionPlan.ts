@@ -265,16 +265,8 @@ export const planDistribution = (value: unknown, vocabulary: Vocabulary<string> 
  * @category models
  */
 type ReasonedPlan =
-  | { readonly _tag: "Unchanged" }
-  | {
-    readonly _tag: "Changed"
-    readonly value: unknown
-    readonly json: string
-    readonly oldSum: number
-    readonly newSum: number
-    readonly reason: string
-  }
-  | { readonly _tag: "Skipped"; readonly issues: ReadonlyArray<{ readonly kind: SkipKind; readonly value: string }> }
+  | Exclude<DistributionPlan, { readonly _tag: "Changed" }>
+  | (Extract<DistributionPlan, { readonly _tag: "Changed" }> & { readonly reason: string })
 
 /** The JSON text of a distribution with its stages replaced by `resolve` (colliding keys summed exactly). */
 const remapText = (text: string, value: unknown, resolve: (stage: string) => string | undefined): string | undefined => {
